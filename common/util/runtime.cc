@@ -1,0 +1,122 @@
+#include "common/util/runtime.h"
+
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+#include <torch/utils.h>  // torch::manual_seed
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+ABSL_FLAG(std::string, data_dir, "",
+          "Dataset directory. Empty: Fashion-MNIST from /usr/share/datasets/fashion-mnist.");
+ABSL_FLAG(std::string, out_dir, "",
+          "Run directory (config.json, metrics.csv, summary.json, checkpoint.pt). Empty: "
+          "runs/<experiment>. Relative paths are relative to where the command was typed.");
+ABSL_FLAG(uint64_t, seed, 0, "Random seed (LibTorch, data order, splits).");
+ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
+ABSL_FLAG(int, threads, common::util::DefaultThreads(),
+          "LibTorch intra-op threads (default: number of cores).");
+
+namespace common::util {
+
+std::string ResolveUserPath(const std::string& path) {
+  if (path.empty() || path[0] == '/') return path;
+  if (absl::StartsWith(path, "~/")) {
+    const char* home = std::getenv("HOME");
+    if (home != nullptr) return absl::StrCat(home, path.substr(1));
+  }
+  const char* wd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (wd != nullptr && *wd != '\0') return absl::StrCat(wd, "/", path);
+  return path;
+}
+
+std::string Runtime::ResolveOutDir(const std::string& default_name) const {
+  if (!out_dir.empty()) return out_dir;
+  return ResolveUserPath(absl::StrCat("runs/", default_name));
+}
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& spec) {
+  if (spec == "cpu") return torch::Device(torch::kCPU);
+  int index = 0;
+  if (spec != "cuda") {
+    if (!absl::StartsWith(spec, "cuda:") || !absl::SimpleAtoi(spec.substr(5), &index) ||
+        index < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--device must be cpu, cuda or cuda:N, got '", spec, "'"));
+    }
+  }
+  if (!torch::cuda::is_available()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--device=", spec,
+        ": this LibTorch has no CUDA support or no GPU is visible (build against a CUDA "
+        "LibTorch with LIBTORCH_HOME, see README.md)"));
+  }
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (index >= count) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device=", spec, ": only ", count, " CUDA device(s) visible"));
+  }
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+int DefaultThreads() {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+absl::StatusOr<Runtime> InitRuntime() {
+  Runtime rt;
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  rt.data_dir = data_dir.empty() ? kDefaultDataDir : ResolveUserPath(data_dir);
+  rt.out_dir = ResolveUserPath(absl::GetFlag(FLAGS_out_dir));
+  rt.seed = absl::GetFlag(FLAGS_seed);
+  rt.threads = absl::GetFlag(FLAGS_threads);
+  if (rt.threads < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads must be >= 1, got ", rt.threads));
+  }
+  auto device = ParseDevice(absl::GetFlag(FLAGS_device));
+  if (!device.ok()) return device.status();
+  rt.device = *device;
+  at::set_num_threads(rt.threads);
+  torch::manual_seed(rt.seed);
+  return rt;
+}
+
+int RunMain(int argc, char** argv, const std::string& usage,
+            const std::function<absl::Status(const Runtime&)>& body) {
+  absl::SetProgramUsageMessage(usage);
+  std::vector<char*> rest = absl::ParseCommandLine(argc, argv);
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+  if (rest.size() > 1) {
+    std::cerr << "error: unexpected argument '" << rest[1] << "' (flags are --name=value)\n";
+    return 1;
+  }
+  absl::Status status;
+  try {
+    absl::StatusOr<Runtime> rt = InitRuntime();
+    status = rt.ok() ? body(*rt) : rt.status();
+  } catch (const c10::Error& e) {
+    status = absl::InternalError(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    status = absl::InternalError(e.what());
+  }
+  if (!status.ok()) {
+    std::cerr << "error: " << status.message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace common::util
