@@ -1,0 +1,140 @@
+#include "common/data/dataset.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "common/data/cifar.h"
+#include "common/data/idx.h"
+#include "glog/logging.h"
+
+namespace common::data {
+namespace {
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+torch::Tensor Permutation(int64_t n, torch::Generator& gen) {
+  return torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kInt64));
+}
+
+}  // namespace
+
+InMemoryDataset::InMemoryDataset(torch::Tensor inputs, torch::Tensor targets)
+    : inputs_(std::move(inputs)), targets_(std::move(targets)) {
+  TORCH_CHECK(inputs_.size(0) == targets_.size(0), "inputs have ", inputs_.size(0),
+              " rows but targets have ", targets_.size(0));
+}
+
+Batch InMemoryDataset::Get(const torch::Tensor& indices) const {
+  const torch::Tensor idx = indices.to(inputs_.device());
+  return {inputs_.index_select(0, idx), targets_.index_select(0, idx.to(targets_.device()))};
+}
+
+InMemoryDataset InMemoryDataset::Subset(const torch::Tensor& indices) const {
+  Batch b = Get(indices);
+  return InMemoryDataset(b.inputs, b.targets);
+}
+
+InMemoryDataset InMemoryDataset::To(const torch::Device& device) const {
+  return InMemoryDataset(inputs_.to(device), targets_.to(device));
+}
+
+std::vector<torch::Tensor> InMemoryDataset::EpochBatches(int64_t batch_size, bool shuffle,
+                                                         uint64_t seed, int64_t epoch,
+                                                         bool drop_last) const {
+  TORCH_CHECK(batch_size > 0, "batch_size must be > 0, got ", batch_size);
+  torch::Tensor order;
+  if (shuffle) {
+    torch::Generator gen = SeededGenerator(seed, static_cast<uint64_t>(epoch) + 1);
+    order = Permutation(size(), gen);
+  } else {
+    order = torch::arange(size(), torch::kInt64);
+  }
+  std::vector<torch::Tensor> batches;
+  for (int64_t start = 0; start < size(); start += batch_size) {
+    const int64_t end = std::min(start + batch_size, size());
+    if (drop_last && end - start < batch_size) break;
+    batches.push_back(order.slice(0, start, end));
+  }
+  return batches;
+}
+
+torch::Generator SeededGenerator(uint64_t seed, uint64_t stream) {
+  return at::make_generator<at::CPUGeneratorImpl>(SplitMix64(seed ^ SplitMix64(stream)));
+}
+
+torch::Tensor ScaleToUnit(const torch::Tensor& pixels) {
+  return pixels.to(torch::kFloat32).div_(255.0);
+}
+
+std::pair<torch::Tensor, torch::Tensor> ChannelMeanStd(const torch::Tensor& x) {
+  torch::Tensor per_channel = x.transpose(0, 1).reshape({x.size(1), -1}).to(torch::kFloat64);
+  return {per_channel.mean(1), per_channel.std(1, /*unbiased=*/false)};
+}
+
+torch::Tensor NormalizeChannels(const torch::Tensor& x, const std::vector<double>& mean,
+                                const std::vector<double>& std) {
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[1] = -1;
+  auto opts = torch::TensorOptions().dtype(x.scalar_type()).device(x.device());
+  torch::Tensor m = torch::tensor(mean, torch::kFloat64).to(opts).reshape(shape);
+  torch::Tensor s = torch::tensor(std, torch::kFloat64).to(opts).reshape(shape);
+  return (x - m) / s;
+}
+
+torch::Tensor FlattenFeatures(const torch::Tensor& x) { return x.reshape({x.size(0), -1}); }
+
+SplitIndices RandomSplit(int64_t n, int64_t n_valid, uint64_t seed) {
+  TORCH_CHECK(n_valid >= 0 && n_valid <= n, "n_valid must be in [0, ", n, "], got ", n_valid);
+  torch::Generator gen = SeededGenerator(seed);
+  torch::Tensor perm = Permutation(n, gen);
+  return {std::get<0>(perm.slice(0, n_valid).sort()), std::get<0>(perm.slice(0, 0, n_valid).sort())};
+}
+
+absl::StatusOr<torch::Tensor> StratifiedSubset(const torch::Tensor& labels, int64_t n,
+                                               uint64_t seed) {
+  const int64_t total = labels.size(0);
+  if (n < 0 || n > total) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("subset size must be in [0, ", total, "], got ", n));
+  }
+  torch::Tensor y = labels.cpu().to(torch::kInt64);
+  const int64_t classes = y.max().item<int64_t>() + 1;
+  torch::Tensor counts = torch::bincount(y, {}, classes).to(torch::kFloat64);
+  torch::Tensor exact = counts * static_cast<double>(n) / static_cast<double>(total);
+  torch::Tensor take = exact.floor().to(torch::kInt64);
+  // Largest remainder: hand the missing examples to the classes with the largest fractions.
+  const int64_t missing = n - take.sum().item<int64_t>();
+  torch::Tensor by_fraction = std::get<1>((exact - exact.floor()).sort(0, /*descending=*/true));
+  take.index_add_(0, by_fraction.slice(0, 0, missing), torch::ones({missing}, torch::kInt64));
+  torch::Generator gen = SeededGenerator(seed);
+  std::vector<torch::Tensor> chosen;
+  for (int64_t c = 0; c < classes; ++c) {
+    torch::Tensor members = (y == c).nonzero().flatten();
+    torch::Tensor perm = Permutation(members.size(0), gen);
+    chosen.push_back(members.index_select(0, perm.slice(0, 0, take[c].item<int64_t>())));
+  }
+  return std::get<0>(torch::cat(chosen).sort());
+}
+
+absl::StatusOr<ImageSplits> LoadImageSplits(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return absl::NotFoundError(absl::StrCat(dir, ": no such directory (--data_dir)"));
+  }
+  if (LooksLikeMnistDirectory(dir)) return LoadMnistDirectory(dir);
+  if (LooksLikeCifarDirectory(dir)) return LoadCifarDirectory(dir);
+  return absl::NotFoundError(absl::StrCat(
+      dir, ": no dataset found (expected MNIST-style train-images-idx3-ubyte[.gz] + "
+           "t10k-*, or CIFAR binary data_batch_*.bin / train.bin + test.bin)"));
+}
+
+}  // namespace common::data
