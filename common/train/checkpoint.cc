@@ -1,0 +1,182 @@
+#include "common/train/checkpoint.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/data/file_bytes.h"
+#include "common/util/status_macros.h"
+#include "glog/logging.h"
+
+namespace common::train {
+namespace {
+
+std::string Shape(const torch::Tensor& t) { return absl::StrCat("[", absl::StrJoin(t.sizes(), ", "), "]"); }
+
+absl::Status FromTorchError(const std::string& path, const c10::Error& e) {
+  return absl::DataLossError(absl::StrCat(path, ": ", e.what_without_backtrace()));
+}
+
+// Everything a checkpoint holds besides the module itself.
+constexpr char kModelKey[] = "model";
+constexpr char kOptimizerKey[] = "optimizer";
+constexpr char kEpochKey[] = "epoch";
+constexpr char kStepKey[] = "step";
+constexpr char kRngKey[] = "cpu_rng_state";
+
+}  // namespace
+
+TensorMap StateDict(const torch::nn::Module& module) {
+  TensorMap out;
+  for (const auto& p : module.named_parameters(/*recurse=*/true)) {
+    out[p.key()] = p.value().detach().cpu();
+  }
+  for (const auto& b : module.named_buffers(/*recurse=*/true)) {
+    if (b.value().defined()) out[b.key()] = b.value().detach().cpu();
+  }
+  return out;
+}
+
+absl::Status LoadStateDictInto(const TensorMap& state, torch::nn::Module& module,
+                               const std::string& source) {
+  TensorMap own;
+  for (const auto& p : module.named_parameters(true)) own[p.key()] = p.value();
+  for (const auto& b : module.named_buffers(true)) {
+    if (b.value().defined()) own[b.key()] = b.value();
+  }
+  for (const auto& [key, value] : own) {
+    const auto it = state.find(key);
+    if (it == state.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": missing key '", key, "'"));
+    }
+    if (it->second.sizes() != value.sizes()) {
+      return absl::InvalidArgumentError(absl::StrCat(key, " shape ", Shape(value), " != ",
+                                                     Shape(it->second), " in ", source));
+    }
+  }
+  for (const auto& [key, value] : state) {
+    if (own.count(key) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": unexpected key '", key, "'"));
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [key, value] : own) value.copy_(state.at(key));
+  return absl::OkStatus();
+}
+
+absl::Status SaveTensorMap(const std::string& path, const TensorMap& tensors) {
+  c10::Dict<std::string, torch::Tensor> dict;
+  for (const auto& [key, value] : tensors) dict.insert(key, value.detach().cpu().contiguous());
+  const std::vector<char> bytes = torch::pickle_save(dict);
+  return data::WriteFileAtomically(path, std::string(bytes.begin(), bytes.end()));
+}
+
+absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, data::ReadFileBytes(path));
+  torch::IValue value;
+  try {
+    value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+  } catch (const c10::Error& e) {
+    return FromTorchError(path, e);
+  }
+  if (!value.isGenericDict()) {
+    return absl::DataLossError(absl::StrCat(path, ": expected a dict of tensors, got ",
+                                            value.tagKind()));
+  }
+  TensorMap out;
+  for (const auto& entry : value.toGenericDict()) {
+    if (!entry.key().isString() || !entry.value().isTensor()) {
+      return absl::DataLossError(absl::StrCat(path, ": expected str -> Tensor entries"));
+    }
+    out[entry.key().toStringRef()] = entry.value().toTensor();
+  }
+  return out;
+}
+
+absl::Status SaveStateDict(const std::string& path, const torch::nn::Module& module) {
+  return SaveTensorMap(path, StateDict(module));
+}
+
+absl::Status LoadStateDict(const std::string& path, torch::nn::Module& module) {
+  ASSIGN_OR_RETURN(TensorMap state, LoadTensorMap(path));
+  return LoadStateDictInto(state, module, path);
+}
+
+absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& module,
+                            const torch::optim::Optimizer& optimizer,
+                            const TrainProgress& progress) {
+  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+  module.save(model_archive);
+  optimizer.save(optimizer_archive);
+  archive.write(kModelKey, model_archive);
+  archive.write(kOptimizerKey, optimizer_archive);
+  archive.write(kEpochKey, torch::tensor(progress.epoch, torch::kInt64));
+  archive.write(kStepKey, torch::tensor(progress.step, torch::kInt64));
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    archive.write(kRngKey, gen.get_state());
+  }
+  const std::string tmp = path + ".tmp";
+  try {
+    archive.save_to(tmp);
+  } catch (const c10::Error& e) {
+    return FromTorchError(tmp, e);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat("rename ", tmp, " -> ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn::Module& module,
+                                             torch::optim::Optimizer& optimizer) {
+  if (!data::FileExists(path)) return absl::NotFoundError(absl::StrCat(path, ": no checkpoint"));
+  TrainProgress progress;
+  try {
+    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+    archive.load_from(path);
+    archive.read(kModelKey, model_archive);
+    archive.read(kOptimizerKey, optimizer_archive);
+    module.load(model_archive);
+    optimizer.load(optimizer_archive);
+    torch::Tensor epoch, step, rng;
+    archive.read(kEpochKey, epoch);
+    archive.read(kStepKey, step);
+    archive.read(kRngKey, rng);
+    progress = {epoch.item<int64_t>(), step.item<int64_t>()};
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(rng);
+  } catch (const c10::Error& e) {
+    return FromTorchError(path, e);
+  }
+  return progress;
+}
+
+absl::StatusOr<TrainProgress> RunEpochs(
+    const EpochLoopOptions& options, torch::nn::Module& module, torch::optim::Optimizer& optimizer,
+    const std::function<absl::Status(int64_t epoch, TrainProgress& progress)>& run_epoch) {
+  TrainProgress progress;
+  const bool checkpointing = !options.checkpoint_path.empty();
+  if (options.resume && checkpointing && data::FileExists(options.checkpoint_path)) {
+    ASSIGN_OR_RETURN(progress, LoadCheckpoint(options.checkpoint_path, module, optimizer));
+    LOG(INFO) << "resumed from " << options.checkpoint_path << " after epoch " << progress.epoch
+              << " (step " << progress.step << ")";
+  }
+  for (int64_t epoch = progress.epoch; epoch < options.epochs; ++epoch) {
+    RETURN_IF_ERROR(run_epoch(epoch, progress));
+    progress.epoch = epoch + 1;
+    if (checkpointing) {
+      RETURN_IF_ERROR(SaveCheckpoint(options.checkpoint_path, module, optimizer, progress));
+    }
+  }
+  return progress;
+}
+
+}  // namespace common::train

@@ -1,0 +1,69 @@
+// Saving and restoring training state.
+//
+// - State dicts (parameter/buffer name -> tensor) as a pickled c10::Dict: Python reads them with
+//   torch.load(path) and we read Python's torch.save of a dict of tensors.
+// - Checkpoints (model, optimizer state, epochs/steps done, CPU RNG state), written atomically,
+//   and RunEpochs, an epoch loop that checkpoints after every epoch and resumes a killed run so
+//   that it ends with the same parameters as an uninterrupted one.
+//
+// Example:
+//   RETURN_IF_ERROR(SaveStateDict(run.File("weights.pt"), *model));
+//   ASSIGN_OR_RETURN(TrainProgress done, RunEpochs({epochs, run.checkpoint_path(), resume},
+//                                                  *model, optimizer, train_one_epoch));
+#ifndef COMMON_TRAIN_CHECKPOINT_H_
+#define COMMON_TRAIN_CHECKPOINT_H_
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace common::train {
+
+using TensorMap = std::map<std::string, torch::Tensor>;
+
+// Parameters and buffers by their dotted names (as in PyTorch's state_dict), detached, on CPU.
+TensorMap StateDict(const torch::nn::Module& module);
+
+// Copies `state` into the module's parameters and buffers. Every key must match and every shape
+// agree; the error names the key (e.g. "weight shape [3, 5] != [3, 4] in model.pt").
+absl::Status LoadStateDictInto(const TensorMap& state, torch::nn::Module& module,
+                               const std::string& source);
+
+absl::Status SaveTensorMap(const std::string& path, const TensorMap& tensors);
+absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path);
+
+absl::Status SaveStateDict(const std::string& path, const torch::nn::Module& module);
+absl::Status LoadStateDict(const std::string& path, torch::nn::Module& module);
+
+struct TrainProgress {
+  int64_t epoch = 0;  // epochs completed
+  int64_t step = 0;   // optimizer steps completed
+};
+
+absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& module,
+                            const torch::optim::Optimizer& optimizer, const TrainProgress& progress);
+absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn::Module& module,
+                                             torch::optim::Optimizer& optimizer);
+
+struct EpochLoopOptions {
+  int64_t epochs = 1;
+  std::string checkpoint_path;  // empty: no checkpoints
+  bool resume = false;          // continue from checkpoint_path if it exists
+};
+
+// Calls run_epoch(epoch, progress) for every epoch not yet done, then saves a checkpoint. With
+// `resume` and an existing checkpoint, restores model, optimizer, progress and the CPU RNG first.
+// Data order must be a function of (seed, epoch), as InMemoryDataset::EpochBatches is.
+absl::StatusOr<TrainProgress> RunEpochs(
+    const EpochLoopOptions& options, torch::nn::Module& module, torch::optim::Optimizer& optimizer,
+    const std::function<absl::Status(int64_t epoch, TrainProgress& progress)>& run_epoch);
+
+}  // namespace common::train
+
+#endif  // COMMON_TRAIN_CHECKPOINT_H_

@@ -1,0 +1,113 @@
+#include "common/train/checkpoint.h"
+
+#include <torch/torch.h>
+
+#include "common/data/file_bytes.h"
+#include "common/data/synthetic.h"
+#include "common/train/run_dir.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace common::train {
+namespace {
+
+using ::testing::HasSubstr;
+
+torch::nn::Sequential MakeModel() {
+  return torch::nn::Sequential(torch::nn::Linear(6, 16), torch::nn::ReLU(),
+                               torch::nn::Dropout(0.3), torch::nn::Linear(16, 3));
+}
+
+// One epoch of Adam on blobs; dropout draws from the global RNG, so resume must restore it.
+absl::Status TrainEpoch(torch::nn::Sequential& model, torch::optim::Optimizer& opt,
+                        const data::InMemoryDataset& d, int64_t epoch, TrainProgress& progress) {
+  model->train();
+  for (const torch::Tensor& idx : d.EpochBatches(16, /*shuffle=*/true, /*seed=*/7, epoch)) {
+    data::Batch b = d.Get(idx);
+    opt.zero_grad();
+    torch::nn::functional::cross_entropy(model->forward(b.inputs), b.targets).backward();
+    opt.step();
+    ++progress.step;
+  }
+  return absl::OkStatus();
+}
+
+TEST(RunEpochs, TwoEpochsStraightEqualOnePlusResumePlusOne) {
+  const data::InMemoryDataset d = data::GaussianBlobs(100, 6, 3, 1);
+  const std::string ckpt = data::TestDir("resume") + "/checkpoint.pt";
+
+  torch::manual_seed(0);
+  auto straight = MakeModel();
+  torch::optim::Adam opt_a(straight->parameters(), 1e-2);
+  auto run_a = [&](int64_t e, TrainProgress& p) { return TrainEpoch(straight, opt_a, d, e, p); };
+  TrainProgress done_a = RunEpochs({2, "", false}, *straight, opt_a, run_a).value();
+
+  torch::manual_seed(0);
+  auto first = MakeModel();
+  torch::optim::Adam opt_b(first->parameters(), 1e-2);
+  auto run_b = [&](int64_t e, TrainProgress& p) { return TrainEpoch(first, opt_b, d, e, p); };
+  ASSERT_TRUE(RunEpochs({1, ckpt, false}, *first, opt_b, run_b).ok());
+
+  torch::manual_seed(123);  // a "new process": different initial weights and RNG state
+  auto resumed = MakeModel();
+  torch::optim::Adam opt_c(resumed->parameters(), 1e-2);
+  auto run_c = [&](int64_t e, TrainProgress& p) { return TrainEpoch(resumed, opt_c, d, e, p); };
+  TrainProgress done_c = RunEpochs({2, ckpt, true}, *resumed, opt_c, run_c).value();
+
+  EXPECT_EQ(done_c.epoch, 2);
+  EXPECT_EQ(done_c.step, done_a.step);
+  auto pa = straight->parameters(), pc = resumed->parameters();
+  ASSERT_EQ(pa.size(), pc.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pc[i])) << i;
+}
+
+TEST(StateDict, RoundTripAndMismatchErrors) {
+  const std::string dir = data::TestDir("state_dict");
+  torch::manual_seed(0);
+  auto model = MakeModel();
+  ASSERT_TRUE(SaveStateDict(dir + "/w.pt", *model).ok());
+  torch::manual_seed(1);
+  auto other = MakeModel();
+  ASSERT_TRUE(LoadStateDict(dir + "/w.pt", *other).ok());
+  EXPECT_TRUE(torch::equal(other->parameters()[0], model->parameters()[0]));
+  EXPECT_EQ(StateDict(*model).count("3.bias"), 1u);
+
+  torch::nn::Sequential wider(torch::nn::Linear(6, 17), torch::nn::ReLU(),
+                              torch::nn::Dropout(0.3), torch::nn::Linear(17, 3));
+  EXPECT_THAT(std::string(LoadStateDict(dir + "/w.pt", *wider).message()),
+              HasSubstr("0.bias shape [17] != [16] in"));
+  torch::nn::Sequential shorter(torch::nn::Linear(6, 16));
+  EXPECT_THAT(std::string(LoadStateDict(dir + "/w.pt", *shorter).message()),
+              HasSubstr("unexpected key '3.bias'"));
+  ASSERT_TRUE(data::WriteFileAtomically(dir + "/bad.pt", "garbage").ok());
+  EXPECT_EQ(LoadStateDict(dir + "/bad.pt", *model).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(LoadStateDict(dir + "/none.pt", *model).code(), absl::StatusCode::kNotFound);
+}
+
+TEST(Checkpoint, CorruptFileIsDataLoss) {
+  const std::string dir = data::TestDir("ckpt_bad");
+  ASSERT_TRUE(data::WriteFileAtomically(dir + "/c.pt", "not a checkpoint").ok());
+  auto model = MakeModel();
+  torch::optim::SGD opt(model->parameters(), 0.1);
+  absl::Status s = LoadCheckpoint(dir + "/c.pt", *model, opt).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("c.pt"));
+}
+
+TEST(RunDir, ConfigMetricsSummaryAndTruncation) {
+  const std::string dir = data::TestDir("run_dir") + "/nested/run";
+  RunDir run = RunDir::Open(dir, {{"lr", 0.1}}).value();
+  ASSERT_TRUE(run.AppendMetrics({{"epoch", 1}, {"loss", 0.5}}).ok());
+  ASSERT_TRUE(run.AppendMetrics({{"epoch", 2}, {"loss", 0.25}}).ok());
+  EXPECT_THAT(std::string(run.AppendMetrics({{"loss", 1}}).message()), HasSubstr("differ"));
+  ASSERT_TRUE(run.TruncateMetrics("epoch", 1).ok());
+  EXPECT_EQ(data::ReadFileBytes(run.File("metrics.csv")).value(), "epoch,loss\n1,0.5\n");
+  ASSERT_TRUE(run.WriteSummary({{"acc", 0.875}}).ok());
+  auto summary = nlohmann::json::parse(data::ReadFileBytes(run.File("summary.json")).value());
+  EXPECT_DOUBLE_EQ(summary["acc"].get<double>(), 0.875);
+  auto config = nlohmann::json::parse(data::ReadFileBytes(run.File("config.json")).value());
+  EXPECT_DOUBLE_EQ(config["lr"].get<double>(), 0.1);
+}
+
+}  // namespace
+}  // namespace common::train
