@@ -82,7 +82,12 @@ absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
   try {
     value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   } catch (const c10::Error& e) {
-    return FromTorchError(path, e);
+    // LibTorch 1.13's unpickler cannot rebuild collections.OrderedDict, which is what
+    // nn.Module.state_dict() returns in Python.
+    return absl::DataLossError(absl::StrCat(
+        path, ": not a pickled dict of tensors (from Python save a plain dict: "
+              "torch.save(dict(model.state_dict()), path)): ",
+        e.what_without_backtrace()));
   }
   if (!value.isGenericDict()) {
     return absl::DataLossError(absl::StrCat(path, ": expected a dict of tensors, got ",
