@@ -1,0 +1,187 @@
+#include "implicit_dl/implicit_function.h"
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "glog/logging.h"
+
+namespace implicit_dl {
+namespace {
+
+constexpr char kContextKey[] = "solve_context";
+
+double MaxAbsDiff(const torch::Tensor& a, const torch::Tensor& b, torch::Tensor& scratch) {
+  at::sub_out(scratch, a, b);
+  return scratch.abs_().max().item<double>();
+}
+
+// The reference's warning (implicit_function.py), rate-limited: every occurrence is counted in
+// SolveStats and the training metrics.
+void WarnNotConverged(const char* what, const FixedPoint& fp) {
+  LOG_FIRST_N(WARNING, 20) << absl::StrFormat(
+      "%s iterations did not converge: err=%.4e, status=max itrs reached", what, fp.error);
+}
+
+}  // namespace
+
+absl::StatusOr<Solver> ParseSolver(const std::string& name) {
+  if (name == "picard") return Solver::kPicard;
+  if (name == "anderson") return Solver::kAnderson;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--solver must be picard or anderson, got '", name, "'"));
+}
+
+FixedPoint PicardForward(const torch::Tensor& A, const torch::Tensor& Z, const torch::Tensor& X0,
+                         const Activation& activation, int64_t mitr, double tol) {
+  torch::Tensor x = X0.clone();
+  torch::Tensor next = torch::empty_like(x);
+  torch::Tensor scratch = torch::empty_like(x);
+  FixedPoint fp;
+  for (int64_t k = 0; k < mitr; ++k) {
+    at::addmm_out(next, Z, A, x);  // next = Z + A x
+    activation.PhiInPlace(next);
+    fp.iterations = k + 1;
+    fp.error = MaxAbsDiff(next, x, scratch);
+    if (fp.error < tol) {
+      fp.x = x;  // the previous iterate, as the reference
+      fp.converged = true;
+      return fp;
+    }
+    std::swap(x, next);
+  }
+  fp.x = x;  // the last update
+  return fp;
+}
+
+FixedPoint PicardAdjoint(const torch::Tensor& A, const torch::Tensor& dphi, const torch::Tensor& G,
+                         int64_t mitr, double tol) {
+  const torch::Tensor source = dphi * G;
+  const torch::Tensor At = A.t();
+  torch::Tensor v = torch::zeros_like(source);
+  torch::Tensor next = torch::empty_like(v);
+  torch::Tensor scratch = torch::empty_like(v);
+  FixedPoint fp;
+  for (int64_t k = 0; k < mitr; ++k) {
+    at::mm_out(next, At, v);
+    next.mul_(dphi).add_(source);
+    fp.iterations = k + 1;
+    fp.error = MaxAbsDiff(next, v, scratch);
+    if (fp.error < tol) {
+      fp.x = v;
+      fp.converged = true;
+      return fp;
+    }
+    std::swap(v, next);
+  }
+  fp.x = v;
+  return fp;
+}
+
+// Anderson (Walker & Ni 2011) on every column j separately: with the last k iterates x_i and
+// residuals g_i = f(x_i) - x_i, alpha = argmin ||sum_i alpha_i g_i|| s.t. sum_i alpha_i = 1
+// (regularised normal equations), x_next = beta sum alpha_i f(x_i) + (1-beta) sum alpha_i x_i.
+FixedPoint AndersonSolve(const FixedPointMap& f, const torch::Tensor& x0, int64_t mitr, double tol,
+                         const SolverOptions& options) {
+  const int64_t n = x0.size(0), m = x0.size(1), depth = std::max<int64_t>(1, options.anderson_memory);
+  const auto dopts = x0.options().dtype(torch::kFloat64);
+  torch::Tensor xs = torch::zeros({m, depth, n}, x0.options());  // past iterates, per column
+  torch::Tensor fs = torch::zeros({m, depth, n}, x0.options());  // f of those iterates
+  torch::Tensor x = x0.clone(), fx = torch::empty_like(x0), scratch = torch::empty_like(x0);
+  FixedPoint fp;
+  for (int64_t k = 0; k < mitr; ++k) {
+    f(x, fx);
+    fp.iterations = k + 1;
+    fp.error = MaxAbsDiff(fx, x, scratch);
+    if (fp.error < tol) {
+      fp.x = x;
+      fp.converged = true;
+      return fp;
+    }
+    xs.select(1, k % depth).copy_(x.t());
+    fs.select(1, k % depth).copy_(fx.t());
+    const int64_t used = std::min(k + 1, depth);
+    torch::Tensor X = xs.narrow(1, 0, used), F = fs.narrow(1, 0, used);
+    torch::Tensor G = (F - X).to(torch::kFloat64);                     // [m, used, n]
+    torch::Tensor H = G.bmm(G.transpose(1, 2));                        // [m, used, used]
+    // Regularise relative to each column's scale: residuals shrink by orders of magnitude.
+    torch::Tensor scale = H.diagonal(0, 1, 2).amax(1).clamp_min(1e-300).mul_(options.anderson_lambda);
+    H.add_(torch::eye(used, dopts) * scale.view({m, 1, 1}));
+    torch::Tensor alpha = torch::linalg_solve(H, torch::ones({m, used, 1}, dopts));
+    alpha.div_(alpha.sum(1, /*keepdim=*/true));                        // sum alpha = 1
+    alpha = alpha.transpose(1, 2).to(x0.scalar_type());                // [m, 1, used]
+    torch::Tensor mixed = alpha.bmm(F).squeeze(1).mul_(options.anderson_beta);
+    if (options.anderson_beta != 1.0) mixed.add_(alpha.bmm(X).squeeze(1), 1 - options.anderson_beta);
+    x.copy_(mixed.t());
+  }
+  fp.x = fx;  // like Picard: the last map output
+  return fp;
+}
+
+FixedPoint SolveForward(const torch::Tensor& A, const torch::Tensor& Z, const torch::Tensor& X0,
+                        const Activation& activation, const SolverOptions& options) {
+  if (options.solver == Solver::kPicard) {
+    return PicardForward(A, Z, X0, activation, options.mitr, options.tol);
+  }
+  auto map = [&](const torch::Tensor& x, torch::Tensor& out) {
+    at::addmm_out(out, Z, A, x);
+    activation.PhiInPlace(out);
+  };
+  return AndersonSolve(map, X0, options.mitr, options.tol, options);
+}
+
+FixedPoint SolveAdjoint(const torch::Tensor& A, const torch::Tensor& dphi, const torch::Tensor& G,
+                        const SolverOptions& options) {
+  if (options.solver == Solver::kPicard) {
+    return PicardAdjoint(A, dphi, G, options.grad_mitr, options.grad_tol);
+  }
+  const torch::Tensor source = dphi * G;
+  const torch::Tensor At = A.t();
+  auto map = [&](const torch::Tensor& v, torch::Tensor& out) {
+    at::mm_out(out, At, v);
+    out.mul_(dphi).add_(source);
+  };
+  return AndersonSolve(map, torch::zeros_like(source), options.grad_mitr, options.grad_tol,
+                       options);
+}
+
+torch::Tensor ImplicitFunction::forward(torch::autograd::AutogradContext* ctx, torch::Tensor A,
+                                        torch::Tensor B, torch::Tensor X0, torch::Tensor U,
+                                        c10::intrusive_ptr<SolveContext> context) {
+  TORCH_CHECK(A.dim() == 2 && A.size(0) == A.size(1), "A must be [n, n], got ", A.sizes());
+  TORCH_CHECK(B.dim() == 2 && B.size(0) == A.size(0), "B must be [n, p] with n = ", A.size(0),
+              ", got ", B.sizes());
+  TORCH_CHECK(U.dim() == 2 && U.size(0) == B.size(1), "U must be [p, m] with p = ", B.size(1),
+              ", got ", U.sizes());
+  TORCH_CHECK(X0.sizes() == torch::IntArrayRef({A.size(0), U.size(1)}), "X0 must be [n, m] = [",
+              A.size(0), ", ", U.size(1), "], got ", X0.sizes());
+  torch::NoGradGuard no_grad;
+  const torch::Tensor Z = B.mm(U);
+  FixedPoint fp = SolveForward(A, Z, X0, context->activation, context->options);
+  if (!fp.converged) WarnNotConverged("Picard", fp);
+  context->stats.forward_iterations = fp.iterations;
+  context->stats.forward_error = fp.error;
+  context->stats.forward_converged = fp.converged;
+  ctx->save_for_backward({A, B, fp.x, U});
+  ctx->saved_data[kContextKey] = c10::IValue::make_capsule(context);
+  return fp.x;
+}
+
+torch::autograd::tensor_list ImplicitFunction::backward(torch::autograd::AutogradContext* ctx,
+                                                        torch::autograd::tensor_list grad_outputs) {
+  const auto saved = ctx->get_saved_variables();
+  const torch::Tensor &A = saved[0], &B = saved[1], &X = saved[2], &U = saved[3];
+  auto context = c10::static_intrusive_pointer_cast<SolveContext>(
+      ctx->saved_data[kContextKey].toCapsule());
+  torch::NoGradGuard no_grad;
+  const torch::Tensor dphi = context->activation.DPhi(A.mm(X) + B.mm(U));
+  FixedPoint fp = SolveAdjoint(A, dphi, grad_outputs[0], context->options);
+  if (!fp.converged) WarnNotConverged("Gradient", fp);
+  context->stats.backward_iterations = fp.iterations;
+  context->stats.backward_error = fp.error;
+  context->stats.backward_converged = fp.converged;
+  const torch::Tensor& V = fp.x;
+  return {V.mm(X.t()), V.mm(U.t()), torch::zeros_like(X), B.t().mm(V), torch::Tensor()};
+}
+
+}  // namespace implicit_dl
