@@ -1,0 +1,238 @@
+#include "implicit_dl/experiment.h"
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/data/file_bytes.h"
+#include "common/train/checkpoint.h"
+#include "common/train/metrics.h"
+#include "common/train/progress.h"
+#include "common/train/run_dir.h"
+#include "common/util/status_macros.h"
+#include "glog/logging.h"
+
+namespace implicit_dl {
+namespace {
+
+using common::data::InMemoryDataset;
+using common::train::MetricsRow;
+
+bool IsCifar(const std::string& dataset) { return dataset == "cifar10"; }
+
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;
+  int64_t not_converged = 0;
+};
+
+// The reference evaluates in one batch of valid_bs (the stopping rule couples a batch's columns).
+Evaluation Evaluate(ImplicitModel& model, const InMemoryDataset& data, int64_t valid_bs,
+                    const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  common::train::RunningMean loss;
+  int64_t correct = 0, not_converged = 0;
+  for (const torch::Tensor& idx : data.EpochBatches(valid_bs, /*shuffle=*/false, 0, 0)) {
+    common::data::Batch b = data.Get(idx);
+    const torch::Tensor logits = model->forward(b.inputs.to(device));
+    const torch::Tensor y = b.targets.to(device);
+    loss.Add(torch::nn::functional::cross_entropy(logits, y).item<double>(), idx.size(0));
+    correct += common::train::CountCorrect(logits, y);
+    not_converged += model->last_stats().forward_converged ? 0 : 1;
+  }
+  return {loss.mean(), static_cast<double>(correct) / static_cast<double>(data.size()),
+          not_converged};
+}
+
+// What is logged between two evaluations.
+struct Window {
+  common::train::RunningMean loss, forward_iterations, backward_iterations;
+  int64_t not_converged = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, const ClassificationData& data, ImplicitModel model,
+          std::optional<common::train::RunDir> run)
+      : config_(config),
+        data_(data),
+        model_(std::move(model)),
+        optimizer_(model_->parameters(), torch::optim::AdamOptions(config.lr)),
+        run_(std::move(run)) {}
+
+  absl::StatusOr<TrainResult> Run();
+
+ private:
+  absl::Status RunEpoch(int64_t epoch, common::train::TrainProgress& progress);
+  absl::Status Step(const common::data::Batch& batch);
+  absl::Status EvaluateAndLog(double epoch, int64_t step);
+
+  const TrainConfig& config_;
+  const ClassificationData& data_;
+  ImplicitModel model_;
+  torch::optim::Adam optimizer_;
+  std::optional<common::train::RunDir> run_;
+  Window window_;
+  common::train::RunningMean epoch_loss_;
+  TrainResult result_;
+  bool first_epoch_ = true;
+};
+
+absl::Status Trainer::Step(const common::data::Batch& batch) {
+  const torch::Tensor logits = model_->forward(batch.inputs.to(config_.device));
+  const torch::Tensor loss =
+      torch::nn::functional::cross_entropy(logits, batch.targets.to(config_.device));
+  optimizer_.zero_grad();
+  loss.backward();
+  optimizer_.step();  // same order as reference: backward -> step; the next forward projects
+  const double value = loss.item<double>();
+  if (!std::isfinite(value)) {
+    return absl::InternalError(absl::StrCat("training loss is ", value, " at step ",
+                                            result_.steps + 1, ": lower --lr"));
+  }
+  const SolveStats s = model_->last_stats();
+  window_.loss.Add(value, batch.inputs.size(0));
+  epoch_loss_.Add(value, batch.inputs.size(0));
+  window_.forward_iterations.Add(s.forward_iterations);
+  window_.backward_iterations.Add(s.backward_iterations);
+  window_.not_converged += (s.forward_converged ? 0 : 1) + (s.backward_converged ? 0 : 1);
+  ++result_.steps;
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::EvaluateAndLog(double epoch, int64_t step) {
+  const Evaluation e = Evaluate(model_, data_.test, config_.valid_bs, config_.device);
+  result_.not_converged += window_.not_converged;
+  const bool best = e.accuracy > result_.best_valid_accuracy;
+  result_.best_valid_accuracy = std::max(result_.best_valid_accuracy, e.accuracy);
+  LOG(INFO) << absl::StrFormat(
+      "epoch %.2f step %d | loss %.4f | valid loss %.4f acc %.4f | iters fwd %.1f bwd %.1f | "
+      "not converged %d | sparsity(A) %.1f%%",
+      epoch, step, window_.loss.mean(), e.loss, e.accuracy, window_.forward_iterations.mean(),
+      window_.backward_iterations.mean(), window_.not_converged, model_->SparsityOfA());
+  if (run_) {
+    RETURN_IF_ERROR(run_->AppendMetrics(MetricsRow{
+        {"epoch", epoch},
+        {"step", static_cast<double>(step)},
+        {"loss", window_.loss.mean()},
+        {"valid_loss", e.loss},
+        {"valid_acc", e.accuracy},
+        {"forward_iterations", window_.forward_iterations.mean()},
+        {"backward_iterations", window_.backward_iterations.mean()},
+        {"not_converged", static_cast<double>(window_.not_converged)},
+        {"sparsity_A", model_->SparsityOfA()},
+    }));
+    if (best) RETURN_IF_ERROR(common::train::SaveStateDict(run_->File("weights_best.pt"), *model_));
+  }
+  window_ = Window();
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& progress) {
+  if (first_epoch_ && run_) RETURN_IF_ERROR(run_->TruncateMetrics("epoch", epoch));
+  model_->train();
+  const auto batches = data_.train.EpochBatches(config_.bs, /*shuffle=*/true, config_.seed, epoch);
+  common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", config_.epochs),
+                                   static_cast<int64_t>(batches.size()));
+  epoch_loss_ = common::train::RunningMean();
+  for (size_t i = 0; i < batches.size(); ++i) {
+    RETURN_IF_ERROR(Step(data_.train.Get(batches[i])));
+    ++progress.step;
+    line.Update(static_cast<int64_t>(i + 1), absl::StrFormat("loss %.4f", window_.loss.mean()));
+    const bool last = i + 1 == batches.size();
+    if (last || (config_.eval_every > 0 && progress.step % config_.eval_every == 0)) {
+      const double at = epoch + static_cast<double>(i + 1) / static_cast<double>(batches.size());
+      RETURN_IF_ERROR(EvaluateAndLog(at, progress.step));
+    }
+  }
+  line.Finish(absl::StrFormat("train loss %.4f", epoch_loss_.mean()));
+  if (first_epoch_) result_.first_epoch_train_loss = epoch_loss_.mean();
+  result_.last_epoch_train_loss = epoch_loss_.mean();
+  first_epoch_ = false;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrainResult> Trainer::Run() {
+  const std::string checkpoint = run_ ? run_->checkpoint_path() : "";
+  auto epoch_fn = [this](int64_t e, common::train::TrainProgress& p) { return RunEpoch(e, p); };
+  RETURN_IF_ERROR(common::train::RunEpochs({config_.epochs, checkpoint, config_.resume}, *model_,
+                                           optimizer_, epoch_fn)
+                      .status());
+  const Evaluation test = Evaluate(model_, data_.test, config_.valid_bs, config_.device);
+  result_.test_accuracy = test.accuracy;
+  result_.test_loss = test.loss;
+  if (run_) {
+    RETURN_IF_ERROR(common::train::SaveStateDict(run_->File("weights.pt"), *model_));
+    RETURN_IF_ERROR(run_->WriteSummary({{"test_acc", test.accuracy},
+                                        {"test_loss", test.loss},
+                                        {"best_valid_acc", result_.best_valid_accuracy},
+                                        {"steps_this_run", result_.steps},
+                                        {"not_converged", result_.not_converged},
+                                        {"sparsity_A", model_->SparsityOfA()},
+                                        {"infinity_norm_A", InfinityNorm(model_->A.detach())}}));
+  }
+  return result_;
+}
+
+}  // namespace
+
+TrainConfig WithDatasetDefaults(TrainConfig config) {
+  if (config.n == 0) config.n = IsCifar(config.dataset) ? 300 : 100;
+  if (config.lr == 0) config.lr = IsCifar(config.dataset) ? 5e-4 : 5e-3;
+  return config;
+}
+
+absl::Status Validate(const TrainConfig& c) {
+  if (c.dataset != "fashion-mnist" && c.dataset != "mnist" && c.dataset != "cifar10") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset must be fashion-mnist, mnist or cifar10, got '", c.dataset, "'"));
+  }
+  const std::pair<const char*, int64_t> positive[] = {
+      {"--epochs", c.epochs}, {"--bs", c.bs}, {"--valid_bs", c.valid_bs}, {"--n", c.n}};
+  for (const auto& [name, v] : positive) {
+    if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", v));
+  }
+  if (!(c.lr > 0)) return absl::InvalidArgumentError(absl::StrCat("--lr must be > 0, got ", c.lr));
+  if (c.eval_every < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--eval_every must be >= 0, got ", c.eval_every));
+  }
+  return Validate(ImplicitModelOptions(c.n, 1, 1).solver(c.solver));
+}
+
+absl::StatusOr<ClassificationData> LoadClassificationData(const std::string& dataset,
+                                                          const std::string& data_dir) {
+  ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
+  const bool cifar = IsCifar(dataset);
+  if ((raw.format == "cifar10") != cifar) {
+    return absl::InvalidArgumentError(absl::StrCat("--dataset=", dataset, " but ", data_dir,
+                                                   " holds ", raw.format, " files"));
+  }
+  auto prepare = [cifar](const torch::Tensor& images) {
+    torch::Tensor x = common::data::ScaleToUnit(images);
+    x = cifar ? common::data::NormalizeChannels(x, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5})
+              : common::data::NormalizeChannels(x, {0.5}, {1.0});  // same as reference: std 1
+    return common::data::FlattenFeatures(x).contiguous();
+  };
+  return ClassificationData{InMemoryDataset(prepare(raw.train_images), raw.train_labels),
+                            InMemoryDataset(prepare(raw.test_images), raw.test_labels),
+                            raw.num_classes};
+}
+
+absl::StatusOr<TrainResult> Train(const TrainConfig& config, const ClassificationData& data,
+                                  const nlohmann::json& flags_json) {
+  RETURN_IF_ERROR(Validate(config));
+  ImplicitModelOptions options(config.n, data.train.inputs().size(1), data.num_classes);
+  options.variant(config.variant).activation(config.activation).solver(config.solver);
+  options.bias(config.bias);
+  ImplicitModel model(options);
+  model->to(config.device);
+  std::optional<common::train::RunDir> run;
+  if (!config.out_dir.empty()) {
+    ASSIGN_OR_RETURN(run, common::train::RunDir::Open(config.out_dir, flags_json));
+    LOG(INFO) << "run directory: " << config.out_dir;
+  }
+  Trainer trainer(config, data, model, std::move(run));
+  return trainer.Run();
+}
+
+}  // namespace implicit_dl
