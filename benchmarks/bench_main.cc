@@ -8,6 +8,8 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
+#include "common/util/blas.h"
+
 namespace benchmarks {
 namespace {
 
@@ -29,6 +31,10 @@ int RunBenchmarks(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::AddCustomContext("torch_threads", std::to_string(at::get_num_threads()));
   benchmark::AddCustomContext("blas", BlasLibrary());
+  benchmark::AddCustomContext("blas_core", common::util::BlasCoreName());
+  if (const std::string advice = common::util::BlasAdvice(); !advice.empty()) {
+    std::fprintf(stderr, "WARNING: %s\n", advice.c_str());
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/util/blas.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, data_dir, "",
@@ -89,6 +90,7 @@ absl::StatusOr<Runtime> InitRuntime() {
   if (!device.ok()) return device.status();
   rt.device = *device;
   at::set_num_threads(rt.threads);
+  if (const std::string advice = BlasAdvice(); !advice.empty()) LOG(WARNING) << advice;
   torch::manual_seed(rt.seed);
   return rt;
 }
