@@ -16,6 +16,22 @@ double MaxAbsDiff(const torch::Tensor& a, const torch::Tensor& b, torch::Tensor&
   return scratch.abs_().max().item<double>();
 }
 
+// One forward map evaluation out = phi(A x + Z); returns max |out - x|.
+double ForwardStep(const torch::Tensor& A, const torch::Tensor& Z, const torch::Tensor& x,
+                   const Activation& activation, torch::Tensor& out, torch::Tensor& scratch) {
+  at::addmm_out(out, Z, A, x);
+  activation.PhiInPlace(out);
+  return MaxAbsDiff(out, x, scratch);
+}
+
+// One adjoint map evaluation out = dphi o (A^T v) + source; returns max |out - v|.
+double AdjointStep(const torch::Tensor& At, const torch::Tensor& dphi, const torch::Tensor& source,
+                   const torch::Tensor& v, torch::Tensor& out, torch::Tensor& scratch) {
+  at::mm_out(out, At, v);
+  out.mul_(dphi).add_(source);
+  return MaxAbsDiff(out, v, scratch);
+}
+
 // The reference's warning (implicit_function.py), rate-limited: every occurrence is counted in
 // SolveStats and the training metrics.
 void WarnNotConverged(const char* what, const FixedPoint& fp) {
@@ -39,10 +55,8 @@ FixedPoint PicardForward(const torch::Tensor& A, const torch::Tensor& Z, const t
   torch::Tensor scratch = torch::empty_like(x);
   FixedPoint fp;
   for (int64_t k = 0; k < mitr; ++k) {
-    at::addmm_out(next, Z, A, x);  // next = Z + A x
-    activation.PhiInPlace(next);
+    fp.error = ForwardStep(A, Z, x, activation, next, scratch);
     fp.iterations = k + 1;
-    fp.error = MaxAbsDiff(next, x, scratch);
     if (fp.error < tol) {
       fp.x = x;  // the previous iterate, as the reference
       fp.converged = true;
@@ -57,16 +71,14 @@ FixedPoint PicardForward(const torch::Tensor& A, const torch::Tensor& Z, const t
 FixedPoint PicardAdjoint(const torch::Tensor& A, const torch::Tensor& dphi, const torch::Tensor& G,
                          int64_t mitr, double tol) {
   const torch::Tensor source = dphi * G;
-  const torch::Tensor At = A.t();
+  const torch::Tensor At = A.t().contiguous();
   torch::Tensor v = torch::zeros_like(source);
   torch::Tensor next = torch::empty_like(v);
   torch::Tensor scratch = torch::empty_like(v);
   FixedPoint fp;
   for (int64_t k = 0; k < mitr; ++k) {
-    at::mm_out(next, At, v);
-    next.mul_(dphi).add_(source);
+    fp.error = AdjointStep(At, dphi, source, v, next, scratch);
     fp.iterations = k + 1;
-    fp.error = MaxAbsDiff(next, v, scratch);
     if (fp.error < tol) {
       fp.x = v;
       fp.converged = true;
@@ -78,15 +90,18 @@ FixedPoint PicardAdjoint(const torch::Tensor& A, const torch::Tensor& dphi, cons
   return fp;
 }
 
-// Anderson (Walker & Ni 2011) on every column j separately: with the last k iterates x_i and
-// residuals g_i = f(x_i) - x_i, alpha = argmin ||sum_i alpha_i g_i|| s.t. sum_i alpha_i = 1
-// (regularised normal equations), x_next = beta sum alpha_i f(x_i) + (1-beta) sum alpha_i x_i.
+// Anderson acceleration (Walker & Ni 2011), with one set of mixing weights for the whole batch:
+// with the last k iterates x_i and residuals g_i = f(x_i) - x_i,
+// alpha = argmin ||sum_i alpha_i g_i|| s.t. sum_i alpha_i = 1 (regularised normal equations),
+// and x_next = beta sum_i alpha_i f(x_i) + (1 - beta) sum_i alpha_i x_i. One k x k solve per
+// iteration keeps the overhead to a few passes over the state (per-column weights would need a
+// LAPACK call per column).
 FixedPoint AndersonSolve(const FixedPointMap& f, const torch::Tensor& x0, int64_t mitr, double tol,
                          const SolverOptions& options) {
-  const int64_t n = x0.size(0), m = x0.size(1), depth = std::max<int64_t>(1, options.anderson_memory);
-  const auto dopts = x0.options().dtype(torch::kFloat64);
-  torch::Tensor xs = torch::zeros({m, depth, n}, x0.options());  // past iterates, per column
-  torch::Tensor fs = torch::zeros({m, depth, n}, x0.options());  // f of those iterates
+  const int64_t depth = std::max<int64_t>(1, options.anderson_memory), size = x0.numel();
+  torch::Tensor xs = torch::zeros({depth, size}, x0.options());  // past iterates
+  torch::Tensor fs = torch::zeros({depth, size}, x0.options());  // f of those iterates
+  torch::Tensor gs = torch::zeros({depth, size}, x0.options());  // residuals f(x) - x
   torch::Tensor x = x0.clone(), fx = torch::empty_like(x0), scratch = torch::empty_like(x0);
   FixedPoint fp;
   for (int64_t k = 0; k < mitr; ++k) {
@@ -98,21 +113,23 @@ FixedPoint AndersonSolve(const FixedPointMap& f, const torch::Tensor& x0, int64_
       fp.converged = true;
       return fp;
     }
-    xs.select(1, k % depth).copy_(x.t());
-    fs.select(1, k % depth).copy_(fx.t());
-    const int64_t used = std::min(k + 1, depth);
-    torch::Tensor X = xs.narrow(1, 0, used), F = fs.narrow(1, 0, used);
-    torch::Tensor G = (F - X).to(torch::kFloat64);                     // [m, used, n]
-    torch::Tensor H = G.bmm(G.transpose(1, 2));                        // [m, used, used]
-    // Regularise relative to each column's scale: residuals shrink by orders of magnitude.
-    torch::Tensor scale = H.diagonal(0, 1, 2).amax(1).clamp_min(1e-300).mul_(options.anderson_lambda);
-    H.add_(torch::eye(used, dopts) * scale.view({m, 1, 1}));
-    torch::Tensor alpha = torch::linalg_solve(H, torch::ones({m, used, 1}, dopts));
-    alpha.div_(alpha.sum(1, /*keepdim=*/true));                        // sum alpha = 1
-    alpha = alpha.transpose(1, 2).to(x0.scalar_type());                // [m, 1, used]
-    torch::Tensor mixed = alpha.bmm(F).squeeze(1).mul_(options.anderson_beta);
-    if (options.anderson_beta != 1.0) mixed.add_(alpha.bmm(X).squeeze(1), 1 - options.anderson_beta);
-    x.copy_(mixed.t());
+    const int64_t slot = k % depth, used = std::min(k + 1, depth);
+    xs[slot].copy_(x.view(-1));
+    fs[slot].copy_(fx.view(-1));
+    torch::Tensor residual = gs[slot];
+    at::sub_out(residual, fx.view(-1), x.view(-1));
+    const torch::Tensor G = gs.narrow(0, 0, used);
+    torch::Tensor H = G.mm(G.t()).to(torch::kFloat64).cpu();  // [used, used]
+    const double scale = H.diagonal().max().item<double>();
+    H.diagonal().add_(options.anderson_lambda * std::max(scale, 1e-300));
+    torch::Tensor alpha = torch::linalg_solve(H, torch::ones({used, 1}, H.options()));
+    alpha.div_(alpha.sum());
+    alpha = alpha.t().to(x0.options());  // [1, used]
+    torch::Tensor mixed = alpha.mm(fs.narrow(0, 0, used));
+    if (options.anderson_beta != 1.0) {
+      mixed.mul_(options.anderson_beta).add_(alpha.mm(xs.narrow(0, 0, used)), 1 - options.anderson_beta);
+    }
+    x.view(-1).copy_(mixed.view(-1));
   }
   fp.x = fx;  // like Picard: the last map output
   return fp;
@@ -126,7 +143,7 @@ FixedPoint SolveForward(const torch::Tensor& A, const torch::Tensor& Z, const to
   auto map = [&](const torch::Tensor& x, torch::Tensor& out) {
     at::addmm_out(out, Z, A, x);
     activation.PhiInPlace(out);
-  };
+  };  // the residual test of AndersonSolve needs f(x) and x both kept
   return AndersonSolve(map, X0, options.mitr, options.tol, options);
 }
 
@@ -162,7 +179,7 @@ torch::Tensor ImplicitFunction::forward(torch::autograd::AutogradContext* ctx, t
   context->stats.forward_iterations = fp.iterations;
   context->stats.forward_error = fp.error;
   context->stats.forward_converged = fp.converged;
-  ctx->save_for_backward({A, B, fp.x, U});
+  ctx->save_for_backward({A, B, fp.x, U, Z});  // Z kept: backward needs A X + B U
   ctx->saved_data[kContextKey] = c10::IValue::make_capsule(context);
   return fp.x;
 }
@@ -170,18 +187,24 @@ torch::Tensor ImplicitFunction::forward(torch::autograd::AutogradContext* ctx, t
 torch::autograd::tensor_list ImplicitFunction::backward(torch::autograd::AutogradContext* ctx,
                                                         torch::autograd::tensor_list grad_outputs) {
   const auto saved = ctx->get_saved_variables();
-  const torch::Tensor &A = saved[0], &B = saved[1], &X = saved[2], &U = saved[3];
+  const torch::Tensor &A = saved[0], &B = saved[1], &X = saved[2], &U = saved[3], &Z = saved[4];
   auto context = c10::static_intrusive_pointer_cast<SolveContext>(
       ctx->saved_data[kContextKey].toCapsule());
   torch::NoGradGuard no_grad;
-  const torch::Tensor dphi = context->activation.DPhi(A.mm(X) + B.mm(U));
+  const torch::Tensor dphi = context->activation.DPhi(torch::addmm(Z, A, X));
   FixedPoint fp = SolveAdjoint(A, dphi, grad_outputs[0], context->options);
   if (!fp.converged) WarnNotConverged("Gradient", fp);
   context->stats.backward_iterations = fp.iterations;
   context->stats.backward_error = fp.error;
   context->stats.backward_converged = fp.converged;
   const torch::Tensor& V = fp.x;
-  return {V.mm(X.t()), V.mm(U.t()), torch::zeros_like(X), B.t().mm(V), torch::Tensor()};
+  // Products are formed only for inputs that need them: dU = B^T V costs as much as B U.
+  auto needed = [&](int i, auto product) {
+    return ctx->needs_input_grad(i) ? product() : torch::Tensor();
+  };
+  return {needed(0, [&] { return V.mm(X.t()); }), needed(1, [&] { return V.mm(U.t()); }),
+          needed(2, [&] { return torch::zeros_like(X); }), needed(3, [&] { return B.t().mm(V); }),
+          torch::Tensor()};
 }
 
 }  // namespace implicit_dl

@@ -23,7 +23,7 @@ namespace implicit_dl {
 
 enum class Solver {
   kPicard,    // the reference: X <- phi(A X + Z)
-  kAnderson,  // Anderson acceleration (type II, per column), same fixed point and stopping rule
+  kAnderson,  // Anderson acceleration (batch-wide mixing), same fixed point and stopping rule
 };
 
 absl::StatusOr<Solver> ParseSolver(const std::string& name);

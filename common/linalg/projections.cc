@@ -13,28 +13,77 @@ void CheckRadius(double radius) {
 
 }  // namespace
 
-torch::Tensor L1BallThresholds(const torch::Tensor& a, double radius) {
-  CheckRadius(radius);
-  TORCH_CHECK(a.dim() == 2, "expected a [rows, cols] matrix, got ", a.sizes());
-  torch::Tensor abs = a.abs();
-  torch::Tensor l1 = abs.sum(1);
-  if (std::isinf(radius) || a.size(1) == 0) return torch::zeros_like(l1);
-  // Duchi et al. (2008): with u sorted descending and c_k = u_1 + ... + u_k,
-  // rho = max{k : u_k - (c_k - r) / k > 0} and theta = (c_rho - r) / rho.
+namespace {
+
+// theta of each row of `abs` (all rows outside the ball), by sorting (Duchi et al. 2008): with u
+// sorted descending and c_k = u_1 + ... + u_k, rho = max{k : u_k - (c_k - r) / k > 0} and
+// theta = (c_rho - r) / rho.
+torch::Tensor ThresholdsBySort(const torch::Tensor& abs, double radius) {
   torch::Tensor sorted = std::get<0>(abs.sort(1, /*descending=*/true));
   torch::Tensor cumsum = sorted.cumsum(1);
-  torch::Tensor k = torch::arange(1, a.size(1) + 1, a.options());
+  torch::Tensor k = torch::arange(1, abs.size(1) + 1, abs.options());
   torch::Tensor rho = ((sorted - (cumsum - radius) / k) > 0).sum(1, /*keepdim=*/true);
   rho.clamp_(/*min=*/1);  // radius 0: theta = max |a_i|, i.e. rho = 1
-  torch::Tensor theta = (cumsum.gather(1, rho - 1) - radius).squeeze(1) / rho.squeeze(1);
-  return torch::where(l1 > radius, theta, torch::zeros_like(theta));
+  return (cumsum.gather(1, rho - 1) - radius).squeeze(1) / rho.squeeze(1);
+}
+
+// The same thresholds by Michelot's (1986) finite algorithm: theta <- (sum_{|a| > theta} |a| - r) /
+// #{|a| > theta}, starting from all entries, until the set stops shrinking. Exact, and a few
+// elementwise passes instead of a sort; needs radius > 0 and every row outside the ball.
+torch::Tensor ThresholdsByMichelot(const torch::Tensor& abs, double radius) {
+  torch::Tensor count = torch::full({abs.size(0)}, abs.size(1), abs.options().dtype(torch::kLong));
+  torch::Tensor theta = (abs.sum(1) - radius) / static_cast<double>(abs.size(1));
+  for (int64_t step = 0; step < abs.size(1); ++step) {
+    const torch::Tensor kept = abs > theta.unsqueeze(1);
+    const torch::Tensor new_count = kept.sum(1);
+    if (torch::equal(new_count, count)) break;
+    count = new_count;
+    theta = ((abs * kept).sum(1) - radius) / count.clamp_min(1).to(abs.scalar_type());
+  }
+  return theta;
+}
+
+struct OutsideRows {
+  torch::Tensor rows;   // [k] indices of rows with ||a_i||_1 > radius
+  torch::Tensor theta;  // [k] their thresholds
+};
+
+OutsideRows ThresholdsOfOutsideRows(const torch::Tensor& a, double radius, bool by_sort) {
+  CheckRadius(radius);
+  TORCH_CHECK(a.dim() == 2, "expected a [rows, cols] matrix, got ", a.sizes());
+  const torch::Tensor abs = a.abs();
+  OutsideRows out;
+  out.rows = std::isinf(radius) ? torch::empty({0}, a.options().dtype(torch::kLong))
+                                : (abs.sum(1) > radius).nonzero().squeeze(1);
+  if (out.rows.numel() == 0) {
+    out.theta = torch::empty({0}, a.options());
+    return out;
+  }
+  const torch::Tensor sub = abs.index_select(0, out.rows);
+  if (radius == 0) {
+    out.theta = std::get<0>(sub.max(1));
+  } else {
+    out.theta = by_sort ? ThresholdsBySort(sub, radius) : ThresholdsByMichelot(sub, radius);
+  }
+  return out;
+}
+
+torch::Tensor ScatterThresholds(const torch::Tensor& a, const OutsideRows& o) {
+  return torch::zeros({a.size(0)}, a.options()).index_copy_(0, o.rows, o.theta);
+}
+
+}  // namespace
+
+torch::Tensor L1BallThresholds(const torch::Tensor& a, double radius) {
+  return ScatterThresholds(a, ThresholdsOfOutsideRows(a, radius, /*by_sort=*/false));
 }
 
 torch::Tensor ProjectRowsOntoL1Ball(const torch::Tensor& a, double radius) {
-  torch::Tensor theta = L1BallThresholds(a, radius).unsqueeze(1);
-  torch::Tensor shrunk = a.sign() * (a.abs() - theta).clamp_min(0);
-  torch::Tensor outside = (a.abs().sum(1, /*keepdim=*/true) > radius);
-  return torch::where(outside, shrunk, a);
+  const OutsideRows o = ThresholdsOfOutsideRows(a, radius, /*by_sort=*/false);
+  if (o.rows.numel() == 0) return a.clone();
+  const torch::Tensor sub = a.index_select(0, o.rows);
+  const torch::Tensor shrunk = sub.sign() * (sub.abs() - o.theta.unsqueeze(1)).clamp_min(0);
+  return a.clone().index_copy_(0, o.rows, shrunk);
 }
 
 torch::Tensor GroupNormDistance(const torch::Tensor& x, const torch::Tensor& anchor,
@@ -49,8 +98,10 @@ torch::Tensor ProjectOntoGroupNormBall(const torch::Tensor& x, const torch::Tens
               " differ in shape");
   torch::Tensor delta = x - anchor;
   torch::Tensor norms = delta.norm(2, group_dim, /*keepdim=*/true);
-  // lambda solves sum_g max(n_g - lambda, 0) = r: the L1-ball threshold of the norm vector.
-  torch::Tensor lambda = L1BallThresholds(norms.reshape({1, -1}), radius);
+  // lambda solves sum_g max(n_g - lambda, 0) = r: the L1-ball threshold of the norm vector,
+  // found by sorting the group norms.
+  const torch::Tensor flat = norms.reshape({1, -1});
+  torch::Tensor lambda = ScatterThresholds(flat, ThresholdsOfOutsideRows(flat, radius, true));
   torch::Tensor scale =
       torch::where(norms > 0, (1 - lambda / norms).clamp_min(0), torch::zeros_like(norms));
   torch::Tensor inside = norms.sum() <= radius;

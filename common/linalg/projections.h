@@ -2,8 +2,9 @@
 // ||A||_inf <= kappa via row-wise L1 projection) and excess_capacity (distance to
 // initialisation: the (2,1) group-norm ball around the initial weights).
 //
-// Both are batched tensor code (sort + cumsum, Duchi et al. 2008), no per-row C++ loop, so they
-// run on any device.
+// Both are batched tensor code with no per-row C++ loop, so they run on any device: the row-wise
+// L1 projection finds its thresholds by Michelot's exact finite algorithm on the rows outside the
+// ball only, the group projection by sorting the group norms (Duchi et al. 2008).
 //
 // Example:
 //   A = ProjectRowsOntoL1Ball(A, /*radius=*/0.95);            // every row: ||A[i,:]||_1 <= 0.95
@@ -18,7 +19,7 @@ namespace common::linalg {
 // Projects every row of `a` [rows, cols] onto {x : ||x||_1 <= radius} in the Euclidean sense:
 // x = sign(a) * max(|a| - theta, 0) with theta chosen so that ||x||_1 = radius. Rows already
 // inside the ball are returned unchanged (bit for bit). radius = 0 maps every row to 0;
-// radius = inf is the identity. Cost: one sort of each row, O(rows * cols * log cols).
+// radius = inf is the identity. Cost: a few elementwise passes over the rows outside the ball.
 torch::Tensor ProjectRowsOntoL1Ball(const torch::Tensor& a, double radius);
 
 // The per-row threshold theta of ProjectRowsOntoL1Ball ([rows]; 0 for rows inside the ball).
