@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "implicit_dl/ffnn_conversion.h"
 #include "implicit_dl/implicit_rnn.h"
-#include "implicit_dl/robustness.h"
+#include "implicit_dl/sensitivity.h"
 #include "implicit_dl/sparsity_figure.h"
 
 namespace implicit_dl {

@@ -11,6 +11,7 @@
 #include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 #include "glog/logging.h"
+#include "implicit_dl/sparsity_figure.h"
 
 namespace implicit_dl {
 namespace {
@@ -163,6 +164,7 @@ absl::StatusOr<TrainResult> Trainer::Run() {
   result_.test_loss = test.loss;
   if (run_) {
     RETURN_IF_ERROR(common::train::SaveStateDict(run_->File("weights.pt"), *model_));
+    RETURN_IF_ERROR(WriteSparsityFigure(*model_, run_->File("sparsity.svg")));
     RETURN_IF_ERROR(run_->WriteSummary({{"test_acc", test.accuracy},
                                         {"test_loss", test.loss},
                                         {"best_valid_acc", result_.best_valid_accuracy},

@@ -62,7 +62,8 @@ struct TrainResult {
 };
 
 // Trains on `data`; with config.out_dir writes config.json, metrics.csv, summary.json,
-// checkpoint.pt (every epoch; --resume continues it), weights.pt and weights_best.pt.
+// checkpoint.pt (every epoch; --resume continues it), weights.pt, weights_best.pt and
+// sparsity.svg (the pattern of [[C, D], [A, B]]).
 absl::StatusOr<TrainResult> Train(const TrainConfig& config, const ClassificationData& data,
                                   const nlohmann::json& flags_json);
 

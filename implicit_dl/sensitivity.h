@@ -2,8 +2,8 @@
 // ImplicitPerturbation / RobustCrossEntropy / fgsm_test): for |du| <= sigma_u componentwise,
 // |dy| <= S sigma_u with the sensitivity matrix S = |C| (I - |A|)^{-1} |B| + |D|, valid when
 // lambda_pf(|A|) < 1 (e.g. ||A||_inf <= 0.95) and phi is 1-Lipschitz.
-#ifndef IMPLICIT_DL_ROBUSTNESS_H_
-#define IMPLICIT_DL_ROBUSTNESS_H_
+#ifndef IMPLICIT_DL_SENSITIVITY_H_
+#define IMPLICIT_DL_SENSITIVITY_H_
 
 #include <torch/types.h>
 
@@ -43,4 +43,4 @@ double CertifiedAccuracy(ImplicitModel& model, const common::data::InMemoryDatas
 
 }  // namespace implicit_dl
 
-#endif  // IMPLICIT_DL_ROBUSTNESS_H_
+#endif  // IMPLICIT_DL_SENSITIVITY_H_

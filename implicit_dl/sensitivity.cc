@@ -1,4 +1,4 @@
-#include "implicit_dl/robustness.h"
+#include "implicit_dl/sensitivity.h"
 
 #include <torch/torch.h>
 
