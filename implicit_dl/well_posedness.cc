@@ -37,8 +37,11 @@ torch::Tensor ApplyWellPosedness(torch::Tensor& A, WellPosedness variant) {
     case WellPosedness::kNone:
       return A;
     case WellPosedness::kInf: {
+      // Through variable_data(), like the reference's A.data.copy_(): autograd's version counter
+      // of A is not bumped, so graphs that already saved A (earlier steps of an RNN unroll, which
+      // re-project an A that is already inside the ball) stay valid.
       torch::NoGradGuard no_grad;
-      A.copy_(common::linalg::ProjectRowsOntoL1Ball(A, kInfRadius));
+      A.variable_data().copy_(common::linalg::ProjectRowsOntoL1Ball(A, kInfRadius));
       return A;
     }
     case WellPosedness::kInfScale: {
@@ -50,7 +53,7 @@ torch::Tensor ApplyWellPosedness(torch::Tensor& A, WellPosedness variant) {
     case WellPosedness::kTriu: {
       {
         torch::NoGradGuard no_grad;
-        A.triu_(1);
+        A.variable_data().triu_(1);  // as kInf: no version bump
       }
       return A.triu(1);  // autograd masks the gradient below the first superdiagonal
     }
