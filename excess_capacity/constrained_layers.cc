@@ -46,7 +46,30 @@ Projector DistanceProjector(const torch::Tensor& anchor, double radius, ProjMode
   };
 }
 
+double MatrixNorm(const torch::Tensor& w) { return torch::linalg_svdvals(w).max().item<double>(); }
+
 }  // namespace
+
+torch::Tensor MoveIntoConstraints(const torch::Tensor& w, const torch::Tensor& anchor,
+                                  const ConstraintOptions& constraints,
+                                  const std::function<double(const torch::Tensor&)>& lip) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor delta = w - anchor;
+  double hi = 1.0;
+  if (Constrained(constraints.dist_cond())) {
+    const double d = common::linalg::GroupNormDistance(w, anchor, 1).item<double>();
+    if (d > constraints.dist_cond()) hi = constraints.dist_cond() / d * (1 - 1e-9);
+  }
+  const double bound = constraints.lip_cond();
+  auto feasible = [&](double t) { return !Constrained(bound) || lip(anchor + t * delta) <= bound; };
+  if (feasible(hi)) return anchor + hi * delta;
+  double lo = 0;
+  while (hi - lo > 1e-7) {
+    const double mid = 0.5 * (lo + hi);
+    (feasible(mid) ? lo : hi) = mid;
+  }
+  return anchor + lo * delta;
+}
 
 absl::Status Validate(const ConstraintOptions& o) {
   if (!(o.lip_cond() > 0)) {
@@ -82,7 +105,7 @@ torch::Tensor ConstrainedLinearImpl::forward(const torch::Tensor& x) { return x.
 
 void ConstrainedLinearImpl::Init() {
   torch::NoGradGuard no_grad;
-  const double lip = Lip();
+  const double lip = MatrixNorm(weight.detach());
   if (lip > constraints.lip_cond()) weight.mul_(constraints.lip_cond() / lip);
   init_weight.copy_(weight);
 }
@@ -97,7 +120,7 @@ double ConstrainedLinearImpl::Dist() const {
   return common::linalg::GroupNormDistance(weight.detach(), init_weight, 1).item<double>();
 }
 
-void ConstrainedLinearImpl::Project(int n_iter) {
+void ConstrainedLinearImpl::Project(int n_iter, bool exact) {
   std::vector<Projector> sets;
   if (Constrained(constraints.dist_cond())) {
     sets.push_back(DistanceProjector(init_weight, constraints.dist_cond(), constraints.proj_mode()));
@@ -108,7 +131,9 @@ void ConstrainedLinearImpl::Project(int n_iter) {
   }
   if (sets.empty()) return;
   torch::NoGradGuard no_grad;
-  weight.copy_(Dykstra(sets, weight.detach(), n_iter));
+  torch::Tensor w = Dykstra(sets, weight.detach(), n_iter);
+  if (exact) w = MoveIntoConstraints(w, init_weight, constraints, MatrixNorm);
+  weight.copy_(w);
 }
 
 void ConstrainedLinearImpl::pretty_print(std::ostream& stream) const {
@@ -157,12 +182,14 @@ std::vector<int64_t> ConstrainedConv2dImpl::Init(int64_t height, int64_t width) 
     w = w.narrow(2, 0, 2).narrow(3, 0, 2).contiguous();  // same as reference: a crop, not exact
   }
   kernel_size = w.size(2);
-  weight = register_parameter("weight", w.clone());
+  // set_data keeps the registered tensors (and any optimizer built on them) and changes shapes.
+  weight.set_data(w.clone());
   const int64_t out_h = (height + stride - 1) / stride, out_w = (width + stride - 1) / stride;
-  power_u = register_buffer("power_u", torch::zeros({1, out_channels, out_h, out_w}, weight.options()));
-  const double lip = Lip();
+  power_u.set_data(torch::zeros({1, out_channels, out_h, out_w}, weight.options()));
+  Lip();  // starts the warm-started power iteration (100 iterations)
+  const double lip = LipExact();
   if (lip > constraints.lip_cond()) weight.mul_(constraints.lip_cond() / lip);
-  init_weight = register_buffer("init_weight", weight.detach().clone());
+  init_weight.set_data(weight.detach().clone());
   return {1, out_channels, out_h, out_w};
 }
 
@@ -191,7 +218,7 @@ void ConstrainedConv2dImpl::ResetPowerState() {
   radial_u_ = torch::Tensor();
 }
 
-void ConstrainedConv2dImpl::Project(int n_iter) {
+void ConstrainedConv2dImpl::Project(int n_iter, bool exact) {
   TORCH_CHECK(input_height > 0, "ConstrainedConv2d::Project before Init");
   const bool dist = Constrained(constraints.dist_cond()), lip = Constrained(constraints.lip_cond());
   if (!dist && !lip) return;  // nothing can change
@@ -222,8 +249,13 @@ void ConstrainedConv2dImpl::Project(int n_iter) {
       return out;
     });
   }
-  const torch::Tensor projected = Dykstra(sets, x, n_iter);
-  weight.copy_(projected.narrow(2, 0, k).narrow(3, 0, k));
+  torch::Tensor w = Dykstra(sets, x, n_iter).narrow(2, 0, k).narrow(3, 0, k);
+  if (exact) {
+    const int64_t h = power_u.size(2), wd = power_u.size(3);
+    w = MoveIntoConstraints(w, init_weight, constraints,
+                            [h, wd](const torch::Tensor& t) { return CyclicConvSpectralNorm(t, h, wd); });
+  }
+  weight.copy_(w);
 }
 
 void ConstrainedConv2dImpl::pretty_print(std::ostream& stream) const {

@@ -9,6 +9,7 @@
 #ifndef EXCESS_CAPACITY_CONSTRAINED_LAYERS_H_
 #define EXCESS_CAPACITY_CONSTRAINED_LAYERS_H_
 
+#include <functional>
 #include <limits>
 #include <ostream>
 
@@ -45,14 +46,17 @@ class ConstrainedLinearImpl : public torch::nn::Cloneable<ConstrainedLinearImpl>
   void reset() override;
   torch::Tensor forward(const torch::Tensor& x);  // [B, in] -> [B, out]
 
-  // Rescales to lip_cond when above it, then captures the anchor.
+  // Rescales to lip_cond when the exact spectral norm is above it (the reference uses 100 power
+  // iterations, which under-estimate), then captures the anchor.
   void Init();
   // Spectral norm of W by 100 power iterations from a fresh random start (same as reference).
   double Lip();
   double Dist() const;
   // Dykstra over [dist ball, spectral-norm ball] with n_iter sweeps (orthogonal SVD clip for the
-  // Lipschitz set in both modes, same as reference).
-  void Project(int n_iter);
+  // Lipschitz set in both modes, same as reference). Dykstra only approaches the intersection;
+  // with `exact` the result is then moved towards the (feasible) anchor until both constraints
+  // hold exactly, see MoveIntoConstraints.
+  void Project(int n_iter, bool exact = false);
   void pretty_print(std::ostream& stream) const override;
 
   int64_t in_features, out_features;
@@ -71,8 +75,9 @@ class ConstrainedConv2dImpl : public torch::nn::Cloneable<ConstrainedConv2dImpl>
   torch::Tensor forward(const torch::Tensor& x);
 
   // For inputs [*, in_channels, height, width]: 1x1 inputs sum the kernel to 1x1 (exact), 2x2
-  // inputs crop it to 2x2 (same as reference), then rescale to lip_cond by a 100-iteration power
-  // iteration and capture the anchor. Returns the output shape [1, out, H/s, W/s].
+  // inputs crop it to 2x2 (same as reference), then rescale to lip_cond by the exact FFT norm
+  // (the reference's power iteration under-estimates it) and capture the anchor. Returns the
+  // output shape [1, out, H/s, W/s].
   std::vector<int64_t> Init(int64_t height, int64_t width);
   // Power iteration on the stride-1 cyclic conv over the output grid (same as reference, which
   // ignores the stride): 100 iterations from a random u the first time (or after ResetPowerState),
@@ -84,8 +89,9 @@ class ConstrainedConv2dImpl : public torch::nn::Cloneable<ConstrainedConv2dImpl>
   void ResetPowerState();
   // Dykstra over [dist ball, Lipschitz set, kernel support] on the kernel embedded in the input
   // grid (orthogonal mode) with n_iter sweeps; the anchor is re-embedded from the init_weight
-  // buffer on every call, so a loaded checkpoint projects around its own anchor.
-  void Project(int n_iter);
+  // buffer on every call, so a loaded checkpoint projects around its own anchor. `exact` as for
+  // ConstrainedLinear.
+  void Project(int n_iter, bool exact = false);
   void pretty_print(std::ostream& stream) const override;
 
   int64_t in_channels, out_channels, kernel_size, stride;
@@ -116,6 +122,14 @@ class SimplexClassifierImpl : public torch::nn::Cloneable<SimplexClassifierImpl>
   torch::Tensor weight;  // [C, in] (buffer: fixed)
 };
 TORCH_MODULE(SimplexClassifier);
+
+// anchor + t (w - anchor) with the largest t in [0, 1] such that dist <= dist_cond and
+// lip <= lip_cond, given a feasible anchor: dist scales exactly with t, and lip (a norm of an
+// affine function of t) is convex in t, so bisection finds the boundary (to 1e-7 in t). The
+// constraints then hold to within lip_cond * 1e-6.
+torch::Tensor MoveIntoConstraints(const torch::Tensor& w, const torch::Tensor& anchor,
+                                  const ConstraintOptions& constraints,
+                                  const std::function<double(const torch::Tensor&)>& lip);
 
 // The unit simplex prototypes [classes, dim] (dim >= classes - 1).
 torch::Tensor SimplexPrototypes(int64_t classes, int64_t dim);
