@@ -1,0 +1,70 @@
+#include "excess_capacity/models.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace excess_capacity {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ParseConstraints, ArityMinusOneAndSimplexSelector) {
+  NetworkConstraints c = ParseConstraints({2.0, 1.0, -1, 1.0}, {90, 90, 90, 0}, ProjMode::kOrthogonal).value();
+  EXPECT_TRUE(std::isinf(c.lip[2]));
+  EXPECT_TRUE(c.simplex());
+  EXPECT_THAT(std::string(ParseConstraints({1, 1, 1}, {1, 1, 1, 1}, ProjMode::kOrthogonal).status().message()),
+              HasSubstr("take 4 values each"));
+  EXPECT_THAT(std::string(ParseConstraints({1, 1, 1, 1}, {0, 1, 1, 1}, ProjMode::kOrthogonal).status().message()),
+              HasSubstr("0 only as the last value"));
+}
+
+TEST(SimpleConvnet, InitMeetsConstraintsAndTheLipschitzBoundHolds) {
+  torch::manual_seed(0);
+  NetworkConstraints c = ParseConstraints({2.0, 1.0, 1.0, 1.0}, {90, 90, 90, 0}, ProjMode::kOrthogonal).value();
+  auto net = MakeSimpleConvnet(1, 10, 1, 16, c);
+  net->Init(1, 32, 32);
+  EXPECT_TRUE(net->Violations(1e-6).empty());
+  const torch::Tensor x = torch::randn({4, 1, 32, 32}), y = x + 0.1 * torch::randn_like(x);
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(net->forward(x).sizes(), torch::IntArrayRef({4, 10}));
+  // ||f(x) - f(y)|| <= prod(lip) ||x - y||, per sample.
+  double bound = 1.0;
+  for (const auto& [name, lip] : net->LayerExactLips()) bound *= lip;
+  bound *= 1.0;  // the simplex classifier, scaled to min(lip[3] = 1, sqrt(10/9))
+  const torch::Tensor gap = (net->forward(x) - net->forward(y)).norm(2, 1);
+  const torch::Tensor in = (x - y).flatten(1).norm(2, 1);
+  EXPECT_TRUE((gap <= bound * in * (1 + 1e-5)).all().item<bool>());
+  EXPECT_NEAR(net->LipCond(), 2.0, 1e-9);
+  EXPECT_EQ(net->LayerLips().size(), 5u);
+}
+
+TEST(NoStridePreActResNet18, SpatialRewritesAndTheReferenceLipschitzExample) {
+  torch::manual_seed(1);
+  // The spec's example: --lip 2.0 0.8 1.4 1.0 gives 2 * 1.64^5 * (sqrt(2) + 0.64)^3 ~ 205.7.
+  NetworkConstraints c = ParseConstraints({2.0, 0.8, 1.4, 1.0}, {90, 90, 90, -1}, ProjMode::kOrthogonal).value();
+  auto net = MakeNoStridePreActResNet18(10, 3, c, /*batch_norm=*/false);
+  EXPECT_NEAR(net->LipCond(), 2 * std::pow(1.64, 5) * std::pow(std::sqrt(2.0) + 0.64, 3), 1e-9);
+  EXPECT_NEAR(net->LipCond(), 205.7, 0.1);
+  net->Init(3, 32, 32);
+  std::map<std::string, int64_t> kernel;
+  for (const auto& item : net->named_children()) {
+    if (auto conv = std::dynamic_pointer_cast<ConstrainedConv2dImpl>(item.value())) {
+      kernel[item.key()] = conv->kernel_size;
+    }
+  }
+  EXPECT_EQ(kernel.at("conv1"), 7);
+  EXPECT_EQ(kernel.at("conv211"), 3);  // at 8x8
+  EXPECT_EQ(kernel.at("conv312"), 2);  // at 2x2: cropped
+  EXPECT_EQ(kernel.at("conv411"), 2);
+  EXPECT_EQ(kernel.at("conv412"), 1);  // at 1x1: summed
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(net->forward(torch::randn({2, 3, 32, 32})).sizes(), torch::IntArrayRef({2, 10}));
+  EXPECT_TRUE(net->Violations(1e-6).empty());
+}
+
+}  // namespace
+}  // namespace excess_capacity
