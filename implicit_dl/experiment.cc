@@ -230,7 +230,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Classificatio
   model->to(config.device);
   std::optional<common::train::RunDir> run;
   if (!config.out_dir.empty()) {
-    ASSIGN_OR_RETURN(run, common::train::RunDir::Open(config.out_dir, flags_json));
+    ASSIGN_OR_RETURN(run, common::train::RunDir::Open(config.out_dir, flags_json, config.resume));
     LOG(INFO) << "run directory: " << config.out_dir;
   }
   Trainer trainer(config, data, model, std::move(run));

@@ -107,6 +107,11 @@ TEST(RunDir, ConfigMetricsSummaryAndTruncation) {
   EXPECT_DOUBLE_EQ(summary["acc"].get<double>(), 0.875);
   auto config = nlohmann::json::parse(data::ReadFileBytes(run.File("config.json")).value());
   EXPECT_DOUBLE_EQ(config["lr"].get<double>(), 0.1);
+  // Reopening for a resume keeps the rows; a new run starts metrics.csv afresh.
+  ASSERT_TRUE(RunDir::Open(dir, {}, /*resume=*/true).ok());
+  EXPECT_TRUE(data::FileExists(run.File("metrics.csv")));
+  ASSERT_TRUE(RunDir::Open(dir, {}, /*resume=*/false).ok());
+  EXPECT_FALSE(data::FileExists(run.File("metrics.csv")));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "common/train/run_dir.h"
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -28,9 +29,11 @@ std::string FormatValue(double v) {
 
 }  // namespace
 
-absl::StatusOr<RunDir> RunDir::Open(const std::string& path, const nlohmann::json& config) {
+absl::StatusOr<RunDir> RunDir::Open(const std::string& path, const nlohmann::json& config,
+                                    bool resume) {
   RETURN_IF_ERROR(data::MakeDirs(path));
   RunDir run(path);
+  if (!resume) std::remove(run.File("metrics.csv").c_str());
   RETURN_IF_ERROR(WriteJsonFile(run.File("config.json"), config));
   return run;
 }

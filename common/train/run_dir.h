@@ -23,8 +23,10 @@ using MetricsRow = std::vector<std::pair<std::string, double>>;
 
 class RunDir {
  public:
-  // Creates `path` (and parents) and writes config.json atomically.
-  static absl::StatusOr<RunDir> Open(const std::string& path, const nlohmann::json& config);
+  // Creates `path` (and parents) and writes config.json atomically. Unless `resume`, a
+  // metrics.csv left by an earlier run in the same directory is removed.
+  static absl::StatusOr<RunDir> Open(const std::string& path, const nlohmann::json& config,
+                                     bool resume = false);
 
   const std::string& path() const { return path_; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }

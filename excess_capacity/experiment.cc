@@ -1,0 +1,277 @@
+#include "excess_capacity/experiment.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/data/file_bytes.h"
+#include "common/plot/plot.h"
+#include "common/train/checkpoint.h"
+#include "common/train/lr_schedule.h"
+#include "common/train/metrics.h"
+#include "common/train/progress.h"
+#include "common/train/run_dir.h"
+#include "common/util/status_macros.h"
+#include "excess_capacity/models.h"
+#include "excess_capacity/optimizers.h"
+#include "glog/logging.h"
+
+namespace excess_capacity {
+namespace {
+
+using common::data::InMemoryDataset;
+
+struct Evaluation {
+  double loss = 0, accuracy = 0;
+  torch::Tensor margins;  // [N]
+};
+
+Evaluation Evaluate(ConstrainedNetwork& net, const InMemoryDataset& data, const TrainConfig& c) {
+  torch::NoGradGuard no_grad;
+  net.eval();
+  common::train::RunningMean loss;
+  int64_t correct = 0;
+  std::vector<torch::Tensor> margins;
+  for (const torch::Tensor& idx : data.EpochBatches(c.test_bs, /*shuffle=*/false, 0, 0)) {
+    const common::data::Batch b = data.Get(idx);
+    const torch::Tensor y = b.targets.to(c.device);
+    const torch::Tensor logits = net.forward(b.inputs.to(c.device));
+    loss.Add(torch::nn::functional::cross_entropy(logits, y).item<double>(), idx.size(0));
+    correct += common::train::CountCorrect(logits, y);
+    margins.push_back(Margins(logits, y).cpu());
+  }
+  net.train();
+  return {loss.mean(), static_cast<double>(correct) / data.size(), torch::cat(margins)};
+}
+
+absl::StatusOr<std::shared_ptr<ConstrainedNetwork>> BuildNetwork(const TrainConfig& c,
+                                                                 const ImageData& data) {
+  const ProjMode mode = c.proj_mode == "radial" ? ProjMode::kRadial : ProjMode::kOrthogonal;
+  ASSIGN_OR_RETURN(NetworkConstraints constraints, ParseConstraints(c.lip, c.dist, mode));
+  if (constraints.simplex()) {
+    const int64_t width = c.arch == "no_stride_preactresnet18" ? 512 : c.n_channels;
+    if (width < data.classes - 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the simplex classifier (--dist ... 0) needs at least ", data.classes - 1,
+          " features for ", data.classes, " classes; --n_channels=", width));
+    }
+  }
+  std::shared_ptr<ConstrainedNetwork> net;
+  if (c.arch == "no_stride_preactresnet18") {
+    net = MakeNoStridePreActResNet18(data.classes, data.channels, constraints, c.bn);
+  } else {
+    net = MakeSimpleConvnet(c.arch == "simple_convnet6" ? 1 : 2, data.classes, data.channels,
+                            c.n_channels, constraints);
+  }
+  net->Init(data.channels, 32, 32);  // before the optimizer and before loading a checkpoint
+  net->to(c.device);
+  return net;
+}
+
+std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const TrainConfig& c,
+                                                       std::vector<torch::Tensor> params) {
+  if (c.optimizer == "adam") {
+    return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.lr));
+  }
+  if (c.optimizer == "lamb") {
+    return std::make_unique<Lamb>(params, torch::optim::AdamOptions(c.lr).eps(1e-6).weight_decay(c.wd));
+  }
+  auto sgd = torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.wd);
+  if (c.optimizer == "lars") return std::make_unique<Lars>(params, sgd);
+  return std::make_unique<torch::optim::SGD>(params, sgd);
+}
+
+// Cosine annealing over the run for the simple convnets, x0.2 at 60/120/160 for the ResNet
+// (same as reference), stepped once per epoch.
+double ScheduledLr(const TrainConfig& c, int64_t epoch) {
+  if (c.arch == "no_stride_preactresnet18") {
+    return common::train::MultiStepLr(c.lr, {60, 120, 160}, 0.2, static_cast<int>(epoch));
+  }
+  return common::train::CosineLr(c.lr, 0.0, static_cast<double>(c.epochs), static_cast<double>(epoch));
+}
+
+void AddLayerColumns(ConstrainedNetwork& net, common::train::MetricsRow& row) {
+  for (const auto& [name, v] : net.LayerLips()) row.push_back({"lip_" + name, v});
+  for (const auto& [name, v] : net.LayerDists()) row.push_back({"dist_" + name, v});
+}
+
+absl::Status WriteMargins(const std::string& dir, const Evaluation& train, const Evaluation& test,
+                          double complexity) {
+  std::string csv = "split,margin,normalized_margin\n";
+  for (const auto& [split, e] : {std::pair{"train", &train}, std::pair{"test", &test}}) {
+    const auto m = e->margins.accessor<float, 1>();
+    for (int64_t i = 0; i < m.size(0); ++i) {
+      absl::StrAppend(&csv, split, ",", m[i], ",", m[i] / complexity, "\n");
+    }
+  }
+  RETURN_IF_ERROR(common::data::WriteFileAtomically(dir + "/margins.csv", csv));
+  const torch::Tensor normalized = train.margins.to(torch::kFloat64) / complexity;
+  std::vector<double> values(normalized.data_ptr<double>(), normalized.data_ptr<double>() + normalized.numel());
+  return common::plot::Histogram(dir + "/margins.svg",
+                                 {"training margins / spectral complexity", "normalized margin", "", false, false},
+                                 values, 50);
+}
+
+}  // namespace
+
+torch::Tensor Margins(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const torch::Tensor y = labels.view({-1, 1});
+  const torch::Tensor other = logits.scatter(1, y, -INFINITY).amax(1);
+  return logits.gather(1, y).squeeze(1) - other;
+}
+
+absl::Status Validate(const TrainConfig& c) {
+  const std::pair<const char*, int64_t> positive[] = {
+      {"--bs", c.bs}, {"--epochs", c.epochs}, {"--n_channels", c.n_channels}, {"--test_bs", c.test_bs}};
+  for (const auto& [name, v] : positive) {
+    if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", v));
+  }
+  if (c.n_proj < 0) return absl::InvalidArgumentError(absl::StrCat("--n_proj must be >= 0, got ", c.n_proj));
+  if (c.n_proj > 0 && c.proj_freq < 1) {  // the reference crashes for proj_freq < 5
+    return absl::InvalidArgumentError(absl::StrCat("--proj_freq must be >= 1, got ", c.proj_freq));
+  }
+  if (!(c.lr > 0)) return absl::InvalidArgumentError(absl::StrCat("--lr must be > 0, got ", c.lr));
+  const std::vector<std::string> optimizers = {"sgd", "adam", "lars", "lamb"};
+  if (std::find(optimizers.begin(), optimizers.end(), c.optimizer) == optimizers.end()) {
+    return absl::InvalidArgumentError("--optimizer must be sgd, adam, lars or lamb, got '" + c.optimizer + "'");
+  }
+  const std::vector<std::string> archs = {"no_stride_preactresnet18", "simple_convnet6", "simple_convnet11"};
+  if (std::find(archs.begin(), archs.end(), c.arch) == archs.end()) {
+    return absl::InvalidArgumentError(
+        "--arch must be no_stride_preactresnet18, simple_convnet6 or simple_convnet11, got '" + c.arch + "'");
+  }
+  if (c.proj_mode != "orthogonal" && c.proj_mode != "radial") {
+    return absl::InvalidArgumentError("--proj_mode must be orthogonal or radial, got '" + c.proj_mode + "'");
+  }
+  return ParseConstraints(c.lip, c.dist, ProjMode::kOrthogonal).status();
+}
+
+absl::StatusOr<ImageData> LoadImageData(const TrainConfig& c, const std::string& data_dir) {
+  if (c.dataset == "tiny-imagenet-200") {
+    return absl::UnimplementedError("--dataset=tiny-imagenet-200: the Tiny-ImageNet reader is not implemented yet");
+  }
+  if (c.dataset != "fashion-mnist" && c.dataset != "cifar10" && c.dataset != "cifar100") {
+    return absl::InvalidArgumentError("--dataset must be fashion-mnist, cifar10, cifar100 or tiny-imagenet-200, got '" +
+                                      c.dataset + "'");
+  }
+  ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
+  const std::string expected = c.dataset == "fashion-mnist" ? "idx" : c.dataset;
+  if (raw.format != expected) {
+    return absl::InvalidArgumentError(absl::StrCat("--dataset=", c.dataset, " but ", data_dir, " holds ", raw.format, " files"));
+  }
+  torch::Tensor train = common::data::ScaleToUnit(raw.train_images), test = common::data::ScaleToUnit(raw.test_images);
+  std::vector<double> mean, std;
+  if (c.dataset == "cifar10") {
+    mean = {0.4914, 0.4822, 0.4465}, std = {0.247, 0.243, 0.261};  // same as reference
+  } else if (c.dataset == "cifar100") {
+    mean = {0.5071, 0.4867, 0.4408}, std = {0.2675, 0.2565, 0.2761};  // same as reference
+  } else {
+    auto [m, s] = common::data::ChannelMeanStd(train);
+    mean = {m[0].item<double>()}, std = {s[0].item<double>()};
+    train = torch::constant_pad_nd(train, {2, 2, 2, 2});  // 28x28 -> 32x32 with black borders
+    test = torch::constant_pad_nd(test, {2, 2, 2, 2});
+  }
+  ImageData data{InMemoryDataset(common::data::NormalizeChannels(train, mean, std), raw.train_labels),
+                 InMemoryDataset(common::data::NormalizeChannels(test, mean, std), raw.test_labels),
+                 raw.num_classes, train.size(1)};
+  if (c.limit_to > 0 && c.limit_to < data.train.size()) {
+    data.train = data.train.Subset(torch::arange(c.limit_to));
+  }
+  if (c.rand) {  // random labels for training only (the reference also replaced the test labels)
+    torch::Generator gen = common::data::SeededGenerator(c.seed, 77);
+    data.train = InMemoryDataset(data.train.inputs(), torch::randint(data.classes, {data.train.size()}, gen, torch::kInt64));
+  }
+  return data;
+}
+
+absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
+                                  const nlohmann::json& flags_json) {
+  RETURN_IF_ERROR(Validate(c));
+  ASSIGN_OR_RETURN(std::shared_ptr<ConstrainedNetwork> net, BuildNetwork(c, data));
+  std::unique_ptr<torch::optim::Optimizer> optimizer = MakeOptimizer(c, net->parameters());
+  std::optional<common::train::RunDir> run;
+  if (!c.out_dir.empty()) {
+    ASSIGN_OR_RETURN(run, common::train::RunDir::Open(c.out_dir, flags_json, c.resume));
+    if (c.save_model) RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights_0.pt"), *net));
+  }
+  TrainResult result;
+  bool first = true;
+  auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
+    if (first && run) RETURN_IF_ERROR(run->TruncateMetrics("epoch", epoch));
+    first = false;
+    common::train::SetLearningRate(*optimizer, ScheduledLr(c, epoch));
+    const auto batches = data.train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
+    common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c.epochs), batches.size());
+    common::train::RunningMean loss;
+    for (size_t j = 0; j < batches.size(); ++j) {
+      const common::data::Batch b = data.train.Get(batches[j]);
+      const torch::Tensor out = net->forward(b.inputs.to(c.device));
+      const torch::Tensor l = torch::nn::functional::cross_entropy(out, b.targets.to(c.device));
+      optimizer->zero_grad();
+      l.backward();
+      optimizer->step();
+      ++progress.step;
+      ++result.steps;
+      loss.Add(l.item<double>(), b.inputs.size(0));
+      // Same as reference every proj_freq steps; also after the epoch's last batch, which the
+      // reference meant to do (its `j == len(dl)` test can never hold).
+      if (c.n_proj > 0 && ((j + 1) % c.proj_freq == 0 || j + 1 == batches.size())) {
+        net->Project(c.n_proj);
+      }
+      line.Update(j + 1, absl::StrFormat("loss %.4f", loss.mean()));
+    }
+    const Evaluation train = Evaluate(*net, data.train, c), test = Evaluate(*net, data.test, c);
+    line.Finish(absl::StrFormat("train acc %.4f | test acc %.4f | lip %.3g", train.accuracy, test.accuracy, net->Lip()));
+    if (run) {
+      common::train::MetricsRow row = {{"epoch", static_cast<double>(epoch + 1)},
+                                       {"lr", ScheduledLr(c, epoch)},
+                                       {"train_loss", train.loss},
+                                       {"train_acc", train.accuracy},
+                                       {"test_loss", test.loss},
+                                       {"test_acc", test.accuracy},
+                                       {"gap_acc", train.accuracy - test.accuracy},
+                                       {"gap_loss", test.loss - train.loss},
+                                       {"lip", net->Lip()}};
+      AddLayerColumns(*net, row);
+      RETURN_IF_ERROR(run->AppendMetrics(row));
+      if (c.save_model && (epoch + 1) % 10 == 0) {
+        RETURN_IF_ERROR(common::train::SaveStateDict(run->File(absl::StrCat("weights_", epoch + 1, ".pt")), *net));
+      }
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(common::train::RunEpochs({c.epochs, run ? run->checkpoint_path() : "", c.resume},
+                                           *net, *optimizer, run_epoch)
+                      .status());
+  if (c.n_proj > 0) net->Project(15, /*exact=*/true);  // same as reference: project(15) at the end
+  const Evaluation train = Evaluate(*net, data.train, c), test = Evaluate(*net, data.test, c);
+  result.train_accuracy = train.accuracy;
+  result.test_accuracy = test.accuracy;
+  result.train_loss = train.loss;
+  result.test_loss = test.loss;
+  double lip = 1;
+  for (const auto& [name, v] : net->LayerExactLips()) lip *= v;
+  result.lip = lip;
+  result.violations = net->Violations(1e-3);
+  if (run) {
+    net->ResetPowerState();
+    const double complexity = net->SpectralComplexity();
+    RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights.pt"), *net));
+    RETURN_IF_ERROR(WriteMargins(run->path(), train, test, complexity));
+    nlohmann::json summary = {{"train_acc", train.accuracy}, {"test_acc", test.accuracy},
+                              {"train_loss", train.loss},    {"test_loss", test.loss},
+                              {"gap_acc", train.accuracy - test.accuracy},
+                              {"lip_network", net->Lip()},  {"lip_constraint", net->LipCond()},
+                              {"spectral_complexity", complexity},
+                              {"layers_outside_constraints", result.violations},
+                              {"layer_lip_exact", net->LayerExactLips()},
+                              {"layer_dist", net->LayerDists()}};
+    RETURN_IF_ERROR(run->WriteSummary(summary));
+  }
+  return result;
+}
+
+}  // namespace excess_capacity
