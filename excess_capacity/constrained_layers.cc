@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
@@ -61,8 +62,13 @@ torch::Tensor MoveIntoConstraints(const torch::Tensor& w, const torch::Tensor& a
     if (d > constraints.dist_cond()) hi = constraints.dist_cond() / d * (1 - 1e-9);
   }
   const double bound = constraints.lip_cond();
-  auto feasible = [&](double t) { return !Constrained(bound) || lip(anchor + t * delta) <= bound; };
+  // The anchor sits at lip_cond up to rounding after Init's rescale: compare with a 1e-6 slack.
+  auto feasible = [&](double t) { return !Constrained(bound) || lip(anchor + t * delta) <= bound * (1 + 1e-6); };
   if (feasible(hi)) return anchor + hi * delta;
+  if (!feasible(0)) {  // an anchor outside the Lipschitz set (not produced by Init): rescale
+    const torch::Tensor v = anchor + hi * delta;
+    return v * (bound / lip(v));
+  }
   double lo = 0;
   while (hi - lo > 1e-7) {
     const double mid = 0.5 * (lo + hi);
@@ -283,7 +289,12 @@ torch::Tensor SimplexPrototypes(int64_t classes, int64_t dim) {
   }
   torch::Tensor p = torch::zeros({classes, dim}, f64);
   p.narrow(1, 0, classes - 1).copy_(q.mm(helmert.t()));
-  return p.to(torch::kFloat32);
+  // A fixed random rotation of R^dim (its own generator: the same prototypes in every run). In
+  // the Helmert coordinates alone, non-negative (post-ReLU) features can only ever select the
+  // first class; the reference's optimised prototypes are randomly oriented too.
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(/*seed=*/20220921);
+  const torch::Tensor rotation = std::get<0>(torch::linalg_qr(torch::randn({dim, dim}, gen, f64)));
+  return p.mm(rotation).to(torch::kFloat32);
 }
 
 SimplexClassifierImpl::SimplexClassifierImpl(int64_t in_features, int64_t classes, double lip_cond)

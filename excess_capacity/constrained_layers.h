@@ -108,7 +108,8 @@ TORCH_MODULE(ConstrainedConv2d);
 
 // A fixed classifier whose rows are the unit vertices of a regular simplex centred at 0
 // (<p_i, p_j> = -1/(C-1)), built in closed form (Helmert basis of the sum-zero subspace, zero-
-// padded to `in_features`) instead of the reference's optimised prototype files; scaled to the
+// padded to `in_features`, then a fixed random rotation) instead of the reference's optimised
+// prototype files; scaled to the
 // spectral norm min(lip_cond, sqrt(C/(C-1))). Not trainable; dist() = 0.
 class SimplexClassifierImpl : public torch::nn::Cloneable<SimplexClassifierImpl> {
  public:

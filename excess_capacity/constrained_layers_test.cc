@@ -163,6 +163,18 @@ TEST(SimplexClassifier, RegularSimplexGeometry) {
   EXPECT_NEAR(natural->Lip(), 1.05409, 1e-5);
   EXPECT_TRUE(natural->parameters().empty());
   EXPECT_THROW(SimplexPrototypes(10, 8), c10::Error);
+  EXPECT_TRUE(torch::equal(SimplexPrototypes(10, 16), SimplexPrototypes(10, 16)));  // fixed
+}
+
+TEST(SimplexClassifier, EveryClassIsReachableFromNonNegativeFeatures) {
+  // After a ReLU the features are >= 0; each class must still win for some such input.
+  for (int64_t classes : {2, 10}) {
+    const torch::Tensor p = SimplexPrototypes(classes, 64);
+    for (int64_t i = 0; i < classes; ++i) {
+      const torch::Tensor h = torch::relu(p[i]);
+      EXPECT_EQ(p.mv(h).argmax().item<int64_t>(), i) << classes << " " << i;
+    }
+  }
 }
 
 TEST(ConstraintOptions, ZeroOrNegativeIsAClearError) {

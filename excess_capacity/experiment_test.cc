@@ -1,0 +1,95 @@
+#include "excess_capacity/experiment.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "common/data/file_bytes.h"
+#include "common/data/synthetic.h"
+#include "excess_capacity/optimizers.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace excess_capacity {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(Margins, ReferenceTestCase) {
+  // The reference's test_misc: compute_margins([[1,4,2],[2,3,1]], [1,2]) == [[-2],[2]] (negative
+  // margins); ours are z_y - max_{i != y} z_i.
+  const torch::Tensor m = Margins(torch::tensor({{1.0, 4.0, 2.0}, {2.0, 3.0, 1.0}}),
+                                  torch::tensor({1, 2}, torch::kInt64));
+  EXPECT_TRUE(torch::equal(m, torch::tensor({2.0f, -2.0f})));
+}
+
+TEST(Lars, OneStepMatchesTheTrustRatioFormula) {
+  torch::Tensor p = torch::tensor({3.0, 4.0}, torch::requires_grad());  // ||p|| = 5
+  Lars lars({p}, torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(0.01), /*eta=*/1e-3);
+  p.mutable_grad() = torch::tensor({0.6, 0.8});  // ||g|| = 1
+  lars.step();
+  const double trust = 1e-3 * 5.0 / (1.0 + 0.01 * 5.0 + 1e-8);
+  const torch::Tensor d = (torch::tensor({0.6, 0.8}) + 0.01 * torch::tensor({3.0, 4.0})) * trust;
+  EXPECT_TRUE(torch::allclose(p.detach(), torch::tensor({3.0, 4.0}) - 0.1 * d, 1e-6, 1e-9));
+}
+
+TEST(Lamb, FirstStepMovesByLrTimesWeightNorm) {
+  // Step 1: m_hat = g, v_hat = g^2 -> r = sign(g) (+ wd p); with wd = 0 the update has norm
+  // lr * ||p|| (trust ratio ||p|| / ||r||).
+  torch::Tensor p = torch::tensor({3.0, -4.0}, torch::requires_grad());
+  Lamb lamb({p}, torch::optim::AdamOptions(0.01).eps(1e-12));
+  p.mutable_grad() = torch::tensor({0.5, 2.0});
+  lamb.step();
+  const torch::Tensor moved = torch::tensor({3.0, -4.0}) - p.detach();
+  EXPECT_NEAR(moved.norm().item<double>(), 0.01 * 5.0, 1e-6);
+  EXPECT_TRUE(torch::allclose(moved / moved.norm(), torch::tensor({1.0, 1.0}) / std::sqrt(2.0), 1e-5));
+}
+
+ImageData TinyImages(int64_t n) {
+  torch::manual_seed(0);
+  // Two classes told apart by the sign of the mean intensity of the left half.
+  torch::Tensor x = torch::randn({n, 1, 32, 32}) * 0.3;
+  const torch::Tensor y = torch::arange(n).remainder(2);
+  x.narrow(3, 0, 16).add_((y.to(torch::kFloat32) * 2 - 1).view({n, 1, 1, 1}));
+  return {common::data::InMemoryDataset(x, y), common::data::InMemoryDataset(x.clone(), y.clone()), 2, 1};
+}
+
+TEST(Train, SmallConstrainedRunLearnsAndEndsWithinConstraints) {
+  TrainConfig c;
+  c.arch = "simple_convnet6";
+  c.n_channels = 8;
+  c.epochs = 3;
+  c.bs = 16;
+  c.optimizer = "adam";
+  c.lr = 3e-3;
+  c.lip = {2.0, 1.0, -1, 1.0};
+  c.dist = {5, 5, -1, 0};
+  c.proj_freq = 2;
+  c.out_dir = common::data::TestDir("ec_train") + "/run";
+  TrainResult r = Train(c, TinyImages(96), {{"arch", c.arch}}).value();
+  EXPECT_GT(r.train_accuracy, 0.9);
+  EXPECT_TRUE(r.violations.empty());
+  EXPECT_EQ(r.steps, 18);
+  for (const char* f : {"config.json", "metrics.csv", "summary.json", "checkpoint.pt", "weights.pt",
+                        "margins.csv", "margins.svg"}) {
+    EXPECT_TRUE(common::data::FileExists(c.out_dir + "/" + f)) << f;
+  }
+  const std::string metrics = common::data::ReadFileBytes(c.out_dir + "/metrics.csv").value();
+  EXPECT_THAT(metrics, HasSubstr("lip_conv1"));
+  EXPECT_THAT(metrics, HasSubstr("dist_conv5"));
+}
+
+TEST(TrainConfig, ReferenceCrashesAreClearErrors) {
+  TrainConfig c;
+  c.lip = {1, 1, 1};
+  EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("take 4 values each"));
+  c = TrainConfig();
+  c.proj_freq = 0;
+  EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("--proj_freq must be >= 1"));
+  c = TrainConfig();
+  c.dataset = "tiny-imagenet-200";
+  EXPECT_EQ(LoadImageData(c, "/nonexistent").status().code(), absl::StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace excess_capacity
