@@ -115,6 +115,19 @@ absl::Status WriteMargins(const std::string& dir, const Evaluation& train, const
                                  values, 50);
 }
 
+// Thm 3.5 (both forms, paper and code variants) and the Bartlett-style bound at margin gamma.
+nlohmann::json BoundsAt(ConstrainedNetwork& net, const ImageData& data, double gamma) {
+  if (!(gamma > 0)) return nullptr;
+  BoundInputs in{net.Capacities(), data.train.inputs().norm().item<double>(),
+                 static_cast<double>(data.train.size()), gamma};
+  return {{"margin", gamma},
+          {"thm35_first_paper", FirstBound(in, true)},
+          {"thm35_first_code", FirstBound(in, false)},
+          {"thm35_second_paper", SecondBound(in, true)},
+          {"thm35_second_code", SecondBound(in, false)},
+          {"bartlett", BartlettBound(in)}};
+}
+
 }  // namespace
 
 torch::Tensor Margins(const torch::Tensor& logits, const torch::Tensor& labels) {
@@ -267,6 +280,12 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
                               {"lip_network", net->Lip()},  {"lip_constraint", net->LipCond()},
                               {"spectral_complexity", complexity},
                               {"layers_outside_constraints", result.violations},
+                              // gamma = the smallest training margin (the reference's Bounds; null
+                              // unless every training sample is classified with margin > 0) and
+                              // the 5% quantile of the training margins.
+                              {"rademacher_bounds_min_margin", BoundsAt(*net, data, train.margins.min().item<double>())},
+                              {"rademacher_bounds_q05_margin",
+                               BoundsAt(*net, data, train.margins.to(torch::kFloat64).quantile(0.05).item<double>())},
                               {"layer_lip_exact", net->LayerExactLips()},
                               {"layer_dist", net->LayerDists()}};
     RETURN_IF_ERROR(run->WriteSummary(summary));

@@ -77,6 +77,8 @@ TEST(Train, SmallConstrainedRunLearnsAndEndsWithinConstraints) {
   const std::string metrics = common::data::ReadFileBytes(c.out_dir + "/metrics.csv").value();
   EXPECT_THAT(metrics, HasSubstr("lip_conv1"));
   EXPECT_THAT(metrics, HasSubstr("dist_conv5"));
+  const std::string summary = common::data::ReadFileBytes(c.out_dir + "/summary.json").value();
+  EXPECT_THAT(summary, HasSubstr("thm35_first_paper"));
 }
 
 TEST(TrainConfig, ReferenceCrashesAreClearErrors) {

@@ -262,6 +262,23 @@ double ConstrainedNetwork::SpectralComplexity() {
   return std::pow(sum, 1.5) * Lip();
 }
 
+std::vector<LayerCapacity> ConstrainedNetwork::Capacities() {
+  std::vector<LayerCapacity> out;
+  for (auto& [name, conv] : convs_) {
+    out.push_back({name, conv->LipExact(), conv->Dist(), static_cast<double>(conv->weight.numel()),
+                   static_cast<double>(conv->input_height), static_cast<double>(conv->power_u.size(2)),
+                   static_cast<double>(conv->kernel_size)});
+  }
+  for (auto& [name, linear] : linears_) {
+    out.push_back({name, torch::linalg_svdvals(linear->weight.detach()).max().item<double>(),
+                   linear->Dist(), static_cast<double>(linear->weight.numel()), 1, 1, 1});
+  }
+  if (simplex_) {
+    out.push_back({"simplex", simplex_->Lip(), 0, static_cast<double>(simplex_->weight.numel()), 1, 1, 1});
+  }
+  return out;
+}
+
 std::shared_ptr<ConstrainedNetwork> MakeSimpleConvnet(int block_depth, int64_t classes,
                                                       int64_t in_channels, int64_t n_channels,
                                                       const NetworkConstraints& constraints) {

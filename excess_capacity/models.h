@@ -21,6 +21,7 @@
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "excess_capacity/bounds.h"
 #include "excess_capacity/constrained_layers.h"
 
 namespace excess_capacity {
@@ -58,6 +59,9 @@ class ConstrainedNetwork : public torch::nn::Module {
   void ResetPowerState();
   // (sum over constrained layers of (dist / lip)^(2/3))^(3/2) * Lip().
   double SpectralComplexity();
+  // Exact Lipschitz constant, distance, parameter count and geometry of every layer, in order
+  // (the simplex classifier included), for bounds.h.
+  std::vector<LayerCapacity> Capacities();
 
  protected:
   // Registered in network order by the subclasses.
