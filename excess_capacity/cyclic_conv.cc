@@ -25,6 +25,22 @@ torch::Tensor HalfSpectrum(const torch::Tensor& embedded) {
   return torch::fft::rfft2(embedded, c10::nullopt, {2, 3}).permute({2, 3, 0, 1});
 }
 
+// Clips the singular values of every matrix in x [..., m, k] at `bound` through the Hermitian
+// eigendecomposition of the smaller Gram matrix (batched eigh is several times cheaper than
+// batched SVD): with x^H x = V diag(s^2) V^H, x' = x V diag(min(1, bound / s)) V^H.
+torch::Tensor ClipSingularValues(const torch::Tensor& x, double bound) {
+  const bool tall = x.size(-2) >= x.size(-1);
+  const torch::Tensor xh = x.transpose(-2, -1).conj();
+  const torch::Tensor gram = tall ? torch::matmul(xh, x) : torch::matmul(x, xh);
+  auto [eigenvalues, vectors] = torch::linalg_eigh(gram);
+  const torch::Tensor s = eigenvalues.clamp_min(0).sqrt();
+  if (s.numel() == 0 || s.max().item<double>() <= bound) return x;
+  const torch::Tensor factor = (bound / s.clamp_min(1e-30)).clamp_max(1).to(x.scalar_type());
+  const torch::Tensor projector =
+      torch::matmul(vectors * factor.unsqueeze(-2), vectors.transpose(-2, -1).conj());
+  return tall ? torch::matmul(x, projector) : torch::matmul(projector, x);
+}
+
 }  // namespace
 
 torch::Tensor CyclicConv2d(const torch::Tensor& x, const torch::Tensor& w, int64_t stride) {
@@ -56,20 +72,17 @@ double CyclicConvSpectralNorm(const torch::Tensor& w, int64_t height, int64_t wi
 torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound) {
   torch::NoGradGuard no_grad;
   const int64_t height = embedded.size(2), width = embedded.size(3);
-  torch::Tensor x = HalfSpectrum(embedded);
-  auto [u, s, vh] = torch::linalg_svd(x, /*full_matrices=*/false);
-  if (s.max().item<double>() <= bound) return embedded.clone();
-  const torch::Tensor excess = (s - bound).clamp_min(0).to(x.scalar_type());
-  const torch::Tensor clipped = x - torch::matmul(u * excess.unsqueeze(-2), vh);
+  const torch::Tensor x = HalfSpectrum(embedded);
+  const torch::Tensor clipped = ClipSingularValues(x, bound);
+  if (clipped.is_same(x)) return embedded.clone();
   return torch::fft::irfft2(clipped.permute({2, 3, 0, 1}), std::vector<int64_t>{height, width},
                             {2, 3});
 }
 
 torch::Tensor ClipMatrixSpectrum(const torch::Tensor& w, double bound) {
   torch::NoGradGuard no_grad;
-  auto [u, s, vh] = torch::linalg_svd(w, /*full_matrices=*/false);
-  if (s.max().item<double>() <= bound) return w.clone();
-  return w - torch::matmul(u * (s - bound).clamp_min(0).unsqueeze(-2), vh);
+  const torch::Tensor clipped = ClipSingularValues(w, bound);
+  return clipped.is_same(w) ? w.clone() : clipped;
 }
 
 }  // namespace excess_capacity

@@ -28,10 +28,11 @@ double CyclicConvSpectralNorm(const torch::Tensor& w, int64_t height, int64_t wi
 
 // Projection (Frobenius) of an embedded kernel [cout, cin, H, W] onto {spectral norm <= bound}:
 // clip every per-frequency singular value at `bound` (Sedghi et al. 2019). Uses the real FFT and
-// conjugate symmetry, so only half the frequencies are decomposed.
+// conjugate symmetry, so only half the frequencies are decomposed, and batched Hermitian eigh of
+// the smaller Gram matrix instead of SVD.
 torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound);
 
-// Projection of a matrix [out, in] onto {spectral norm <= bound}: W - U relu(S - bound) V^T.
+// Projection of a matrix [out, in] onto {spectral norm <= bound}: W V diag(min(1, bound/s)) V^T.
 torch::Tensor ClipMatrixSpectrum(const torch::Tensor& w, double bound);
 
 }  // namespace excess_capacity
