@@ -110,6 +110,7 @@ TEST(ConstrainedLinear, ProjectMeetsBothConstraints) {
     layer->weight.add_(torch::randn_like(layer->weight));
   }
   layer->Project(15, /*exact=*/true);
+  EXPECT_LE(EmpiricalLipschitz(layer, {1, 20}, 0.5, 1000), 0.5 * (1 + 1e-3));
   EXPECT_LE(torch::linalg_svdvals(layer->weight.detach()).max().item<double>(), 0.5 * (1 + 1e-3));
   EXPECT_LE(layer->Dist(), 1.0 * (1 + 1e-4));
 }

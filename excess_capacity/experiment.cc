@@ -248,6 +248,11 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
                                        {"gap_acc", train.accuracy - test.accuracy},
                                        {"gap_loss", test.loss - train.loss},
                                        {"lip", net->Lip()}};
+      // Thm 3.5 (first form, code variant) at the 5% quantile of the training margins; NaN while
+      // that margin is not positive.
+      const nlohmann::json bound =
+          BoundsAt(*net, data, train.margins.to(torch::kFloat64).quantile(0.05).item<double>());
+      row.push_back({"bound_q05", bound.is_null() ? NAN : bound["thm35_first_code"].get<double>()});
       AddLayerColumns(*net, row);
       RETURN_IF_ERROR(run->AppendMetrics(row));
       if (c.save_model && (epoch + 1) % 10 == 0) {
