@@ -58,6 +58,7 @@ absl::StatusOr<ImageData> LoadImageData(const TrainConfig& config, const std::st
 struct TrainResult {
   double train_accuracy = 0, test_accuracy = 0, train_loss = 0, test_loss = 0;
   double lip = 0;                        // network Lipschitz bound from the exact layer norms
+                                         // (residual blocks: s_shortcut + lip1 lip2)
   std::vector<std::string> violations;   // layers outside their constraints after training
   int64_t steps = 0;
 };

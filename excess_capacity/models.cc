@@ -75,6 +75,10 @@ class SimpleConvnet : public ConstrainedNetwork {
     return Product(LayerLips()) * (simplex_ ? simplex_->Lip() : 1.0);
   }
 
+  double LipExact() override {
+    return Product(LayerExactLips()) * (simplex_ ? simplex_->Lip() : 1.0);
+  }
+
   double LipCond() const override {
     double p = lip_conds_.lip[0] * std::pow(lip_conds_.lip[1], static_cast<double>(body_ - 1));
     return p * (simplex_ ? simplex_->Lip() : lip_conds_.lip[3]);
@@ -156,6 +160,11 @@ class NoStridePreActResNet18 : public ConstrainedNetwork {
   }
 
   double Lip() override { return Combine([](auto& conv) { return conv->Lip(); }, Classifier()); }
+
+  double LipExact() override {
+    const double fc = simplex_ ? simplex_->Lip() : LayerExactLips().at("fc");
+    return Combine([](auto& conv) { return conv->LipExact(); }, fc);
+  }
 
   double LipCond() const override {
     const double l0 = constraints_.lip[0], l1 = constraints_.lip[1];

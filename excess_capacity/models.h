@@ -48,6 +48,8 @@ class ConstrainedNetwork : public torch::nn::Module {
   // Network Lipschitz bound from per-layer values (measured: Lip(); constraint values: LipCond()).
   virtual double Lip() = 0;
   virtual double LipCond() const = 0;
+  // The same combination of the exact per-layer norms (FFT / SVD).
+  virtual double LipExact() = 0;
   // Per layer, in network order: name -> lip() (power iteration) / dist() / exact lip.
   std::map<std::string, double> LayerLips();
   std::map<std::string, double> LayerExactLips();

@@ -64,6 +64,9 @@ TEST(NoStridePreActResNet18, SpatialRewritesAndTheReferenceLipschitzExample) {
   torch::NoGradGuard no_grad;
   EXPECT_EQ(net->forward(torch::randn({2, 3, 32, 32})).sizes(), torch::IntArrayRef({2, 10}));
   EXPECT_TRUE(net->Violations(1e-6).empty());
+  // The exact network bound follows the residual rule and respects the constraint value.
+  EXPECT_LE(net->LipExact(), net->LipCond() * (1 + 1e-5));
+  EXPECT_GT(net->LipExact(), 1.0);
 }
 
 }  // namespace
