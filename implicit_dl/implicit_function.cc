@@ -39,6 +39,24 @@ void WarnNotConverged(const char* what, const FixedPoint& fp) {
       "%s iterations did not converge: err=%.4e, status=max itrs reached", what, fp.error);
 }
 
+template <typename Step>
+FixedPoint Picard(const Step& step, torch::Tensor x, int64_t mitr, double tol) {
+  torch::Tensor next = torch::empty_like(x), scratch = torch::empty_like(x);
+  FixedPoint fp;
+  for (int64_t k = 0; k < mitr; ++k) {
+    fp.error = step(x, next, scratch);
+    fp.iterations = k + 1;
+    if (fp.error < tol) {
+      fp.x = x;
+      fp.converged = true;
+      return fp;
+    }
+    std::swap(x, next);
+  }
+  fp.x = x;
+  return fp;
+}
+
 }  // namespace
 
 absl::StatusOr<Solver> ParseSolver(const std::string& name) {
@@ -48,46 +66,25 @@ absl::StatusOr<Solver> ParseSolver(const std::string& name) {
       absl::StrCat("--solver must be picard or anderson, got '", name, "'"));
 }
 
+// The reference's loop (inn_pred / inn_pred_grad): step(x, out, scratch) writes the map's output
+// into `out` and returns max |out - x|; stops at the first error < tol and returns the iterate
+// before that update, or after mitr steps the last update.
 FixedPoint PicardForward(const torch::Tensor& A, const torch::Tensor& Z, const torch::Tensor& X0,
                          const Activation& activation, int64_t mitr, double tol) {
-  torch::Tensor x = X0.clone();
-  torch::Tensor next = torch::empty_like(x);
-  torch::Tensor scratch = torch::empty_like(x);
-  FixedPoint fp;
-  for (int64_t k = 0; k < mitr; ++k) {
-    fp.error = ForwardStep(A, Z, x, activation, next, scratch);
-    fp.iterations = k + 1;
-    if (fp.error < tol) {
-      fp.x = x;  // the previous iterate, as the reference
-      fp.converged = true;
-      return fp;
-    }
-    std::swap(x, next);
-  }
-  fp.x = x;  // the last update
-  return fp;
+  auto step = [&](const torch::Tensor& x, torch::Tensor& out, torch::Tensor& scratch) {
+    return ForwardStep(A, Z, x, activation, out, scratch);
+  };
+  return Picard(step, X0.clone(), mitr, tol);
 }
 
 FixedPoint PicardAdjoint(const torch::Tensor& A, const torch::Tensor& dphi, const torch::Tensor& G,
                          int64_t mitr, double tol) {
   const torch::Tensor source = dphi * G;
   const torch::Tensor At = A.t().contiguous();
-  torch::Tensor v = torch::zeros_like(source);
-  torch::Tensor next = torch::empty_like(v);
-  torch::Tensor scratch = torch::empty_like(v);
-  FixedPoint fp;
-  for (int64_t k = 0; k < mitr; ++k) {
-    fp.error = AdjointStep(At, dphi, source, v, next, scratch);
-    fp.iterations = k + 1;
-    if (fp.error < tol) {
-      fp.x = v;
-      fp.converged = true;
-      return fp;
-    }
-    std::swap(v, next);
-  }
-  fp.x = v;
-  return fp;
+  auto step = [&](const torch::Tensor& v, torch::Tensor& out, torch::Tensor& scratch) {
+    return AdjointStep(At, dphi, source, v, out, scratch);
+  };
+  return Picard(step, torch::zeros_like(source), mitr, tol);
 }
 
 // Anderson acceleration (Walker & Ni 2011), with one set of mixing weights for the whole batch:

@@ -61,9 +61,7 @@ absl::StatusOr<TrainConfig> ConfigFromFlags(const common::util::Runtime& rt) {
   c.out_dir = rt.ResolveOutDir("implicit_dl_" + c.dataset);
   c = WithDatasetDefaults(c);
   RETURN_IF_ERROR(Validate(c));
-  if (c.dataset != "fashion-mnist" && absl::GetFlag(FLAGS_data_dir).empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--dataset=", c.dataset, " needs --data_dir"));
-  }
+  RETURN_IF_ERROR(common::util::RequireDataDirUnlessDefault(c.dataset));
   return c;
 }
 

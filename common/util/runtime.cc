@@ -95,6 +95,12 @@ absl::StatusOr<Runtime> InitRuntime() {
   return rt;
 }
 
+absl::Status RequireDataDirUnlessDefault(const std::string& dataset,
+                                         const std::string& default_dataset) {
+  if (dataset == default_dataset || !absl::GetFlag(FLAGS_data_dir).empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--dataset=", dataset, " needs --data_dir"));
+}
+
 int RunMain(int argc, char** argv, const std::string& usage,
             const std::function<absl::Status(const Runtime&)>& body) {
   absl::SetProgramUsageMessage(usage);

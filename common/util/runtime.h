@@ -59,6 +59,11 @@ int DefaultThreads();
 // threads to LibTorch.
 absl::StatusOr<Runtime> InitRuntime();
 
+// OK when `dataset` is the default one (Fashion-MNIST, read from kDefaultDataDir) or --data_dir
+// was given; otherwise "--dataset=X needs --data_dir".
+absl::Status RequireDataDirUnlessDefault(const std::string& dataset,
+                                         const std::string& default_dataset = "fashion-mnist");
+
 // Parses flags, sets up logging, calls InitRuntime and then `body`. A non-OK status, a
 // c10::Error or a std::exception becomes one line on stderr and exit code 1.
 int RunMain(int argc, char** argv, const std::string& usage,
