@@ -66,7 +66,11 @@ absl::StatusOr<std::shared_ptr<ConstrainedNetwork>> BuildNetwork(const TrainConf
     net = MakeSimpleConvnet(c.arch == "simple_convnet6" ? 1 : 2, data.classes, data.channels,
                             c.n_channels, constraints);
   }
-  net->Init(data.channels, 32, 32);  // before the optimizer and before loading a checkpoint
+  if (c.arch != "no_stride_preactresnet18" && data.side != 32) {
+    return absl::InvalidArgumentError(absl::StrCat("--arch=", c.arch, " expects 32x32 inputs; ",
+                                                   c.dataset, " images are ", data.side, "x", data.side));
+  }
+  net->Init(data.channels, data.side, data.side);  // before the optimizer and any checkpoint
   net->to(c.device);
   return net;
 }
@@ -163,10 +167,7 @@ absl::Status Validate(const TrainConfig& c) {
 }
 
 absl::StatusOr<ImageData> LoadImageData(const TrainConfig& c, const std::string& data_dir) {
-  if (c.dataset == "tiny-imagenet-200") {
-    return absl::UnimplementedError("--dataset=tiny-imagenet-200: the Tiny-ImageNet reader is not implemented yet");
-  }
-  if (c.dataset != "fashion-mnist" && c.dataset != "cifar10" && c.dataset != "cifar100") {
+  if (c.dataset != "fashion-mnist" && c.dataset != "tiny-imagenet-200" && c.dataset != "cifar10" && c.dataset != "cifar100") {
     return absl::InvalidArgumentError("--dataset must be fashion-mnist, cifar10, cifar100 or tiny-imagenet-200, got '" +
                                       c.dataset + "'");
   }
@@ -181,6 +182,8 @@ absl::StatusOr<ImageData> LoadImageData(const TrainConfig& c, const std::string&
     mean = {0.4914, 0.4822, 0.4465}, std = {0.247, 0.243, 0.261};  // same as reference
   } else if (c.dataset == "cifar100") {
     mean = {0.5071, 0.4867, 0.4408}, std = {0.2675, 0.2565, 0.2761};  // same as reference
+  } else if (c.dataset == "tiny-imagenet-200") {
+    mean = {0.485, 0.456, 0.406}, std = {0.229, 0.224, 0.225};  // same as reference
   } else {
     auto [m, s] = common::data::ChannelMeanStd(train);
     mean = {m[0].item<double>()}, std = {s[0].item<double>()};
@@ -189,7 +192,7 @@ absl::StatusOr<ImageData> LoadImageData(const TrainConfig& c, const std::string&
   }
   ImageData data{InMemoryDataset(common::data::NormalizeChannels(train, mean, std), raw.train_labels),
                  InMemoryDataset(common::data::NormalizeChannels(test, mean, std), raw.test_labels),
-                 raw.num_classes, train.size(1)};
+                 raw.num_classes, train.size(1), train.size(2)};
   if (c.limit_to > 0 && c.limit_to < data.train.size()) {
     data.train = data.train.Subset(torch::arange(c.limit_to));
   }

@@ -29,7 +29,7 @@ struct TrainConfig {
   std::string optimizer = "sgd";                     // sgd | adam | lars | lamb
   std::string arch = "no_stride_preactresnet18";     // | simple_convnet6 | simple_convnet11
   int64_t n_channels = 512;                          // simple_convnet only
-  std::string dataset = "fashion-mnist";             // | cifar10 | cifar100
+  std::string dataset = "fashion-mnist";             // | cifar10 | cifar100 | tiny-imagenet-200
   std::string proj_mode = "orthogonal";              // | radial
   int64_t limit_to = -1;                             // > 0: the first N training images
   bool rand = false;                                 // random training labels (test labels kept)
@@ -49,10 +49,11 @@ struct ImageData {
   common::data::InMemoryDataset test;
   int64_t classes = 0;
   int64_t channels = 0;
+  int64_t side = 32;  // input height = width (64 for Tiny-ImageNet)
 };
 
-// Per-channel normalisation with the reference's statistics (CIFAR) or the training set's
-// (Fashion-MNIST: 28x28 zero-padded to 32x32, 1 channel).
+// Per-channel normalisation with the reference's statistics (CIFAR, Tiny-ImageNet at 64x64) or
+// the training set's (Fashion-MNIST: 28x28 zero-padded to 32x32, 1 channel).
 absl::StatusOr<ImageData> LoadImageData(const TrainConfig& config, const std::string& data_dir);
 
 struct TrainResult {

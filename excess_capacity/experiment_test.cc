@@ -90,7 +90,9 @@ TEST(TrainConfig, ReferenceCrashesAreClearErrors) {
   EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("--proj_freq must be >= 1"));
   c = TrainConfig();
   c.dataset = "tiny-imagenet-200";
-  EXPECT_EQ(LoadImageData(c, "/nonexistent").status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(LoadImageData(c, "/nonexistent").status().code(), absl::StatusCode::kNotFound);
+  c.dataset = "svhn";
+  EXPECT_THAT(std::string(LoadImageData(c, "/nonexistent").status().message()), HasSubstr("--dataset must be"));
 }
 
 }  // namespace

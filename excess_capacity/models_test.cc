@@ -69,5 +69,22 @@ TEST(NoStridePreActResNet18, SpatialRewritesAndTheReferenceLipschitzExample) {
   EXPECT_GT(net->LipExact(), 1.0);
 }
 
+TEST(NoStridePreActResNet18, TinyImageNetGeometry) {
+  // 64x64: stem at 64, two pools to 16, stages at 16, 8, 4, 2; only layer4 sees 2x2 (cropped).
+  torch::manual_seed(2);
+  auto net = MakeNoStridePreActResNet18(200, 3, NetworkConstraints(), false);
+  net->Init(3, 64, 64);
+  std::map<std::string, int64_t> kernel;
+  for (const auto& item : net->named_children()) {
+    if (auto conv = std::dynamic_pointer_cast<ConstrainedConv2dImpl>(item.value())) {
+      kernel[item.key()] = conv->kernel_size;
+    }
+  }
+  EXPECT_EQ(kernel.at("conv312"), 3);
+  EXPECT_EQ(kernel.at("conv412"), 2);
+  torch::NoGradGuard no_grad;
+  EXPECT_EQ(net->forward(torch::randn({1, 3, 64, 64})).sizes(), torch::IntArrayRef({1, 200}));
+}
+
 }  // namespace
 }  // namespace excess_capacity

@@ -43,8 +43,9 @@ ABSL_FLAG(std::string, optimizer, kDefaults.optimizer,
 ABSL_FLAG(std::string, arch, kDefaults.arch, "no_stride_preactresnet18, simple_convnet6 or simple_convnet11.");
 ABSL_FLAG(int64_t, n_channels, kDefaults.n_channels, "Channels of the simple convnets.");
 ABSL_FLAG(std::string, dataset, kDefaults.dataset,
-          "fashion-mnist (default data; zero-padded to 32x32, 1 channel), cifar10 or cifar100 "
-          "(binary version, --data_dir); tiny-imagenet-200 is not implemented yet.");
+          "fashion-mnist (default data; zero-padded to 32x32, 1 channel), cifar10, cifar100 "
+          "(binary version) or tiny-imagenet-200 (the distributed JPEG layout; val = test), the "
+          "last three with --data_dir.");
 ABSL_FLAG(std::string, proj_mode, kDefaults.proj_mode, "orthogonal (exact projections) or radial.");
 ABSL_FLAG(int64_t, limit_to, kDefaults.limit_to, "> 0: train on the first N images only.");
 ABSL_FLAG(bool, rand, kDefaults.rand, "Random training labels (test labels are kept, unlike the reference).");

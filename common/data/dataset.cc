@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/data/cifar.h"
 #include "common/data/idx.h"
+#include "common/data/tiny_imagenet.h"
 #include "glog/logging.h"
 
 namespace common::data {
@@ -132,9 +133,11 @@ absl::StatusOr<ImageSplits> LoadImageSplits(const std::string& dir) {
   }
   if (LooksLikeMnistDirectory(dir)) return LoadMnistDirectory(dir);
   if (LooksLikeCifarDirectory(dir)) return LoadCifarDirectory(dir);
+  if (LooksLikeTinyImageNet(dir)) return LoadTinyImageNet(dir);
   return absl::NotFoundError(absl::StrCat(
       dir, ": no dataset found (expected MNIST-style train-images-idx3-ubyte[.gz] + "
-           "t10k-*, or CIFAR binary data_batch_*.bin / train.bin + test.bin)"));
+           "t10k-*, CIFAR binary data_batch_*.bin / train.bin + test.bin, or Tiny-ImageNet-200 "
+           "wnids.txt + train/ + val/)"));
 }
 
 }  // namespace common::data

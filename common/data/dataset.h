@@ -81,7 +81,7 @@ absl::StatusOr<torch::Tensor> StratifiedSubset(const torch::Tensor& labels, int6
 torch::Generator SeededGenerator(uint64_t seed, uint64_t stream = 0);
 
 // Reads an image-classification directory in any supported layout: MNIST-style IDX files
-// (MNIST, Fashion-MNIST, notMNIST) or CIFAR-10/100 binary. Errors name the directory and say
+// (MNIST, Fashion-MNIST, notMNIST), CIFAR-10/100 binary or Tiny-ImageNet-200 (JPEG). Errors name the directory and say
 // what was expected.
 absl::StatusOr<ImageSplits> LoadImageSplits(const std::string& dir);
 
