@@ -235,13 +235,14 @@ void ConstrainedConv2dImpl::Project(int n_iter, bool exact) {
     return orthogonal ? EmbedKernel(w, input_height, input_width) : w;
   };
   const torch::Tensor x = embed(weight.detach());
-  const bool embedded = x.size(2) != k;
+  const bool embedded = x.size(2) != k;  // false when the kernel already fills the input grid
+  const bool fits = k <= input_height && k <= input_width;
   std::vector<Projector> sets;
   if (dist) sets.push_back(DistanceProjector(embed(init_weight), constraints.dist_cond(), constraints.proj_mode()));
   const double bound = constraints.lip_cond();
-  if (lip && orthogonal && embedded) {
+  if (lip && orthogonal && fits) {
     sets.push_back([bound](const torch::Tensor& e) { return ClipCyclicConvSpectrum(e, bound); });
-  } else if (lip) {  // radial mode, or a kernel as large as its input: rescale by the power iteration
+  } else if (lip) {  // radial mode, or a kernel larger than its input: rescale by the power iteration
     sets.push_back([this, bound](const torch::Tensor& w) {
       if (!radial_u_.defined()) radial_u_ = torch::randn_like(power_u);
       const double sigma = CyclicPowerIteration(w, radial_u_, kRadialPowerIterations);

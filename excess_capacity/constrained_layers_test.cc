@@ -115,6 +115,22 @@ TEST(ConstrainedLinear, ProjectMeetsBothConstraints) {
   EXPECT_LE(layer->Dist(), 1.0 * (1 + 1e-4));
 }
 
+TEST(ConstrainedConv2d, KernelFillingTheGridIsClippedExactly) {
+  // 1x1 kernel on a 1x1 input: the operator is the cin -> cout matrix; the orthogonal projection is
+  // its SVD clip, not a rescale.
+  torch::manual_seed(8);
+  ConstrainedConv2d layer(6, 5, 3, 1, ConstraintOptions().lip_cond(0.5));
+  layer->Init(1, 1);
+  {
+    torch::NoGradGuard no_grad;
+    layer->weight.add_(torch::randn_like(layer->weight));
+  }
+  const torch::Tensor m = layer->weight.detach().view({5, 6});
+  const torch::Tensor expected = ClipMatrixSpectrum(m, 0.5);
+  layer->Project(1);
+  EXPECT_TRUE(torch::allclose(layer->weight.detach().view({5, 6}), expected, 1e-5, 1e-6));
+}
+
 TEST(ConstrainedConv2d, SmallInputsRewriteTheKernel) {
   torch::manual_seed(4);
   ConstrainedConv2d one(4, 5, 3, 1, ConstraintOptions());
