@@ -84,9 +84,14 @@ double CyclicConvSpectralNorm(const torch::Tensor& w, int64_t height, int64_t wi
 torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound) {
   torch::NoGradGuard no_grad;
   const int64_t height = embedded.size(2), width = embedded.size(3);
+  if (height == 1 && width == 1) {  // the operator is the cout x cin matrix itself
+    return ClipSingularValues(embedded.view({embedded.size(0), embedded.size(1)}), bound)
+        .view(embedded.sizes())
+        .clone();
+  }
   torch::Tensor x = HalfSpectrum(embedded);
   // On grids of side <= 2 every DFT bin is real (e^{-i pi k} = +-1): decompose real matrices,
-  // several times cheaper than complex ones (the 2x2 and 1x1 layers of the ResNet).
+  // several times cheaper than complex ones (the 2x2 layers of the ResNet).
   const bool real = height <= 2 && width <= 2;
   if (real) x = torch::real(x).contiguous();
   torch::Tensor clipped = ClipSingularValues(x, bound);

@@ -98,14 +98,14 @@ torch::Tensor ProjectOntoGroupNormBall(const torch::Tensor& x, const torch::Tens
               " differ in shape");
   torch::Tensor delta = x - anchor;
   torch::Tensor norms = delta.norm(2, group_dim, /*keepdim=*/true);
+  if (std::isinf(radius) || norms.sum().item<double>() <= radius) return x;  // inside: unchanged
   // lambda solves sum_g max(n_g - lambda, 0) = r: the L1-ball threshold of the norm vector,
   // found by sorting the group norms.
   const torch::Tensor flat = norms.reshape({1, -1});
   torch::Tensor lambda = ScatterThresholds(flat, ThresholdsOfOutsideRows(flat, radius, true));
   torch::Tensor scale =
       torch::where(norms > 0, (1 - lambda / norms).clamp_min(0), torch::zeros_like(norms));
-  torch::Tensor inside = norms.sum() <= radius;
-  return torch::where(inside, x, anchor + delta * scale);
+  return anchor + delta * scale;
 }
 
 }  // namespace common::linalg
