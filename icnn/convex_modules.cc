@@ -1,0 +1,72 @@
+#include "icnn/convex_modules.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "icnn/convex_init.h"
+
+namespace icnn {
+
+ConvexLinearImpl::ConvexLinearImpl(int64_t in_features, int64_t out_features, Positivity positivity)
+    : in_features(in_features), out_features(out_features), positivity(positivity) {
+  reset();
+}
+
+void ConvexLinearImpl::reset() {
+  weight = register_parameter("weight", torch::empty({out_features, in_features}));
+  bias = register_parameter("bias", torch::zeros({out_features}));
+  TraditionalInit(weight, bias, 2.0);
+}
+
+torch::Tensor ConvexLinearImpl::EffectiveWeight() { return ApplyPositivity(positivity, weight); }
+
+torch::Tensor ConvexLinearImpl::forward(const torch::Tensor& x) {
+  return torch::addmm(bias, x, EffectiveWeight().t());
+}
+
+IcnnMlpImpl::IcnnMlpImpl(IcnnOptions options) : options(std::move(options)) { reset(); }
+
+void IcnnMlpImpl::reset() {
+  const int64_t d = options.input();
+  TORCH_CHECK(options.num_hidden() >= 1, "--num_hidden must be >= 1, got ", options.num_hidden());
+  first = register_module("first", torch::nn::Linear(d, d));
+  TraditionalInit(first->weight, first->bias, 1.0);  // same as reference: LeCun, any sign
+  const bool convex_net = options.positivity() != Positivity::kNone;
+  const ConvexInitialiser init(1.0, options.corr(), options.rand_bias() ? 0.5 : 0.0);
+  convex.clear();
+  skips.clear();
+  for (int64_t i = 0; i < options.num_hidden(); ++i) {
+    const int64_t out = i + 1 == options.num_hidden() ? options.classes() : d;
+    ConvexLinear layer(d, out, options.positivity());
+    if (convex_net && options.init() == InitScheme::kPrincipled) {
+      const absl::Status s = init.Initialise(layer->weight, layer->bias, options.positivity());
+      TORCH_CHECK(s.ok(), std::string(s.message()));
+    }
+    convex.push_back(register_module("convex" + std::to_string(i), layer));
+    if (options.skip()) {
+      torch::nn::Linear skip(torch::nn::LinearOptions(d, out).bias(false));
+      skips.push_back(register_module("skip" + std::to_string(i), skip));
+    }
+  }
+}
+
+torch::Tensor IcnnMlpImpl::forward(const torch::Tensor& x) {
+  const torch::Tensor input = x.flatten(1);
+  torch::Tensor h = first->forward(input);
+  for (size_t i = 0; i < convex.size(); ++i) {
+    torch::Tensor next = convex[i]->forward(torch::relu(h));
+    if (!skips.empty()) next = next + skips[i]->forward(input);
+    h = next;
+  }
+  return h;
+}
+
+double MidpointConvexityGap(const std::function<torch::Tensor(const torch::Tensor&)>& f,
+                            const torch::Tensor& x, const torch::Tensor& y) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor gap = f((x + y) / 2) - (f(x) + f(y)) / 2;
+  return gap.max().item<double>();
+}
+
+}  // namespace icnn
