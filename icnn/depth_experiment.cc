@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "common/data/dataset.h"
 #include "common/plot/plot.h"
+#include "common/train/fused_adam.h"
 #include "common/train/progress.h"
 #include "glog/logging.h"
 
@@ -35,7 +36,7 @@ absl::StatusOr<VariantResult> RunVariant(const Variant& variant, const Learnabil
     const common::data::InMemoryDataset train = data.Subset(split.train), valid = data.Subset(split.valid);
     IcnnMlp net(variant.options);
     net->to(c.device);
-    torch::optim::Adam adam(net->parameters(), c.lr);
+    common::train::FusedAdam adam(net->parameters(), torch::optim::AdamOptions(c.lr));
     std::vector<double> losses;
     for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
       const auto batches = train.EpochBatches(c.bs, /*shuffle=*/true, seed, epoch);
