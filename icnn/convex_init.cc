@@ -48,6 +48,34 @@ absl::Status ConvexInitialiser::Initialise(torch::Tensor& weight, torch::Tensor&
   return absl::OkStatus();
 }
 
+double BiasCorrectionShift(Positivity positivity, int64_t fan_in, double gain) {
+  const double n = static_cast<double>(fan_in), a = std::sqrt(gain / n);
+  double mean = 0;  // E[positivity(w)], w ~ U(-a, a)
+  switch (positivity) {
+    case Positivity::kLazyClip:
+    case Positivity::kClip:
+      mean = a / 4;
+      break;
+    case Positivity::kExp:
+      mean = std::sinh(a) / a;
+      break;
+    case Positivity::kNegExp:  // exp(w) on [-a, 0), w on [0, a]
+      mean = ((1 - std::exp(-a)) + a * a / 2) / (2 * a);
+      break;
+    case Positivity::kNone:
+      break;
+  }
+  return n * mean / std::sqrt(2 * M_PI);
+}
+
+void BiasCorrectionInit(torch::Tensor& weight, torch::Tensor& bias, Positivity positivity, double gain) {
+  torch::NoGradGuard no_grad;
+  const int64_t fan_in = weight[0].numel();
+  const double a = std::sqrt(gain / static_cast<double>(fan_in));
+  weight.uniform_(-a, a);
+  if (bias.defined()) bias.fill_(-BiasCorrectionShift(positivity, fan_in, gain));
+}
+
 void TraditionalInit(torch::Tensor& weight, torch::Tensor& bias, double gain) {
   torch::NoGradGuard no_grad;
   weight.normal_(0, std::sqrt(gain / static_cast<double>(weight[0].numel())));

@@ -43,6 +43,13 @@ class ConvexInitialiser {
 // N(0, gain / fan_in) weights and zero bias: gain 1 = LeCun, 2 = He.
 void TraditionalInit(torch::Tensor& weight, torch::Tensor& bias, double gain);
 
+// The bias-only ablation (Fig. 8, ConvexBiasCorrectionInitialiser): weights ~ U(-a, a) with
+// a = sqrt(gain / fan_in), bias = -fan_in E[positivity(w)] / sqrt(2 pi). The reference estimates
+// E[positivity(w)] from 10000 random draws; here it is exact: a / 4 for clipping, sinh(a) / a for
+// exp, 0 without positivity (n = 784, gain 2, clipping: bias = -sqrt(n) / (4 sqrt(pi)) = -3.949).
+double BiasCorrectionShift(Positivity positivity, int64_t fan_in, double gain);
+void BiasCorrectionInit(torch::Tensor& weight, torch::Tensor& bias, Positivity positivity, double gain);
+
 }  // namespace icnn
 
 #endif  // ICNN_CONVEX_INIT_H_

@@ -92,5 +92,17 @@ TEST(ConvexInitialiser, ExpPositivityGetsLogNormalEffectiveWeights) {
   EXPECT_FALSE(ConvexInitialiser().Initialise(layer->weight, no_bias, Positivity::kExp).ok());
 }
 
+TEST(BiasCorrection, ClosedFormShiftAndMonteCarloCheck) {
+  // The spec: clipping, gain 2, n = 784 -> shift = sqrt(n) / (4 sqrt(pi)) = 3.949.
+  EXPECT_NEAR(BiasCorrectionShift(Positivity::kLazyClip, 784, 2.0), std::sqrt(784.0) / (4 * std::sqrt(M_PI)), 1e-12);
+  EXPECT_NEAR(BiasCorrectionShift(Positivity::kLazyClip, 784, 2.0), 3.949, 1e-3);
+  // Exp: E[exp(w)] by Monte Carlo as the reference does, 1e6 draws.
+  torch::manual_seed(3);
+  const double a = std::sqrt(2.0 / 784);
+  const double mc = torch::rand({1000000}, torch::kFloat64).mul(2 * a).sub(a).exp().mean().item<double>();
+  EXPECT_NEAR(BiasCorrectionShift(Positivity::kExp, 784, 2.0), 784 * mc / std::sqrt(2 * M_PI), 1e-3);
+  EXPECT_EQ(BiasCorrectionShift(Positivity::kNone, 784, 2.0), 0.0);
+}
+
 }  // namespace
 }  // namespace icnn

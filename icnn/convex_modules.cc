@@ -42,6 +42,8 @@ void IcnnMlpImpl::reset() {
     if (convex_net && options.init() == InitScheme::kPrincipled) {
       const absl::Status s = init.Initialise(layer->weight, layer->bias, options.positivity());
       TORCH_CHECK(s.ok(), std::string(s.message()));
+    } else if (convex_net && options.init() == InitScheme::kBiasOnly) {
+      BiasCorrectionInit(layer->weight, layer->bias, options.positivity(), /*gain=*/2.0);
     }
     convex.push_back(register_module("convex" + std::to_string(i), layer));
     if (options.skip()) {
@@ -60,6 +62,38 @@ torch::Tensor IcnnMlpImpl::forward(const torch::Tensor& x) {
     h = next;
   }
   return h;
+}
+
+ConvexConv2dImpl::ConvexConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
+                                   int64_t stride, int64_t padding, Positivity positivity)
+    : in_channels(in_channels),
+      out_channels(out_channels),
+      kernel_size(kernel_size),
+      stride(stride),
+      padding(padding),
+      positivity(positivity) {
+  reset();
+}
+
+void ConvexConv2dImpl::reset() {
+  weight = register_parameter("weight", torch::empty({out_channels, in_channels, kernel_size, kernel_size}));
+  bias = register_parameter("bias", torch::zeros({out_channels}));
+  TraditionalInit(weight, bias, 2.0);
+}
+
+torch::Tensor ConvexConv2dImpl::forward(const torch::Tensor& x) {
+  return torch::conv2d(x, ApplyPositivity(positivity, weight), bias, stride, padding);
+}
+
+BiConvexImpl::BiConvexImpl(IcnnMlp net) : first(std::move(net)) { reset(); }
+
+void BiConvexImpl::reset() {
+  first = register_module("first", first);
+  second = register_module("second", std::dynamic_pointer_cast<IcnnMlpImpl>(first->clone()));
+}
+
+torch::Tensor BiConvexImpl::forward(const torch::Tensor& x) {
+  return first->forward(x) - second->forward(x);
 }
 
 double MidpointConvexityGap(const std::function<torch::Tensor(const torch::Tensor&)>& f,

@@ -37,8 +37,9 @@ class ConvexLinearImpl : public torch::nn::Cloneable<ConvexLinearImpl> {
 TORCH_MODULE(ConvexLinear);
 
 enum class InitScheme {
-  kDefault,    // He on every layer after the first (the "ICNN default init" baseline)
-  kPrincipled  // the paper's ConvexInitialiser on every convex layer
+  kDefault,     // He on every layer after the first (the "ICNN default init" baseline)
+  kPrincipled,  // the paper's ConvexInitialiser on every convex layer
+  kBiasOnly,    // the bias-only ablation: U(-a, a) weights, mean-correcting bias (gain 2)
 };
 
 struct IcnnOptions {
@@ -66,6 +67,33 @@ class IcnnMlpImpl : public torch::nn::Cloneable<IcnnMlpImpl> {
   std::vector<torch::nn::Linear> skips;  // empty without `skip`
 };
 TORCH_MODULE(IcnnMlp);
+
+// y = conv2d(x, positivity(weight)) + bias (no padding mode, stride, dilation: as the reference).
+class ConvexConv2dImpl : public torch::nn::Cloneable<ConvexConv2dImpl> {
+ public:
+  ConvexConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride,
+                   int64_t padding, Positivity positivity);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);
+
+  int64_t in_channels, out_channels, kernel_size, stride, padding;
+  Positivity positivity;
+  torch::Tensor weight;  // [out, in, k, k], raw
+  torch::Tensor bias;    // [out]
+};
+TORCH_MODULE(ConvexConv2d);
+
+// Difference of two convex networks (CDiNN): f1(x) - f2(x), both copies of the same initial
+// network, so the output is exactly 0 at initialisation.
+class BiConvexImpl : public torch::nn::Cloneable<BiConvexImpl> {
+ public:
+  explicit BiConvexImpl(IcnnMlp net);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);
+
+  IcnnMlp first{nullptr}, second{nullptr};
+};
+TORCH_MODULE(BiConvex);
 
 // max over pairs of f((x + y) / 2) - (f(x) + f(y)) / 2 over every output: <= ~0 for a convex f,
 // > 0 on some pair for a non-convex one. x, y [N, ...].

@@ -38,6 +38,28 @@ TEST(ConvexLinear, LazyClippingZeroesNegativesAndKeepsTheirGradient) {
   EXPECT_DOUBLE_EQ(layer->weight.grad()[0][0].item<double>(), 2.0);
 }
 
+TEST(ConvexConv2d, ConvexAfterAReluAndNonNegativeWeights) {
+  torch::manual_seed(2);
+  ConvexConv2d conv(3, 4, 3, 1, 1, Positivity::kLazyClip);
+  auto f = [&](const torch::Tensor& v) { return conv->forward(torch::relu(v)).sum({1, 2, 3}); };
+  const torch::Tensor x = torch::randn({64, 3, 8, 8}), y = torch::randn({64, 3, 8, 8});
+  EXPECT_LE(MidpointConvexityGap(f, x, y), 1e-4);
+  EXPECT_GE(conv->weight.min().item<double>(), 0.0);
+}
+
+TEST(BiConvex, ZeroAtInitialisationAndIndependentCopies) {
+  torch::manual_seed(3);
+  BiConvex net(IcnnMlp(IcnnOptions(6, 2).num_hidden(2)));
+  const torch::Tensor x = torch::randn({5, 6});
+  EXPECT_EQ(net->forward(x).abs().max().item<double>(), 0.0);
+  {
+    torch::NoGradGuard no_grad;
+    net->first->convex[0]->bias.add_(1.0);
+  }
+  EXPECT_GT(net->forward(x).abs().max().item<double>(), 0.0);
+  EXPECT_EQ(net->parameters().size(), 2 * net->first->parameters().size());
+}
+
 TEST(Positivity, InversesRoundTrip) {
   const torch::Tensor w = torch::tensor({0.5, 1.0, 2.0}, torch::kFloat64);
   for (Positivity p : {Positivity::kExp, Positivity::kClip, Positivity::kLazyClip}) {

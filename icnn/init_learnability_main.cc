@@ -23,8 +23,9 @@ const icnn::LearnabilityConfig kDefaults;
 
 ABSL_FLAG(int64_t, num_hidden, 3, "Convex layers after the first (unconstrained) layer: 3, 5 or 7 in the paper.");
 ABSL_FLAG(std::string, variants, "nonconvex,icnn,icnn_init",
-          "Comma list of nonconvex, icnn (lazy clipping, He init), icnn_init (principled init), exp, "
-          "exp_init, clip, clip_init. Empty: the single configuration of --positivity/--better_init.");
+          "Comma list of nonconvex, icnn (lazy clipping, He init), icnn_init (principled init), "
+          "icnn_bias (bias-only init, the Fig. 8 ablation), exp, exp_init, exp_bias, clip, clip_init, "
+          "clip_bias. Empty: the single configuration of --positivity/--better_init.");
 ABSL_FLAG(std::string, positivity, "icnn", "With --variants='': none, icnn, exp or clip.");
 ABSL_FLAG(bool, better_init, true, "With --variants='': the principled init (else He).");
 ABSL_FLAG(bool, rand_bias, false, "Principled init with bias_noise = 0.5.");
@@ -43,12 +44,14 @@ absl::StatusOr<Variant> MakeVariant(const std::string& name, int64_t input, int6
   o.num_hidden(absl::GetFlag(FLAGS_num_hidden)).skip(absl::GetFlag(FLAGS_skip));
   o.corr(absl::GetFlag(FLAGS_corr)).rand_bias(absl::GetFlag(FLAGS_rand_bias));
   const bool principled = absl::EndsWith(name, "_init");
-  const std::string kind = principled ? name.substr(0, name.size() - 5) : name;
+  const bool bias_only = absl::EndsWith(name, "_bias");
+  const std::string kind = principled || bias_only ? name.substr(0, name.rfind('_')) : name;
   ASSIGN_OR_RETURN(Positivity p, ParsePositivity(kind == "nonconvex" ? "none" : kind));
-  if (p == Positivity::kNone && principled) {
-    return absl::InvalidArgumentError("--variants: the principled init applies to convex nets only");
+  if (p == Positivity::kNone && (principled || bias_only)) {
+    return absl::InvalidArgumentError("--variants: _init and _bias apply to convex nets only");
   }
-  o.positivity(p).init(principled ? InitScheme::kPrincipled : InitScheme::kDefault);
+  o.positivity(p).init(principled ? InitScheme::kPrincipled
+                                  : (bias_only ? InitScheme::kBiasOnly : InitScheme::kDefault));
   return Variant{name, o};
 }
 
