@@ -87,3 +87,32 @@ libtorch_repository = repository_rule(
     environ = ["LIBTORCH_HOME"],
     local = True,
 )
+
+def _header_tree_library_impl(rctx):
+    root = rctx.attr.include_dir
+    if not rctx.path(root).exists:
+        fail("%s is missing: run ./bazelw to install the Debian packages in third_party/debian-packages.txt" % root)
+    rctx.symlink(root, "include")
+    rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
+    rctx.file("BUILD.bazel", """\
+package(default_visibility = ["//visibility:public"])
+
+cc_library(
+    name = "{name}",
+    hdrs = glob(["include/**/*.h", "include/**/*.hpp"]),
+    includes = ["include"],
+    linkopts = {linkopts},
+)
+""".format(name = rctx.attr.target, linkopts = repr(rctx.attr.linkopts)))
+
+# A library whose headers live in their own directory under /usr/include (e.g. RDKit's
+# /usr/include/rdkit, included as <GraphMol/...>), with fixed link options.
+header_tree_library = repository_rule(
+    implementation = _header_tree_library_impl,
+    attrs = {
+        "include_dir": attr.string(mandatory = True),
+        "target": attr.string(mandatory = True),
+        "linkopts": attr.string_list(),
+    },
+    local = True,
+)

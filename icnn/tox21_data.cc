@@ -1,0 +1,109 @@
+#include "icnn/tox21_data.h"
+
+#include <GraphMol/Fingerprints/MorganFingerprints.h>  // RDKit::MorganFingerprints
+#include <GraphMol/SmilesParse/SmilesParse.h>          // RDKit::SmilesToMol
+#include <DataStructs/ExplicitBitVect.h>
+#include <RDGeneral/RDLog.h>                           // RDLog: silence parse errors
+
+#include <memory>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/data/file_bytes.h"
+#include "common/util/status_macros.h"
+
+namespace icnn {
+namespace {
+
+constexpr const char* kTaskNames[kTox21Tasks] = {
+    "NR-AR",   "NR-AR-LBD", "NR-AhR",   "NR-Aromatase", "NR-ER",  "NR-ER-LBD",
+    "NR-PPAR-gamma", "SR-ARE", "SR-ATAD5", "SR-HSE",   "SR-MMP", "SR-p53"};
+
+std::unique_ptr<RDKit::ROMol> ParseSmiles(const std::string& smiles) {
+  try {
+    return std::unique_ptr<RDKit::ROMol>(RDKit::SmilesToMol(smiles));
+  } catch (const std::exception&) {  // RDKit throws for some malformed inputs
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<torch::Tensor> EcfpBits(const std::string& smiles, int radius, int bits) {
+  static const bool silenced = [] {
+    boost::logging::disable_logs("rdApp.error");
+    return true;
+  }();
+  (void)silenced;
+  std::unique_ptr<RDKit::ROMol> mol = ParseSmiles(smiles);
+  if (mol == nullptr) return absl::InvalidArgumentError(absl::StrCat("invalid SMILES '", smiles, "'"));
+  std::unique_ptr<ExplicitBitVect> fp(
+      RDKit::MorganFingerprints::getFingerprintAsBitVect(*mol, radius, bits));
+  torch::Tensor out = torch::zeros({bits});
+  auto acc = out.accessor<float, 1>();
+  for (int i = 0; i < bits; ++i) acc[i] = fp->getBit(i) ? 1.0f : 0.0f;
+  return out;
+}
+
+absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::string& name, int bits) {
+  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipWhitespace());
+  if (lines.empty()) return absl::DataLossError(absl::StrCat(name, ": empty file"));
+  const std::vector<std::string> header = absl::StrSplit(absl::StripAsciiWhitespace(lines[0]), ',');
+  auto column = [&](const std::string& c) -> int {
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == c) return static_cast<int>(i);
+    }
+    return -1;
+  };
+  const int smiles_col = column("smiles");
+  std::vector<int> task_cols;
+  for (const char* t : kTaskNames) task_cols.push_back(column(t));
+  for (size_t t = 0; t < task_cols.size(); ++t) {
+    if (task_cols[t] < 0) return absl::DataLossError(absl::StrCat(name, ": no column '", kTaskNames[t], "'"));
+  }
+  if (smiles_col < 0) return absl::DataLossError(absl::StrCat(name, ": no column 'smiles'"));
+  Tox21Data data;
+  std::vector<torch::Tensor> features;
+  std::vector<float> labels;
+  for (size_t r = 1; r < lines.size(); ++r) {
+    const std::vector<std::string> cells = absl::StrSplit(absl::StripAsciiWhitespace(lines[r]), ',');
+    if (cells.size() != header.size()) {
+      return absl::DataLossError(absl::StrCat(name, ":", r + 1, ": ", cells.size(), " fields, header has ",
+                                              header.size()));
+    }
+    for (int c : task_cols) {
+      const std::string& v = cells[c];
+      if (v != "" && v != "0" && v != "1" && v != "0.0" && v != "1.0") {
+        return absl::DataLossError(absl::StrCat(name, ":", r + 1, ": label '", v, "' is not 0, 1 or empty"));
+      }
+    }
+    absl::StatusOr<torch::Tensor> fp = EcfpBits(cells[smiles_col], 2, bits);
+    if (!fp.ok()) {
+      ++data.invalid_smiles;
+      continue;
+    }
+    features.push_back(*fp);
+    for (int c : task_cols) labels.push_back(cells[c].empty() ? NAN : std::stof(cells[c]));
+  }
+  if (features.empty()) return absl::DataLossError(absl::StrCat(name, ": no valid molecules"));
+  data.features = torch::stack(features);
+  data.labels = torch::tensor(labels).view({-1, kTox21Tasks});
+  return data;
+}
+
+absl::StatusOr<Tox21Data> ReadTox21Csv(const std::string& path, int bits) {
+  ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(path));
+  return ParseTox21Csv(text, path, bits);
+}
+
+torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const torch::Tensor known = ~torch::isnan(labels);
+  if (known.sum().item<int64_t>() == 0) return torch::zeros({}, logits.options());
+  return torch::binary_cross_entropy_with_logits(logits.masked_select(known), labels.masked_select(known));
+}
+
+}  // namespace icnn

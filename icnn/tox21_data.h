@@ -1,0 +1,37 @@
+// Tox21 for the ICNN experiments (Hoedt & Klambauer 2023, Table 1): 12 toxicity assays with
+// missing labels. Reads the public MoleculeNet file tox21.csv(.gz) (12 assay columns, mol_id,
+// smiles) and turns each SMILES into an ECFP (Morgan, radius 2) bit vector with RDKit; invalid
+// SMILES are skipped and counted. Missing labels are NaN and are masked out of the loss.
+#ifndef ICNN_TOX21_DATA_H_
+#define ICNN_TOX21_DATA_H_
+
+#include <string>
+
+#include <torch/types.h>
+
+#include "absl/status/statusor.h"
+
+namespace icnn {
+
+inline constexpr int64_t kTox21Tasks = 12;
+
+struct Tox21Data {
+  torch::Tensor features;  // [N, bits] float32, 0/1
+  torch::Tensor labels;    // [N, 12] float32: 0, 1 or NaN (missing)
+  int64_t invalid_smiles = 0;
+};
+
+// ECFP bit vector of a SMILES ([bits] float32), or NotFound-free InvalidArgument for bad SMILES.
+absl::StatusOr<torch::Tensor> EcfpBits(const std::string& smiles, int radius = 2, int bits = 2048);
+
+// Parses the MoleculeNet CSV text; `name` appears in errors (missing columns, bad label values).
+absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::string& name,
+                                        int bits = 2048);
+absl::StatusOr<Tox21Data> ReadTox21Csv(const std::string& path, int bits = 2048);
+
+// Mean binary cross-entropy with logits over the entries whose label is not NaN (0 if none).
+torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels);
+
+}  // namespace icnn
+
+#endif  // ICNN_TOX21_DATA_H_

@@ -1,0 +1,55 @@
+#include "icnn/tox21_data.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace icnn {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(EcfpBits, SymmetricMoleculesHaveOneEnvironmentPerRadius) {
+  // Every atom of methane, ethane and benzene has the same environment at each radius, so ECFP4
+  // sets one bit per distinct radius: 1 (no neighbours), 2, 3.
+  EXPECT_EQ(EcfpBits("C").value().sum().item<int>(), 1);
+  EXPECT_EQ(EcfpBits("CC").value().sum().item<int>(), 2);
+  EXPECT_EQ(EcfpBits("c1ccccc1").value().sum().item<int>(), 3);
+  EXPECT_EQ(EcfpBits("c1ccccc1", 2, 1024).value().numel(), 1024);
+  EXPECT_THAT(std::string(EcfpBits("C1CC(").status().message()), HasSubstr("invalid SMILES"));
+}
+
+std::string Header() {
+  return "NR-AR,NR-AR-LBD,NR-AhR,NR-Aromatase,NR-ER,NR-ER-LBD,NR-PPAR-gamma,SR-ARE,SR-ATAD5,SR-HSE,"
+         "SR-MMP,SR-p53,mol_id,smiles\n";
+}
+
+TEST(ParseTox21Csv, MissingLabelsAreNaNAndInvalidSmilesAreCounted) {
+  const std::string csv = Header() + "0,1,,0,0,0,0,1,0,0,0,0,TOX1,CCO\n" +
+                          ",,,,,,,,,,,1,TOX2,not_a_molecule(\n" + "1,0,0,0,0,0,0,0,0,0,0,,TOX3,c1ccccc1O\n";
+  Tox21Data d = ParseTox21Csv(csv, "t.csv", 512).value();
+  EXPECT_EQ(d.invalid_smiles, 1);
+  EXPECT_EQ(d.features.sizes(), torch::IntArrayRef({2, 512}));
+  EXPECT_TRUE(std::isnan(d.labels[0][2].item<float>()));
+  EXPECT_EQ(d.labels[0][1].item<float>(), 1.0f);
+  EXPECT_TRUE(std::isnan(d.labels[1][11].item<float>()));
+  EXPECT_THAT(std::string(ParseTox21Csv("smiles\nCC\n", "x.csv").status().message()),
+              HasSubstr("x.csv: no column 'NR-AR'"));
+  EXPECT_THAT(std::string(ParseTox21Csv(Header() + "2,0,0,0,0,0,0,0,0,0,0,0,T,C\n", "y.csv").status().message()),
+              HasSubstr("label '2'"));
+}
+
+TEST(MaskedBce, IgnoresMissingLabels) {
+  const torch::Tensor logits = torch::tensor({{0.5f, -1.0f}, {2.0f, 3.0f}});
+  const torch::Tensor labels = torch::tensor({{1.0f, NAN}, {0.0f, NAN}});
+  // Only (0.5, 1) and (2, 0) count: mean of softplus(-0.5) and softplus(2).
+  const double expected = (std::log1p(std::exp(-0.5)) + std::log1p(std::exp(2.0))) / 2;
+  EXPECT_NEAR(MaskedBceWithLogits(logits, labels).item<double>(), expected, 1e-6);
+  EXPECT_EQ(MaskedBceWithLogits(logits, torch::full({2, 2}, NAN)).item<double>(), 0.0);
+}
+
+}  // namespace
+}  // namespace icnn
