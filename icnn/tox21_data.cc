@@ -100,10 +100,12 @@ absl::StatusOr<Tox21Data> ReadTox21Csv(const std::string& path, int bits) {
   return ParseTox21Csv(text, path, bits);
 }
 
-torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels) {
+torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels, bool sum) {
   const torch::Tensor known = ~torch::isnan(labels);
   if (known.sum().item<int64_t>() == 0) return torch::zeros({}, logits.options());
-  return torch::binary_cross_entropy_with_logits(logits.masked_select(known), labels.masked_select(known));
+  return torch::binary_cross_entropy_with_logits(
+      logits.masked_select(known), labels.masked_select(known), {}, {},
+      sum ? at::Reduction::Sum : at::Reduction::Mean);
 }
 
 }  // namespace icnn

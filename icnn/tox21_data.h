@@ -29,8 +29,10 @@ absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::stri
                                         int bits = 2048);
 absl::StatusOr<Tox21Data> ReadTox21Csv(const std::string& path, int bits = 2048);
 
-// Mean binary cross-entropy with logits over the entries whose label is not NaN (0 if none).
-torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels);
+// Binary cross-entropy with logits over the entries whose label is not NaN (0 if none): the mean,
+// or with `sum` the sum (the reference's MaskedBCEWithLogitsLoss(reduction="sum")).
+torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels,
+                                  bool sum = false);
 
 }  // namespace icnn
 

@@ -1,0 +1,143 @@
+#include "icnn/tox21_experiment.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/data/dataset.h"
+#include "common/plot/plot.h"
+#include "common/train/fused_adam.h"
+#include "common/train/metrics.h"
+#include "icnn/convex_init.h"
+#include "icnn/convex_modules.h"
+
+namespace icnn {
+namespace {
+
+class Tox21NetImpl : public torch::nn::Module {
+ public:
+  Tox21NetImpl(int64_t input, const Tox21Config& c) : logreg_(c.model == "logreg"), skip_(c.skip) {
+    if (logreg_) {
+      first_ = register_module("first", torch::nn::Linear(input, kTox21Tasks));
+      return;
+    }
+    const Positivity p = c.model == "icnn" ? Positivity::kLazyClip
+                                           : (c.model == "convex" ? Positivity::kExp : Positivity::kNone);
+    first_ = register_module("first", torch::nn::Linear(input, 128));  // PyTorch default init
+    hidden_ = register_module("hidden", ConvexLinear(128, 128, p));
+    out_ = register_module("out", ConvexLinear(128, kTox21Tasks, p));
+    if (c.model != "fc" && !c.bad_init) {
+      for (ConvexLinear& l : {std::ref(hidden_), std::ref(out_)}) {
+        const absl::Status s = ConvexInitialiser().Initialise(l->weight, l->bias, p);
+        TORCH_CHECK(s.ok(), std::string(s.message()));
+      }
+    }
+    if (skip_) {
+      skip_hidden_ = register_module("skip_hidden", torch::nn::Linear(torch::nn::LinearOptions(input, 128).bias(false)));
+      skip_out_ = register_module("skip_out", torch::nn::Linear(torch::nn::LinearOptions(input, kTox21Tasks).bias(false)));
+    }
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    if (logreg_) return first_->forward(x);
+    x = torch::dropout(x, 0.7, is_training());
+    torch::Tensor h = hidden_->forward(torch::dropout(torch::relu(first_->forward(x)), 0.5, is_training()));
+    if (skip_) h = h + skip_hidden_->forward(x);
+    torch::Tensor y = out_->forward(torch::dropout(torch::relu(h), 0.5, is_training()));
+    return skip_ ? y + skip_out_->forward(x) : y;
+  }
+
+ private:
+  bool logreg_, skip_;
+  torch::nn::Linear first_{nullptr}, skip_hidden_{nullptr}, skip_out_{nullptr};
+  ConvexLinear hidden_{nullptr}, out_{nullptr};
+};
+TORCH_MODULE(Tox21Net);
+
+std::string Spread(std::vector<double> values) {
+  std::vector<double> finite;
+  for (double v : values) {
+    if (std::isfinite(v)) finite.push_back(100 * v);
+  }
+  if (finite.empty()) return "n/a";
+  const double median = common::plot::Quantile(finite, 0.5);
+  const double spread = std::max(common::plot::Quantile(finite, 0.95) - median,
+                                 median - common::plot::Quantile(finite, 0.05));
+  return absl::StrFormat("%.1f ± %.1f", median, spread);
+}
+
+}  // namespace
+
+absl::Status Validate(const Tox21Config& c) {
+  if (c.model != "fc" && c.model != "icnn" && c.model != "convex" && c.model != "logreg") {
+    return absl::InvalidArgumentError("--model must be fc, icnn, convex or logreg, got '" + c.model + "'");
+  }
+  for (auto [name, v] : {std::pair{"--epochs", c.epochs}, {"--bs", c.bs}, {"--runs", c.runs}}) {
+    if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", v));
+  }
+  if (!(c.test_fraction > 0 && c.test_fraction < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--test_fraction must be in (0, 1), got ", c.test_fraction));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& data) {
+  if (absl::Status s = Validate(c); !s.ok()) return s;
+  const int64_t n = data.features.size(0);
+  const common::data::SplitIndices split =
+      common::data::RandomSplit(n, static_cast<int64_t>(c.test_fraction * static_cast<double>(n)), c.seed);
+  const common::data::InMemoryDataset train(data.features.index_select(0, split.train),
+                                            data.labels.index_select(0, split.train));
+  const torch::Tensor test_x = data.features.index_select(0, split.valid);
+  const torch::Tensor test_y = data.labels.index_select(0, split.valid);
+  Tox21Result result;
+  for (int64_t run = 0; run < c.runs; ++run) {
+    const uint64_t seed = c.seed * 1000 + static_cast<uint64_t>(run);
+    torch::manual_seed(seed);
+    Tox21Net net(data.features.size(1), c);
+    common::train::FusedAdam adam(net->parameters(), torch::optim::AdamOptions(c.lr));
+    for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
+      net->train();
+      for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, seed, epoch)) {
+        const common::data::Batch b = train.Get(idx);
+        torch::Tensor loss = MaskedBceWithLogits(net->forward(b.inputs), b.targets, /*sum=*/true);
+        adam.zero_grad();
+        loss.backward();
+        adam.step();
+      }
+    }
+    net->eval();
+    torch::NoGradGuard no_grad;
+    std::vector<double> aucs;
+    for (const auto& auc : common::train::RocAucPerTask(net->forward(test_x), test_y)) {
+      aucs.push_back(auc.value_or(NAN));
+    }
+    result.test_auc.push_back(aucs);
+  }
+  return result;
+}
+
+std::string Tox21Table(const Tox21Result& result) {
+  std::string header = "|", rule = "|", row = "|";
+  std::vector<double> averages;
+  for (const auto& run : result.test_auc) {
+    double sum = 0;
+    int count = 0;
+    for (double a : run) {
+      if (std::isfinite(a)) sum += a, ++count;
+    }
+    averages.push_back(count ? sum / count : NAN);
+  }
+  for (int64_t t = 0; t < kTox21Tasks; ++t) {
+    std::vector<double> values;
+    for (const auto& run : result.test_auc) values.push_back(run[t]);
+    absl::StrAppend(&header, " task ", t, " |");
+    absl::StrAppend(&rule, "---|");
+    absl::StrAppend(&row, " ", Spread(values), " |");
+  }
+  return absl::StrCat(header, " average |\n", rule, "---|\n", row, " ", Spread(averages), " |\n");
+}
+
+}  // namespace icnn

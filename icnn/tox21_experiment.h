@@ -1,0 +1,50 @@
+// The Tox21 experiment of Hoedt & Klambauer (2023, Table 1): a small network on molecule
+// descriptors, trained with the masked (summed) BCE on the 12 assays; test ROC-AUC per assay over
+// several runs. Models (same as reference get_model):
+//
+//   logreg: Linear(D, 12)
+//   fc | icnn | convex: Dropout(0.7) -> Linear(D, 128) -> ReLU -> Dropout(0.5)
+//                       -> L(128, 128) -> ReLU -> Dropout(0.5) -> L(128, 12)
+//   with L = Linear (fc), lazily clipped ConvexLinear (icnn) or exp ConvexLinear (convex), initialised
+//   by He (fc or --bad_init) or the principled init; --skip adds Linear(D, ., no bias)(x) to the
+//   128-wide and the output pre-activations.
+#ifndef ICNN_TOX21_EXPERIMENT_H_
+#define ICNN_TOX21_EXPERIMENT_H_
+
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "absl/status/statusor.h"
+#include "icnn/tox21_data.h"
+
+namespace icnn {
+
+struct Tox21Config {
+  std::string model = "fc";  // fc | icnn | convex | logreg
+  bool bad_init = false;
+  bool skip = false;
+  int64_t epochs = 300;  // same as reference
+  int64_t bs = 256;      // same as reference
+  double lr = 1e-3;      // same as reference (Adam)
+  int64_t runs = 10;     // same as reference
+  uint64_t seed = 2023;  // same as reference
+  double test_fraction = 0.2;  // seeded random split of the MoleculeNet file (it has no official split)
+};
+
+absl::Status Validate(const Tox21Config& config);
+
+struct Tox21Result {
+  std::vector<std::vector<double>> test_auc;  // [run][task]; NaN where a task has one class only
+};
+
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& data);
+
+// Per task: "median ± max(q95 - median, median - q5)" in percent over runs (the reference's
+// evaluate.py), and the same over the per-run average AUC, as a Markdown table.
+std::string Tox21Table(const Tox21Result& result);
+
+}  // namespace icnn
+
+#endif  // ICNN_TOX21_EXPERIMENT_H_
