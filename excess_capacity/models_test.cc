@@ -12,6 +12,17 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Kernel size of every conv layer after Init (the 1x1 / 2x2 rewrites), by module name.
+std::map<std::string, int64_t> KernelSizes(ConstrainedNetwork& net) {
+  std::map<std::string, int64_t> out;
+  for (const auto& item : net.named_children()) {
+    if (auto conv = std::dynamic_pointer_cast<ConstrainedConv2dImpl>(item.value())) {
+      out[item.key()] = conv->kernel_size;
+    }
+  }
+  return out;
+}
+
 TEST(ParseConstraints, ArityMinusOneAndSimplexSelector) {
   NetworkConstraints c = ParseConstraints({2.0, 1.0, -1, 1.0}, {90, 90, 90, 0}, ProjMode::kOrthogonal).value();
   EXPECT_TRUE(std::isinf(c.lip[2]));
@@ -50,12 +61,7 @@ TEST(NoStridePreActResNet18, SpatialRewritesAndTheReferenceLipschitzExample) {
   EXPECT_NEAR(net->LipCond(), 2 * std::pow(1.64, 5) * std::pow(std::sqrt(2.0) + 0.64, 3), 1e-9);
   EXPECT_NEAR(net->LipCond(), 205.7, 0.1);
   net->Init(3, 32, 32);
-  std::map<std::string, int64_t> kernel;
-  for (const auto& item : net->named_children()) {
-    if (auto conv = std::dynamic_pointer_cast<ConstrainedConv2dImpl>(item.value())) {
-      kernel[item.key()] = conv->kernel_size;
-    }
-  }
+  const std::map<std::string, int64_t> kernel = KernelSizes(*net);
   EXPECT_EQ(kernel.at("conv1"), 7);
   EXPECT_EQ(kernel.at("conv211"), 3);  // at 8x8
   EXPECT_EQ(kernel.at("conv312"), 2);  // at 2x2: cropped
@@ -74,12 +80,7 @@ TEST(NoStridePreActResNet18, TinyImageNetGeometry) {
   torch::manual_seed(2);
   auto net = MakeNoStridePreActResNet18(200, 3, NetworkConstraints(), false);
   net->Init(3, 64, 64);
-  std::map<std::string, int64_t> kernel;
-  for (const auto& item : net->named_children()) {
-    if (auto conv = std::dynamic_pointer_cast<ConstrainedConv2dImpl>(item.value())) {
-      kernel[item.key()] = conv->kernel_size;
-    }
-  }
+  const std::map<std::string, int64_t> kernel = KernelSizes(*net);
   EXPECT_EQ(kernel.at("conv312"), 3);
   EXPECT_EQ(kernel.at("conv412"), 2);
   torch::NoGradGuard no_grad;
