@@ -119,11 +119,12 @@ absl::Status WriteMargins(const std::string& dir, const Evaluation& train, const
                                  values, 50);
 }
 
-// Thm 3.5 (both forms, paper and code variants) and the Bartlett-style bound at margin gamma.
-nlohmann::json BoundsAt(ConstrainedNetwork& net, const ImageData& data, double gamma) {
+// Thm 3.5 (both forms, paper and code variants) and the Bartlett-style bound at margin gamma,
+// from the network's layer capacities and the training data norm ||X||_F over n samples.
+nlohmann::json BoundsAt(const std::vector<LayerCapacity>& capacities, double data_norm, double n,
+                        double gamma) {
   if (!(gamma > 0)) return nullptr;
-  BoundInputs in{net.Capacities(), data.train.inputs().norm().item<double>(),
-                 static_cast<double>(data.train.size()), gamma};
+  const BoundInputs in{capacities, data_norm, n, gamma};
   return {{"margin", gamma},
           {"thm35_first_paper", FirstBound(in, true)},
           {"thm35_first_code", FirstBound(in, false)},
@@ -215,6 +216,8 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
   }
   TrainResult result;
   bool first = true;
+  const double data_norm = data.train.inputs().norm().item<double>();
+  const double n = static_cast<double>(data.train.size());
   auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
     if (first && run) RETURN_IF_ERROR(run->TruncateMetrics("epoch", epoch));
     first = false;
@@ -253,8 +256,8 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
                                        {"lip", net->Lip()}};
       // Thm 3.5 (first form, code variant) at the 5% quantile of the training margins; NaN while
       // that margin is not positive.
-      const nlohmann::json bound =
-          BoundsAt(*net, data, train.margins.to(torch::kFloat64).quantile(0.05).item<double>());
+      const nlohmann::json bound = BoundsAt(net->Capacities(), data_norm, n,
+                                            train.margins.to(torch::kFloat64).quantile(0.05).item<double>());
       row.push_back({"bound_q05", bound.is_null() ? NAN : bound["thm35_first_code"].get<double>()});
       AddLayerColumns(*net, row);
       RETURN_IF_ERROR(run->AppendMetrics(row));
@@ -280,6 +283,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     const double complexity = net->SpectralComplexity();
     RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights.pt"), *net));
     RETURN_IF_ERROR(WriteMargins(run->path(), train, test, complexity));
+    const std::vector<LayerCapacity> capacities = net->Capacities();
     nlohmann::json summary = {{"train_acc", train.accuracy}, {"test_acc", test.accuracy},
                               {"train_loss", train.loss},    {"test_loss", test.loss},
                               {"gap_acc", train.accuracy - test.accuracy},
@@ -289,9 +293,11 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
                               // gamma = the smallest training margin (the reference's Bounds; null
                               // unless every training sample is classified with margin > 0) and
                               // the 5% quantile of the training margins.
-                              {"rademacher_bounds_min_margin", BoundsAt(*net, data, train.margins.min().item<double>())},
+                              {"rademacher_bounds_min_margin",
+                               BoundsAt(capacities, data_norm, n, train.margins.min().item<double>())},
                               {"rademacher_bounds_q05_margin",
-                               BoundsAt(*net, data, train.margins.to(torch::kFloat64).quantile(0.05).item<double>())},
+                               BoundsAt(capacities, data_norm, n,
+                                        train.margins.to(torch::kFloat64).quantile(0.05).item<double>())},
                               {"layer_lip_exact", net->LayerExactLips()},
                               {"layer_dist", net->LayerDists()}};
     RETURN_IF_ERROR(run->WriteSummary(summary));

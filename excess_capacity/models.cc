@@ -162,7 +162,8 @@ class NoStridePreActResNet18 : public ConstrainedNetwork {
   double Lip() override { return Combine([](auto& conv) { return conv->Lip(); }, Classifier()); }
 
   double LipExact() override {
-    const double fc = simplex_ ? simplex_->Lip() : LayerExactLips().at("fc");
+    const double fc = simplex_ ? simplex_->Lip()
+                               : torch::linalg_svdvals(linears_.front().second->weight.detach()).max().item<double>();
     return Combine([](auto& conv) { return conv->LipExact(); }, fc);
   }
 
