@@ -1,0 +1,271 @@
+#include "weightnorm_init/training.h"
+
+#include <cmath>
+#include <fstream>
+#include <optional>
+
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/data/augment.h"
+#include "common/data/file_bytes.h"
+#include "common/train/checkpoint.h"
+#include "common/train/lr_schedule.h"
+#include "common/train/metrics.h"
+#include "common/train/progress.h"
+#include "common/train/run_dir.h"
+#include "common/util/status_macros.h"
+#include "weightnorm_init/hessian.h"
+
+namespace weightnorm_init {
+namespace {
+
+using common::data::InMemoryDataset;
+
+absl::Status Check(bool ok, const std::string& message) {
+  return ok ? absl::OkStatus() : absl::InvalidArgumentError(message);
+}
+
+int64_t MiniBatch(const TrainConfig& c) { return c.mini_batch_size > 0 ? c.mini_batch_size : c.batch_size; }
+
+// Random crop + flip (+ cutout) for CIFAR, nothing for MNIST-style data.
+torch::Tensor Augment(const WnData& data, bool cutout, const torch::Tensor& x, torch::Generator& gen) {
+  if (!data.augment) return x;
+  torch::Tensor y = common::data::RandomCropFlip(x, 4, common::data::PaddingValue(data.mean, data.std), gen);
+  return cutout ? common::data::Cutout(y, 16, gen) : y;  // same as reference: 1 hole, 16 px
+}
+
+// The reference's sample_batch: the first batch of a shuffled, augmented training loader.
+torch::Tensor InitBatch(const TrainConfig& c, const WnData& data) {
+  torch::Generator gen = common::data::SeededGenerator(c.seed, /*stream=*/1000);
+  const torch::Tensor idx = torch::randperm(data.train.size(), gen, torch::kInt64).slice(0, 0, MiniBatch(c));
+  return Augment(data, c.cutout, data.train.Get(idx).inputs, gen);
+}
+
+struct Eval {
+  double loss = 0, acc = 0;
+};
+
+Eval Evaluate(NetImpl& net, const InMemoryDataset& set, const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  net.eval();
+  common::train::RunningMean loss, acc;
+  for (const torch::Tensor& idx : set.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
+    const common::data::Batch b = set.Get(idx);
+    const torch::Tensor out = net.forward(b.inputs.to(device)).cpu();
+    loss.Add(torch::nn::functional::cross_entropy(out, b.targets).item<double>(), idx.size(0));
+    acc.Add(common::train::Accuracy(out, b.targets), idx.size(0));
+  }
+  net.train();
+  return {loss.mean(), acc.mean()};
+}
+
+absl::StatusOr<TrainResult> RunHessian(const TrainConfig& c, const WnData& data, NetImpl& net) {
+  const auto batches = data.train.EpochBatches(MiniBatch(c), /*shuffle=*/true, c.seed, 0);
+  const int64_t n = std::max<int64_t>(1, static_cast<int64_t>(c.hessian_fraction * batches.size()));
+  torch::Generator aug = common::data::SeededGenerator(c.seed, 3000);
+  std::vector<common::data::Batch> fixed;  // augmented once, so every iteration sees the same H
+  for (int64_t i = 0; i < n; ++i) {
+    common::data::Batch b = data.train.Get(batches[i]);
+    fixed.push_back({Augment(data, c.cutout, b.inputs, aug).to(c.device), b.targets.to(c.device)});
+  }
+  net.train();  // same as reference: train mode
+  auto loss = [&](int64_t i) {
+    return torch::nn::functional::cross_entropy(net.forward(fixed[i].inputs), fixed[i].targets);
+  };
+  torch::Generator gen = common::data::SeededGenerator(c.seed, 4000);
+  HessianEstimate h = HessianSpectralNorm(net.parameters(), loss, n, c.hessian_iters, gen);
+  TrainResult r;
+  r.hessian_norm = h.value;
+  r.hessian_trace = h.trace;
+  if (!c.out_dir.empty()) {
+    RETURN_IF_ERROR(common::train::WriteJsonFile(
+        c.out_dir + "/hessian.json",
+        {{"estimate", h.value}, {"log_abs_estimate", std::log(std::abs(h.value))}, {"trace", h.trace},
+         {"batches", n}}));
+  }
+  return r;
+}
+
+absl::StatusOr<nlohmann::json> ReadJson(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::DataLossError(absl::StrCat(path, ": not valid JSON"));
+  return j;
+}
+
+}  // namespace
+
+absl::Status Validate(const TrainConfig& c) {
+  const bool cifar = c.dataset == "cifar10" || c.dataset == "cifar100";
+  RETURN_IF_ERROR(Check(cifar || c.dataset == "mnist" || c.dataset == "fashion-mnist",
+                        absl::StrCat("--dataset must be fashion-mnist, mnist, cifar10 or cifar100, got '", c.dataset, "'")));
+  RETURN_IF_ERROR(Check(c.epochs > 0, absl::StrCat("--epochs must be > 0, got ", c.epochs)));
+  RETURN_IF_ERROR(Check(c.batch_size > 0, absl::StrCat("--batch_size must be > 0, got ", c.batch_size)));
+  RETURN_IF_ERROR(Check(c.mini_batch_size >= 0 && (c.mini_batch_size == 0 || c.batch_size % c.mini_batch_size == 0),
+                        absl::StrCat("--mini_batch_size must divide --batch_size=", c.batch_size, ", got ", c.mini_batch_size)));
+  RETURN_IF_ERROR(Check(c.lr > 0, absl::StrCat("--lr must be > 0, got ", c.lr)));
+  RETURN_IF_ERROR(Check(c.momentum >= 0 && c.momentum < 1, absl::StrCat("--momentum must be in [0, 1), got ", c.momentum)));
+  RETURN_IF_ERROR(Check(c.weight_decay >= 0, absl::StrCat("--weight_decay must be >= 0, got ", c.weight_decay)));
+  RETURN_IF_ERROR(Check(c.lr_annealing_type >= 0 && c.lr_annealing_type <= 5,
+                        absl::StrCat("--lr_annealing_type must be 0..5, got ", c.lr_annealing_type)));
+  RETURN_IF_ERROR(Check(c.warmup_epochs >= 0 && c.warmup_lr >= 0,
+                        absl::StrCat("--warmup_epochs and --warmup_lr must be >= 0, got ", c.warmup_epochs, " and ", c.warmup_lr)));
+  RETURN_IF_ERROR(Check(c.val_fraction > 0 && c.val_fraction < 1,
+                        absl::StrCat("--val_fraction must be in (0, 1), got ", c.val_fraction)));
+  RETURN_IF_ERROR(Check(!c.cutout || cifar, "--cutout applies to --dataset=cifar10 and cifar100 only"));
+  RETURN_IF_ERROR(Check(c.hessian_iters > 0 && c.hessian_fraction > 0 && c.hessian_fraction <= 1,
+                        absl::StrCat("--hessian_iters must be > 0 and --hessian_fraction in (0, 1], got ",
+                                     c.hessian_iters, " and ", c.hessian_fraction)));
+  RETURN_IF_ERROR(ParseInitScheme(c.init, c.weight_norm, c.backward_gain, c.init_extra_param).status());
+  return Validate(ModelOptions(c.nn, 1, 1, 2).hidden_size(c.hidden_size).num_layers(c.num_layers)
+                      .num_blocks(c.num_blocks).wrn_n(c.wrn_n).wrn_k(c.wrn_k).batch_norm(c.batch_norm));
+}
+
+absl::StatusOr<WnData> LoadWnData(const TrainConfig& c, const std::string& data_dir) {
+  RETURN_IF_ERROR(Validate(c));
+  ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
+  const bool cifar = c.dataset == "cifar10" || c.dataset == "cifar100";
+  const std::string expected = cifar ? c.dataset : "idx";
+  if (raw.format != expected) {
+    return absl::InvalidArgumentError(absl::StrCat("--dataset=", c.dataset, " but ", data_dir, " holds ", raw.format, " files"));
+  }
+  WnData d;
+  if (cifar) {  // same as reference: CIFAR-10 statistics for CIFAR-100 too
+    d.mean = {0.4914, 0.4822, 0.4465}, d.std = {0.2023, 0.1994, 0.2010};
+  } else {      // same as reference: Normalize(0.5, 1.0)
+    d.mean = {0.5}, d.std = {1.0};
+  }
+  const torch::Tensor train = common::data::NormalizeChannels(common::data::ScaleToUnit(raw.train_images), d.mean, d.std);
+  const torch::Tensor test = common::data::NormalizeChannels(common::data::ScaleToUnit(raw.test_images), d.mean, d.std);
+  const InMemoryDataset full(train, raw.train_labels);
+  const int64_t n_valid = static_cast<int64_t>(c.val_fraction * static_cast<double>(full.size()));
+  const common::data::SplitIndices split = common::data::RandomSplit(full.size(), n_valid, c.seed);
+  d.train = full.Subset(split.train);
+  d.valid = full.Subset(split.valid);
+  d.test = InMemoryDataset(test, raw.test_labels);
+  d.channels = train.size(1), d.side = train.size(2), d.classes = raw.num_classes;
+  d.augment = cifar;
+  return d;
+}
+
+double ScheduledLr(int type, double lr, int64_t epoch, int64_t epochs) {
+  const double t = static_cast<double>(epoch), e = static_cast<double>(epochs);
+  auto steps = [&](std::vector<double> at, double factor) {
+    double out = lr;
+    for (double a : at) out *= t >= a ? factor : 1.0;
+    return out;
+  };
+  switch (type) {
+    case 1: return steps({e / 3, 2 * e / 3}, 0.1);
+    case 2: return steps({e / 2, 3 * e / 4}, 0.1);
+    case 3: return steps({0.3 * e, 0.6 * e, 0.8 * e}, 0.2);  // WRN: 60, 120, 160 of 200
+    case 4:
+    case 5: return steps({91, 136}, 0.1);  // He et al.: absolute epochs (same as reference)
+    default: return lr;
+  }
+}
+
+ModelOptions ModelOptionsFor(const TrainConfig& c, const WnData& data) {
+  return ModelOptions(c.nn, data.channels, data.side, data.classes)
+      .hidden_size(c.hidden_size).num_layers(c.num_layers).num_blocks(c.num_blocks).wrn_n(c.wrn_n)
+      .wrn_k(c.wrn_k).wrn_reduced_memory(c.wrn_reduced_memory).weight_norm(c.weight_norm)
+      .batch_norm(c.batch_norm);
+}
+
+absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
+                                  const nlohmann::json& flags_json) {
+  RETURN_IF_ERROR(Validate(c));
+  ASSIGN_OR_RETURN(InitScheme scheme, ParseInitScheme(c.init, c.weight_norm, c.backward_gain, c.init_extra_param));
+  ASSIGN_OR_RETURN(std::shared_ptr<NetImpl> net, BuildModel(ModelOptionsFor(c, data), scheme, InitBatch(c, data)));
+  net->to(c.device);
+  std::optional<common::train::RunDir> run;
+  if (!c.out_dir.empty()) {
+    ASSIGN_OR_RETURN(run, common::train::RunDir::Open(c.out_dir, flags_json, c.resume));
+  }
+  if (c.hessian) return RunHessian(c, data, *net);
+
+  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay));
+  TrainResult r;
+  common::train::TensorMap best;
+  const bool resuming = c.resume && run && common::data::FileExists(run->checkpoint_path());
+  if (resuming) {
+    ASSIGN_OR_RETURN(nlohmann::json status, ReadJson(run->File("status.json")));
+    r.best_val_acc = status.value("best_val_acc", 0.0), r.best_epoch = status.value("best_epoch", 0);
+    ASSIGN_OR_RETURN(best, common::train::LoadTensorMap(run->File("model_best.pt")));
+  } else {  // the initial weights are the best model until an epoch beats them
+    r.best_val_acc = Evaluate(*net, data.valid, c.device).acc;
+    best = common::train::StateDict(*net);
+    if (run) RETURN_IF_ERROR(common::train::SaveTensorMap(run->File("model_best.pt"), best));
+  }
+  const int64_t mini = MiniBatch(c), accumulate = c.batch_size / mini;
+  bool first = true;
+  auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
+    if (first && run) RETURN_IF_ERROR(run->TruncateMetrics("epoch", static_cast<double>(epoch)));
+    first = false;
+    const double epoch_lr = ScheduledLr(c.lr_annealing_type, c.lr, epoch, c.epochs);
+    double lr = epoch_lr;
+    common::train::SetLearningRate(sgd, lr);
+    const auto batches = data.train.EpochBatches(mini, /*shuffle=*/true, c.seed, epoch);
+    const int nb = static_cast<int>(batches.size());
+    torch::Generator aug = common::data::SeededGenerator(c.seed, 2000 + static_cast<uint64_t>(epoch));
+    common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c.epochs), nb);
+    common::train::RunningMean loss_mean, acc_mean;
+    sgd.zero_grad();
+    for (int i = 0; i < nb; ++i) {
+      if (static_cast<double>(epoch) < c.warmup_epochs) {
+        lr = common::train::QuadraticWarmupLr(c.warmup_lr, epoch_lr, c.warmup_epochs, static_cast<int>(epoch), i, nb);
+        common::train::SetLearningRate(sgd, lr);
+      }
+      const common::data::Batch b = data.train.Get(batches[i]);
+      const torch::Tensor x = Augment(data, c.cutout, b.inputs, aug).to(c.device);
+      const torch::Tensor out = net->forward(x);
+      const torch::Tensor loss = torch::nn::functional::cross_entropy(out, b.targets.to(c.device));
+      const double value = loss.item<double>();
+      if (std::isnan(value)) {  // same as reference: divergence ends the run
+        r.diverged = true;
+        return absl::AbortedError(absl::StrCat("loss is NaN at epoch ", epoch + 1, ", batch ", i + 1));
+      }
+      (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
+      if ((i + 1) % accumulate == 0 || i + 1 == nb) {
+        sgd.step();
+        sgd.zero_grad();
+        ++progress.step;
+      }
+      loss_mean.Add(value, b.targets.size(0));
+      acc_mean.Add(common::train::Accuracy(out.detach().cpu(), b.targets), b.targets.size(0));
+      line.Update(i + 1, absl::StrFormat("loss %.4f lr %.4g", loss_mean.mean(), lr));
+    }
+    const Eval val = Evaluate(*net, data.valid, c.device);
+    line.Finish(absl::StrFormat("train loss %.4f acc %.4f, val loss %.4f acc %.4f", loss_mean.mean(),
+                                acc_mean.mean(), val.loss, val.acc));
+    if (val.acc > r.best_val_acc) {
+      r.best_val_acc = val.acc, r.best_epoch = epoch + 1;
+      best = common::train::StateDict(*net);
+      if (run) RETURN_IF_ERROR(common::train::SaveTensorMap(run->File("model_best.pt"), best));
+    }
+    r.epochs_done = epoch + 1, r.sgd_steps = progress.step;
+    if (!run) return absl::OkStatus();
+    RETURN_IF_ERROR(run->AppendMetrics({{"epoch", epoch + 1}, {"train_loss", loss_mean.mean()}, {"val_loss", val.loss},
+                                        {"train_acc", acc_mean.mean()}, {"val_acc", val.acc}, {"lr", lr}}));
+    return common::train::WriteJsonFile(run->File("status.json"),
+                                        {{"num_epochs", epoch + 1}, {"sgd_steps", progress.step},
+                                         {"best_val_acc", r.best_val_acc}, {"best_epoch", r.best_epoch}});
+  };
+  const auto done = common::train::RunEpochs({c.epochs, run ? run->checkpoint_path() : "", c.resume}, *net, sgd, run_epoch);
+  if (!done.ok() && !r.diverged) return done.status();
+  if (r.diverged) LOG(WARNING) << done.status().message() << "; evaluating the best checkpoint";
+  if (done.ok()) r.epochs_done = done->epoch, r.sgd_steps = done->step;
+  RETURN_IF_ERROR(common::train::LoadStateDictInto(best, *net, "model_best.pt"));
+  r.test_acc = Evaluate(*net, data.test, c.device).acc;
+  if (run) {
+    RETURN_IF_ERROR(run->WriteSummary({{"epochs_done", r.epochs_done}, {"sgd_steps", r.sgd_steps},
+                                       {"best_val_acc", r.best_val_acc}, {"best_epoch", r.best_epoch},
+                                       {"test_acc", r.test_acc}, {"diverged", r.diverged}}));
+  }
+  return r;
+}
+
+}  // namespace weightnorm_init
