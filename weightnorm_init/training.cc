@@ -6,6 +6,7 @@
 
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
+#include <torch/utils.h>  // torch::manual_seed
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -178,6 +179,7 @@ ModelOptions ModelOptionsFor(const TrainConfig& c, const WnData& data) {
 absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
                                   const nlohmann::json& flags_json) {
   RETURN_IF_ERROR(Validate(c));
+  torch::manual_seed(c.seed);  // the init draws from the global generator: same seed, same net
   ASSIGN_OR_RETURN(InitScheme scheme, ParseInitScheme(c.init, c.weight_norm, c.backward_gain, c.init_extra_param));
   ASSIGN_OR_RETURN(std::shared_ptr<NetImpl> net, BuildModel(ModelOptionsFor(c, data), scheme, InitBatch(c, data)));
   net->to(c.device);

@@ -1,0 +1,126 @@
+#include "weightnorm_init/training.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "common/train/checkpoint.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace weightnorm_init {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Two classes of 1x4x4 images: label 1 when the pixel mean is positive (linearly separable).
+WnData Separable(int64_t n) {
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({n, 1, 4, 4});
+  const torch::Tensor y = (x.mean({1, 2, 3}) > 0).to(torch::kInt64);
+  WnData d;
+  d.train = common::data::InMemoryDataset(x.slice(0, 0, n / 2), y.slice(0, 0, n / 2));
+  d.valid = common::data::InMemoryDataset(x.slice(0, n / 2, 3 * n / 4), y.slice(0, n / 2, 3 * n / 4));
+  d.test = common::data::InMemoryDataset(x.slice(0, 3 * n / 4), y.slice(0, 3 * n / 4));
+  d.channels = 1, d.side = 4, d.classes = 2;
+  return d;
+}
+
+TrainConfig SmallMlp() {
+  TrainConfig c;
+  c.nn = "mlp", c.hidden_size = 16, c.num_layers = 3, c.weight_norm = true;
+  c.epochs = 3, c.batch_size = 32, c.lr = 0.1, c.momentum = 0.9;
+  return c;
+}
+
+std::string TempDir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/" + name;
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+TEST(ScheduledLr, ReferenceSchedules) {
+  EXPECT_DOUBLE_EQ(ScheduledLr(0, 0.1, 150, 200), 0.1);
+  EXPECT_DOUBLE_EQ(ScheduledLr(1, 0.1, 99, 300), 0.1);
+  EXPECT_NEAR(ScheduledLr(1, 0.1, 100, 300), 0.01, 1e-12);   // from E/3
+  EXPECT_NEAR(ScheduledLr(1, 0.1, 200, 300), 0.001, 1e-12);  // from 2E/3
+  EXPECT_NEAR(ScheduledLr(2, 0.1, 150, 200), 0.001, 1e-12);  // 3E/4
+  EXPECT_NEAR(ScheduledLr(3, 0.1, 59, 200), 0.1, 1e-12);
+  EXPECT_NEAR(ScheduledLr(3, 0.1, 60, 200), 0.02, 1e-12);
+  EXPECT_NEAR(ScheduledLr(3, 0.1, 199, 200), 0.1 * 0.008, 1e-12);
+  EXPECT_NEAR(ScheduledLr(4, 0.1, 91, 10), 0.01, 1e-12);  // absolute epochs, whatever E
+  EXPECT_NEAR(ScheduledLr(5, 0.1, 136, 164), 0.001, 1e-12);
+}
+
+TEST(Validate, NamesTheFlag) {
+  TrainConfig c = SmallMlp();
+  c.weight_norm = false;
+  c.init = "he_proposed";
+  EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("needs --weight_norm"));
+  c = SmallMlp();
+  c.mini_batch_size = 5;
+  EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("--mini_batch_size must divide"));
+  c = SmallMlp();
+  c.cutout = true;
+  EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("--cutout"));
+  c = SmallMlp();
+  c.nn = "vgg";
+  EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("--nn must be"));
+}
+
+TEST(Train, LearnsASeparableProblemAndReportsTheBestCheckpoint) {
+  const WnData data = Separable(800);
+  TrainConfig c = SmallMlp();
+  c.out_dir = TempDir("learn");
+  const auto r = Train(c, data, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->diverged);
+  EXPECT_EQ(r->epochs_done, 3);
+  EXPECT_EQ(r->sgd_steps, 3 * 13);  // ceil(400 / 32) per epoch
+  EXPECT_GT(r->best_val_acc, 0.9);
+  EXPECT_GT(r->test_acc, 0.85);
+  EXPECT_TRUE(std::filesystem::exists(c.out_dir + "/model_best.pt"));
+}
+
+TEST(Train, NanLossEndsTheRunAndEvaluatesTheBestCheckpoint) {
+  const WnData data = Separable(800);
+  TrainConfig c = SmallMlp();
+  c.lr = 1e30;  // the first steps blow the weights up
+  c.epochs = 2;
+  const auto r = Train(c, data, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->diverged);
+  EXPECT_EQ(r->best_epoch, 0);  // the initial weights
+  EXPECT_GT(r->test_acc, 0.0);
+  EXPECT_FALSE(std::isnan(r->test_acc));
+}
+
+TEST(Train, ResumeRestoresMomentumAndGivesTheUninterruptedResult) {
+  const WnData data = Separable(400);
+  TrainConfig c = SmallMlp();
+  c.epochs = 2;
+  c.out_dir = TempDir("straight");
+  ASSERT_TRUE(Train(c, data, {}).ok());
+  TrainConfig first = c;
+  first.out_dir = TempDir("split"), first.epochs = 1;
+  ASSERT_TRUE(Train(first, data, {}).ok());
+  TrainConfig second = c;
+  second.out_dir = first.out_dir, second.resume = true;
+  const auto r = Train(second, data, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->epochs_done, 2);
+  // Final parameters of both runs (momentum lost on resume would change the second epoch).
+  auto load = [&](const std::string& dir) {
+    auto net = BuildModel(ModelOptionsFor(c, data), ParseInitScheme(c.init, true).value(), {}).value();
+    torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum));
+    EXPECT_TRUE(common::train::LoadCheckpoint(dir + "/checkpoint.pt", *net, sgd).ok());
+    return common::train::StateDict(*net);
+  };
+  const common::train::TensorMap a = load(c.out_dir), b = load(first.out_dir);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
+}
+
+}  // namespace
+}  // namespace weightnorm_init
