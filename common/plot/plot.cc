@@ -30,12 +30,14 @@ absl::StatusOr<std::string> DeviceFor(const std::string& path) {
 }
 
 // A stream on white background, black axes, the series palette in colours 2...
-absl::StatusOr<std::unique_ptr<plstream>> OpenStream(const std::string& path) {
+absl::StatusOr<std::unique_ptr<plstream>> OpenStream(const std::string& path, int rows = 1,
+                                                     int cols = 1) {
   ASSIGN_OR_RETURN(std::string device, DeviceFor(path));
   auto pls = std::make_unique<plstream>();
   pls->sdev(device.c_str());
   pls->sfnam(path.c_str());
-  pls->spage(0, 0, kWidth, kHeight, 0, 0);
+  pls->spage(0, 0, kWidth * cols * 3 / 4 + kWidth / 4, kHeight * rows * 3 / 4 + kHeight / 4, 0, 0);
+  pls->ssub(cols, rows);
   pls->scol0(0, 255, 255, 255);
   pls->scol0(1, 0, 0, 0);
   for (int i = 0; i < kPaletteSize; ++i) {
@@ -114,7 +116,11 @@ Series MedianBand(std::string name, std::vector<double> x,
   return s;
 }
 
-absl::Status LinePlot(const std::string& path, const Axes& axes, const std::vector<Series>& series) {
+namespace {
+
+// Draws one line plot on the next (sub)page of `pls`.
+absl::Status DrawLinePanel(plstream& pls, const std::string& path, const Axes& axes,
+                           const std::vector<Series>& series, bool legend) {
   std::vector<Series> t = series;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (Series& s : t) {
@@ -130,10 +136,13 @@ absl::Status LinePlot(const std::string& path, const Axes& axes, const std::vect
   }
   Pad(&x0, &x1);
   Pad(&y0, &y1);
-  ASSIGN_OR_RETURN(auto pls, OpenStream(path));
-  pls->col0(1);
-  pls->env(x0, x1, y0, y1, 0, (axes.log_x ? 10 : 0) + (axes.log_y ? 20 : 0));
-  pls->lab(axes.xlabel.c_str(), axes.ylabel.c_str(), axes.title.c_str());
+  if (std::isfinite(axes.y_min) && std::isfinite(axes.y_max) && axes.y_min < axes.y_max) {
+    y0 = axes.log_y ? std::log10(axes.y_min) : axes.y_min;
+    y1 = axes.log_y ? std::log10(axes.y_max) : axes.y_max;
+  }
+  pls.col0(1);
+  pls.env(x0, x1, y0, y1, 0, (axes.log_x ? 10 : 0) + (axes.log_y ? 20 : 0));
+  pls.lab(axes.xlabel.c_str(), axes.ylabel.c_str(), axes.title.c_str());
   for (size_t i = 0; i < t.size(); ++i) {
     const Series& s = t[i];
     const int color = kFirstSeriesColor + static_cast<int>(i) % kPaletteSize;
@@ -142,17 +151,33 @@ absl::Status LinePlot(const std::string& path, const Axes& axes, const std::vect
       px.insert(px.end(), s.x.rbegin(), s.x.rend());
       py.insert(py.end(), s.lower.rbegin(), s.lower.rend());
       const int* rgb = kPalette[i % kPaletteSize];
-      pls->scol0a(color, rgb[0], rgb[1], rgb[2], 0.25);
-      pls->col0(color);
-      pls->fill(static_cast<PLINT>(px.size()), px.data(), py.data());
-      pls->scol0a(color, rgb[0], rgb[1], rgb[2], 1.0);
+      pls.scol0a(color, rgb[0], rgb[1], rgb[2], 0.25);
+      pls.col0(color);
+      pls.fill(static_cast<PLINT>(px.size()), px.data(), py.data());
+      pls.scol0a(color, rgb[0], rgb[1], rgb[2], 1.0);
     }
-    pls->col0(color);
-    pls->width(2.0);
-    pls->line(static_cast<PLINT>(s.x.size()), s.x.data(), s.y.data());
+    pls.col0(color);
+    pls.width(2.0);
+    pls.line(static_cast<PLINT>(s.x.size()), s.x.data(), s.y.data());
   }
-  pls->width(1.0);
-  if (!t.empty()) DrawLegend(*pls, t);
+  pls.width(1.0);
+  if (legend && !t.empty()) DrawLegend(pls, t);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status LinePlot(const std::string& path, const Axes& axes, const std::vector<Series>& series) {
+  return LinePlotGrid(path, 1, 1, {{axes, series}});
+}
+
+absl::Status LinePlotGrid(const std::string& path, int rows, int cols, const std::vector<Panel>& panels) {
+  if (rows < 1 || cols < 1 || static_cast<int>(panels.size()) > rows * cols) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", panels.size(), " panels do not fit a ",
+                                                   rows, "x", cols, " grid"));
+  }
+  ASSIGN_OR_RETURN(auto pls, OpenStream(path, rows, cols));
+  for (const Panel& p : panels) RETURN_IF_ERROR(DrawLinePanel(*pls, path, p.axes, p.series, p.legend));
   return absl::OkStatus();
 }
 

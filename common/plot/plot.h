@@ -8,6 +8,7 @@
 #ifndef COMMON_PLOT_PLOT_H_
 #define COMMON_PLOT_PLOT_H_
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct Axes {
   std::string ylabel;
   bool log_x = false;
   bool log_y = false;
+  // Fixed y range when both are finite (lines outside are clipped), else fitted to the data.
+  double y_min = NAN;
+  double y_max = NAN;
 };
 
 struct Series {
@@ -47,6 +51,15 @@ Series MedianBand(std::string name, std::vector<double> x,
 double Quantile(std::vector<double> values, double q);
 
 absl::Status LinePlot(const std::string& path, const Axes& axes, const std::vector<Series>& series);
+
+struct Panel {
+  Axes axes;
+  std::vector<Series> series;
+  bool legend = true;
+};
+
+// Line plots on a rows x cols grid, filled row by row (at most rows * cols panels).
+absl::Status LinePlotGrid(const std::string& path, int rows, int cols, const std::vector<Panel>& panels);
 
 // Histogram of `values` in `bins` equal-width bins over [min, max].
 absl::Status Histogram(const std::string& path, const Axes& axes, const std::vector<double>& values,

@@ -83,6 +83,19 @@ TEST(LinePlot, MedianBandsOnLogAxesSvgAndPng) {
   ExpectPng(Dir() + "/line.png");
 }
 
+TEST(LinePlotGrid, DrawsEveryPanelAndRejectsOverflow) {
+  std::vector<Panel> panels;
+  for (int i = 0; i < 4; ++i) {
+    Axes axes{"panel " + std::to_string(i), "x", "y"};
+    axes.y_min = 0, axes.y_max = 2;  // the series leaves the range: clipped, not an error
+    panels.push_back({axes, {Series{"s" + std::to_string(i), {1, 2, 3}, {1, 3, 0.5}, {0.5, 2, 0}, {1.5, 4, 1}}}});
+  }
+  ASSERT_TRUE(LinePlotGrid(Dir() + "/grid.svg", 2, 2, panels).ok());
+  for (int i = 0; i < 4; ++i) ExpectSvgWithText(Dir() + "/grid.svg", "panel " + std::to_string(i));
+  EXPECT_THAT(std::string(LinePlotGrid(Dir() + "/grid.svg", 1, 3, panels).message()),
+              HasSubstr("4 panels do not fit a 1x3 grid"));
+}
+
 TEST(LinePlot, BadInputIsAnError) {
   Series neg{"n", {0, 1}, {1, 2}, {}, {}};
   EXPECT_THAT(std::string(LinePlot(Dir() + "/x.svg", {"", "", "", true, false}, {neg}).message()),
