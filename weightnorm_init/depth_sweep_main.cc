@@ -1,0 +1,109 @@
+// The robustness-to-depth experiment: //weightnorm_init:train for every init and depth, in
+// parallel processes, then test accuracy vs depth.
+//
+//   ./bazelw run //weightnorm_init:depth_sweep -- --depths=2,5,10,20,100,200 --epochs=1 --jobs=2
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/util/runtime.h"
+#include "common/util/status_macros.h"
+#include "weightnorm_init/sweep_runner.h"
+
+namespace {
+const weightnorm_init::SweepOptions kDefaults;
+}  // namespace
+
+ABSL_FLAG(std::string, nn, kDefaults.nn, "mlp or cnn (--num_layers is the swept depth).");
+ABSL_FLAG(std::string, depths, "2,5,10,20,100,200", "Comma-separated depths (hidden layers).");
+ABSL_FLAG(std::string, inits, "orthogonal_proposed,he_proposed,orthogonal_datadep,he_datadep,orthogonal",
+          "Comma-separated --init values (orthogonal = PyTorch's default g with WN).");
+ABSL_FLAG(int, seeds, kDefaults.seeds, "Runs per (init, depth): seeds 0..N-1.");
+ABSL_FLAG(int, jobs, kDefaults.jobs, "Training processes at a time.");
+ABSL_FLAG(int, threads_per_job, kDefaults.threads_per_job, "--threads of each training process.");
+ABSL_FLAG(std::string, dataset, "fashion-mnist", "Passed to train.");
+ABSL_FLAG(int64_t, epochs, 1, "Passed to train (the paper's runs were longer; its value is not in the spec).");
+ABSL_FLAG(double, lr, 0.01, "Passed to train.");
+ABSL_FLAG(std::string, train_args, "", "More train flags, space-separated (e.g. '--momentum=0.9').");
+ABSL_FLAG(std::string, train_binary, "", "Path of the train binary (default: next to this binary).");
+
+namespace weightnorm_init {
+namespace {
+
+absl::StatusOr<std::vector<int64_t>> ParseDepths(const std::string& text) {
+  std::vector<int64_t> out;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    int64_t d;
+    if (!absl::SimpleAtoi(part, &d) || d < 1) {
+      return absl::InvalidArgumentError(absl::StrCat("--depths: '", part, "' is not a positive integer"));
+    }
+    out.push_back(d);
+  }
+  if (out.empty()) return absl::InvalidArgumentError("--depths is empty");
+  return out;
+}
+
+std::string SiblingTrainBinary() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return "train";
+  std::string self(buf, n);
+  return self.substr(0, self.rfind('/') + 1) + "train";
+}
+
+absl::StatusOr<SweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
+  SweepOptions o;
+  o.nn = absl::GetFlag(FLAGS_nn);
+  ASSIGN_OR_RETURN(o.depths, ParseDepths(absl::GetFlag(FLAGS_depths)));
+  o.inits = absl::StrSplit(absl::GetFlag(FLAGS_inits), ',', absl::SkipEmpty());
+  o.seeds = absl::GetFlag(FLAGS_seeds);
+  o.jobs = absl::GetFlag(FLAGS_jobs);
+  o.threads_per_job = absl::GetFlag(FLAGS_threads_per_job);
+  if (o.nn != "mlp" && o.nn != "cnn") return absl::InvalidArgumentError("--nn must be mlp or cnn");
+  if (o.inits.empty() || o.seeds < 1 || o.jobs < 1 || o.threads_per_job < 1) {
+    return absl::InvalidArgumentError("--inits must be non-empty; --seeds, --jobs, --threads_per_job >= 1");
+  }
+  o.train_binary = absl::GetFlag(FLAGS_train_binary).empty() ? SiblingTrainBinary()
+                                                              : common::util::ResolveUserPath(absl::GetFlag(FLAGS_train_binary));
+  if (access(o.train_binary.c_str(), X_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat("train binary ", o.train_binary, " is not executable (--train_binary)"));
+  }
+  o.dir = rt.ResolveOutDir(absl::StrCat("weightnorm_init_depth_sweep_", o.nn));
+  o.train_args = {"--dataset=" + absl::GetFlag(FLAGS_dataset), "--data_dir=" + rt.data_dir,
+                  absl::StrCat("--epochs=", absl::GetFlag(FLAGS_epochs)), absl::StrCat("--lr=", absl::GetFlag(FLAGS_lr))};
+  for (absl::string_view a : absl::StrSplit(absl::GetFlag(FLAGS_train_args), ' ', absl::SkipEmpty())) {
+    o.train_args.emplace_back(a);
+  }
+  return o;
+}
+
+absl::Status Main(const common::util::Runtime& rt) {
+  ASSIGN_OR_RETURN(SweepOptions options, OptionsFromFlags(rt));
+  const std::vector<SweepRun> runs = PlanSweep(options);
+  RETURN_IF_ERROR(ExecuteSweep(options, runs));
+  ASSIGN_OR_RETURN(std::vector<SweepResult> results, CollectSweep(runs));
+  RETURN_IF_ERROR(WriteSweepReport(options, results));
+  for (const SweepResult& r : results) {
+    std::printf("%-22s depth %4lld seed %d: test acc %.4f%s\n", r.run.init.c_str(),
+                static_cast<long long>(r.run.depth), r.run.seed, r.test_acc, r.diverged ? " (diverged)" : "");
+  }
+  std::printf("depth_sweep.csv and depth_sweep.svg/.png in %s\n", options.dir.c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace weightnorm_init
+
+int main(int argc, char** argv) {
+  return common::util::RunMain(argc, argv,
+                               "Accuracy vs depth of weight-normalised MLPs/CNNs for several inits "
+                               "(Arpit, Campos & Bengio 2019), one training process per run.",
+                               weightnorm_init::Main);
+}
