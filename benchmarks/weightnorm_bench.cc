@@ -28,7 +28,7 @@ void BM_MlpSgdStep(benchmark::State& state) {
   const torch::Tensor x = torch::randn({128, 1, 28, 28}), y = torch::randint(10, {128});
   for (auto _ : state) {
     torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);
-    sgd.zero_grad();
+    net->zero_grad(/*set_to_none=*/true);
     loss.backward();
     sgd.step();
   }

@@ -1,6 +1,7 @@
 #include "weightnorm_init/models.h"
 
 #include "absl/strings/str_cat.h"
+#include "weightnorm_init/wn_relu_stack.h"
 
 namespace weightnorm_init {
 namespace {
@@ -24,8 +25,13 @@ class MlpNet : public NetImpl {
       in = o.hidden_size();
     }
     classifier_ = register_module("classifier", torch::nn::Linear(in, o.classes()));
+    weight_norm_ = o.weight_norm();
+    for (WnLayer& layer : hidden_) {
+      if (weight_norm_) stack_params_.insert(stack_params_.end(), {layer->weight_v, layer->weight_g, layer->bias});
+    }
   }
   torch::Tensor forward(const torch::Tensor& x) override {
+    if (weight_norm_) return classifier_(WnReluStack(x.flatten(1), stack_params_));
     torch::Tensor h = x.flatten(1);
     for (WnLayer& layer : hidden_) h = torch::relu(layer(h));
     return classifier_(h);
@@ -44,6 +50,8 @@ class MlpNet : public NetImpl {
  private:
   std::vector<WnLayer> hidden_;
   torch::nn::Linear classifier_{nullptr};
+  bool weight_norm_ = false;
+  std::vector<torch::Tensor> stack_params_;  // (v, g, b) per layer: the fused forward's inputs
 };
 
 class CnnNet : public NetImpl {

@@ -215,7 +215,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
     torch::Generator aug = common::data::SeededGenerator(c.seed, 2000 + static_cast<uint64_t>(epoch));
     common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c.epochs), nb);
     common::train::RunningMean loss_mean, acc_mean;
-    sgd.zero_grad();
+    net->zero_grad(/*set_to_none=*/true);  // backward then stores fresh gradients, no zero + add
     for (int i = 0; i < nb; ++i) {
       if (static_cast<double>(epoch) < c.warmup_epochs) {
         lr = common::train::QuadraticWarmupLr(c.warmup_lr, epoch_lr, c.warmup_epochs, static_cast<int>(epoch), i, nb);
@@ -233,7 +233,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
       (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
       if ((i + 1) % accumulate == 0 || i + 1 == nb) {
         sgd.step();
-        sgd.zero_grad();
+        net->zero_grad(/*set_to_none=*/true);  // backward then stores fresh gradients, no zero + add
         ++progress.step;
       }
       loss_mean.Add(value, b.targets.size(0));
