@@ -1,4 +1,4 @@
-// CPU timings of weightnorm_init: one SGD step (forward, backward, update; cross-entropy, batch
+// CPU timings of weightnorm_init: one SGD step (forward, backward, FusedSgd update; cross-entropy, batch
 // 128) of the 20-layer WN-MLP of the paper's robustness experiments (784 -> 128 x 20 -> 10) and of
 // the same MLP without weight norm; forward + backward of a WN ResNet-56 (H = 16, 32x32x3 inputs,
 // batch 128); and one WN layer against a plain one. The proposed init everywhere. Not measured:
@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "benchmarks/bench_main.h"
+#include "common/train/fused_sgd.h"
 #include "weightnorm_init/init.h"
 #include "weightnorm_init/models.h"
 #include "weightnorm_init/weight_norm.h"
@@ -24,7 +25,7 @@ std::shared_ptr<NetImpl> Net(const ModelOptions& options) {
 void BM_MlpSgdStep(benchmark::State& state) {
   torch::manual_seed(0);
   auto net = Net(ModelOptions("mlp", 1, 28, 10).num_layers(20).weight_norm(state.range(0) == 1));
-  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.01));
+  common::train::FusedSgd sgd(net->parameters(), torch::optim::SGDOptions(0.01));
   const torch::Tensor x = torch::randn({128, 1, 28, 28}), y = torch::randint(10, {128});
   for (auto _ : state) {
     torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);

@@ -1,9 +1,11 @@
 #include "weightnorm_init/training.h"
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <optional>
 
+#include <glog/logging.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>  // torch::manual_seed
@@ -13,6 +15,7 @@
 #include "common/data/augment.h"
 #include "common/data/file_bytes.h"
 #include "common/train/checkpoint.h"
+#include "common/train/fused_sgd.h"
 #include "common/train/lr_schedule.h"
 #include "common/train/metrics.h"
 #include "common/train/progress.h"
@@ -88,6 +91,13 @@ absl::StatusOr<TrainResult> RunHessian(const TrainConfig& c, const WnData& data,
          {"batches", n}}));
   }
   return r;
+}
+
+// A copy of the module's state (StateDict's tensors share storage with the live parameters).
+common::train::TensorMap Snapshot(const torch::nn::Module& module) {
+  common::train::TensorMap state = common::train::StateDict(module);
+  for (auto& [name, tensor] : state) tensor = tensor.clone();
+  return state;
 }
 
 absl::StatusOr<nlohmann::json> ReadJson(const std::string& path) {
@@ -176,6 +186,129 @@ ModelOptions ModelOptionsFor(const TrainConfig& c, const WnData& data) {
       .batch_norm(c.batch_norm);
 }
 
+namespace {
+
+// The epoch loop of Train: SGD with warmup and accumulation, the best-validation state (kept in
+// memory and in model_best.pt), per-epoch metrics and status.json.
+class Trainer {
+ public:
+  Trainer(const TrainConfig& c, const WnData& data, NetImpl& net, std::optional<common::train::RunDir>& run)
+      : c_(c), data_(data), net_(net), run_(run),
+        sgd_(net.parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay)) {}
+
+  torch::optim::Optimizer& optimizer() { return sgd_; }
+
+  // The best model so far: from the run directory when resuming, else the initial weights.
+  absl::Status Start() {
+    if (c_.resume && run_ && common::data::FileExists(run_->checkpoint_path())) {
+      ASSIGN_OR_RETURN(nlohmann::json status, ReadJson(run_->File("status.json")));
+      r_.best_val_acc = status.value("best_val_acc", 0.0), r_.best_epoch = status.value("best_epoch", 0);
+      ASSIGN_OR_RETURN(best_, common::train::LoadTensorMap(run_->File("model_best.pt")));
+      return absl::OkStatus();
+    }
+    r_.best_val_acc = Evaluate(net_, data_.valid, c_.device).acc;
+    best_ = Snapshot(net_);
+    return run_ ? common::train::SaveTensorMap(run_->File("model_best.pt"), best_) : absl::OkStatus();
+  }
+
+  absl::Status RunEpoch(int64_t epoch, common::train::TrainProgress& progress) {
+    if (first_epoch_ && run_) RETURN_IF_ERROR(run_->TruncateMetrics("epoch", static_cast<double>(epoch)));
+    first_epoch_ = false;
+    const auto start = std::chrono::steady_clock::now();
+    EpochStats stats;
+    RETURN_IF_ERROR(TrainEpoch(epoch, progress, stats));
+    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return EndEpoch(epoch, progress, stats);
+  }
+
+  // After the loop: a NaN loss ends training cleanly; the best model's test accuracy.
+  absl::StatusOr<TrainResult> Finish(const absl::StatusOr<common::train::TrainProgress>& done) {
+    if (!done.ok() && !r_.diverged) return done.status();
+    if (r_.diverged) LOG(WARNING) << done.status().message() << "; evaluating the best checkpoint";
+    if (done.ok()) r_.epochs_done = done->epoch, r_.sgd_steps = done->step;
+    RETURN_IF_ERROR(common::train::LoadStateDictInto(best_, net_, "model_best.pt"));
+    r_.test_acc = Evaluate(net_, data_.test, c_.device).acc;
+    if (run_) {
+      RETURN_IF_ERROR(run_->WriteSummary({{"epochs_done", r_.epochs_done}, {"sgd_steps", r_.sgd_steps},
+                                          {"best_val_acc", r_.best_val_acc}, {"best_epoch", r_.best_epoch},
+                                          {"test_acc", r_.test_acc}, {"diverged", r_.diverged}}));
+    }
+    return r_;
+  }
+
+ private:
+  struct EpochStats {
+    common::train::RunningMean loss, acc;
+    double lr = 0, seconds = 0;
+  };
+
+  absl::Status TrainEpoch(int64_t epoch, common::train::TrainProgress& progress, EpochStats& stats) {
+    const double epoch_lr = ScheduledLr(c_.lr_annealing_type, c_.lr, epoch, c_.epochs);
+    common::train::SetLearningRate(sgd_, stats.lr = epoch_lr);
+    const auto batches = data_.train.EpochBatches(MiniBatch(c_), /*shuffle=*/true, c_.seed, epoch);
+    const int nb = static_cast<int>(batches.size());
+    const int64_t accumulate = c_.batch_size / MiniBatch(c_);
+    torch::Generator aug = common::data::SeededGenerator(c_.seed, 2000 + static_cast<uint64_t>(epoch));
+    common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c_.epochs), nb);
+    net_.zero_grad(/*set_to_none=*/true);  // backward then stores fresh gradients: no zero + add
+    for (int i = 0; i < nb; ++i) {
+      if (static_cast<double>(epoch) < c_.warmup_epochs) {
+        stats.lr = common::train::QuadraticWarmupLr(c_.warmup_lr, epoch_lr, c_.warmup_epochs, static_cast<int>(epoch), i, nb);
+        common::train::SetLearningRate(sgd_, stats.lr);
+      }
+      const common::data::Batch b = data_.train.Get(batches[i]);
+      const torch::Tensor out = net_.forward(Augment(data_, c_.cutout, b.inputs, aug).to(c_.device));
+      const torch::Tensor loss = torch::nn::functional::cross_entropy(out, b.targets.to(c_.device));
+      const double value = loss.item<double>();
+      if (std::isnan(value)) {  // same as reference: divergence ends the run
+        r_.diverged = true;
+        return absl::AbortedError(absl::StrCat("loss is NaN at epoch ", epoch + 1, ", batch ", i + 1));
+      }
+      (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
+      if ((i + 1) % accumulate == 0 || i + 1 == nb) {
+        sgd_.step();
+        net_.zero_grad(/*set_to_none=*/true);
+        ++progress.step;
+      }
+      stats.loss.Add(value, b.targets.size(0));
+      stats.acc.Add(common::train::Accuracy(out.detach().cpu(), b.targets), b.targets.size(0));
+      line.Update(i + 1, absl::StrFormat("loss %.4f lr %.4g", stats.loss.mean(), stats.lr));
+    }
+    line.Finish(absl::StrFormat("train loss %.4f acc %.4f", stats.loss.mean(), stats.acc.mean()));
+    return absl::OkStatus();
+  }
+
+  absl::Status EndEpoch(int64_t epoch, const common::train::TrainProgress& progress, const EpochStats& stats) {
+    const Eval val = Evaluate(net_, data_.valid, c_.device);
+    LOG(INFO) << absl::StrFormat("epoch %d: training %.2f s, val loss %.4f acc %.4f", epoch + 1, stats.seconds,
+                                 val.loss, val.acc);
+    if (val.acc > r_.best_val_acc) {
+      r_.best_val_acc = val.acc, r_.best_epoch = epoch + 1;
+      best_ = Snapshot(net_);
+      if (run_) RETURN_IF_ERROR(common::train::SaveTensorMap(run_->File("model_best.pt"), best_));
+    }
+    r_.epochs_done = epoch + 1, r_.sgd_steps = progress.step;
+    if (!run_) return absl::OkStatus();
+    RETURN_IF_ERROR(run_->AppendMetrics({{"epoch", epoch + 1}, {"train_loss", stats.loss.mean()}, {"val_loss", val.loss},
+                                         {"train_acc", stats.acc.mean()}, {"val_acc", val.acc}, {"lr", stats.lr},
+                                         {"train_seconds", stats.seconds}}));
+    return common::train::WriteJsonFile(run_->File("status.json"),
+                                        {{"num_epochs", epoch + 1}, {"sgd_steps", progress.step},
+                                         {"best_val_acc", r_.best_val_acc}, {"best_epoch", r_.best_epoch}});
+  }
+
+  const TrainConfig& c_;
+  const WnData& data_;
+  NetImpl& net_;
+  std::optional<common::train::RunDir>& run_;
+  common::train::FusedSgd sgd_;  // same update as torch::optim::SGD, one pass per tensor
+  TrainResult r_;
+  common::train::TensorMap best_;  // the best-validation weights
+  bool first_epoch_ = true;
+};
+
+}  // namespace
+
 absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
                                   const nlohmann::json& flags_json) {
   RETURN_IF_ERROR(Validate(c));
@@ -188,86 +321,12 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
     ASSIGN_OR_RETURN(run, common::train::RunDir::Open(c.out_dir, flags_json, c.resume));
   }
   if (c.hessian) return RunHessian(c, data, *net);
-
-  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay));
-  TrainResult r;
-  common::train::TensorMap best;
-  const bool resuming = c.resume && run && common::data::FileExists(run->checkpoint_path());
-  if (resuming) {
-    ASSIGN_OR_RETURN(nlohmann::json status, ReadJson(run->File("status.json")));
-    r.best_val_acc = status.value("best_val_acc", 0.0), r.best_epoch = status.value("best_epoch", 0);
-    ASSIGN_OR_RETURN(best, common::train::LoadTensorMap(run->File("model_best.pt")));
-  } else {  // the initial weights are the best model until an epoch beats them
-    r.best_val_acc = Evaluate(*net, data.valid, c.device).acc;
-    best = common::train::StateDict(*net);
-    if (run) RETURN_IF_ERROR(common::train::SaveTensorMap(run->File("model_best.pt"), best));
-  }
-  const int64_t mini = MiniBatch(c), accumulate = c.batch_size / mini;
-  bool first = true;
-  auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
-    if (first && run) RETURN_IF_ERROR(run->TruncateMetrics("epoch", static_cast<double>(epoch)));
-    first = false;
-    const double epoch_lr = ScheduledLr(c.lr_annealing_type, c.lr, epoch, c.epochs);
-    double lr = epoch_lr;
-    common::train::SetLearningRate(sgd, lr);
-    const auto batches = data.train.EpochBatches(mini, /*shuffle=*/true, c.seed, epoch);
-    const int nb = static_cast<int>(batches.size());
-    torch::Generator aug = common::data::SeededGenerator(c.seed, 2000 + static_cast<uint64_t>(epoch));
-    common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c.epochs), nb);
-    common::train::RunningMean loss_mean, acc_mean;
-    net->zero_grad(/*set_to_none=*/true);  // backward then stores fresh gradients, no zero + add
-    for (int i = 0; i < nb; ++i) {
-      if (static_cast<double>(epoch) < c.warmup_epochs) {
-        lr = common::train::QuadraticWarmupLr(c.warmup_lr, epoch_lr, c.warmup_epochs, static_cast<int>(epoch), i, nb);
-        common::train::SetLearningRate(sgd, lr);
-      }
-      const common::data::Batch b = data.train.Get(batches[i]);
-      const torch::Tensor x = Augment(data, c.cutout, b.inputs, aug).to(c.device);
-      const torch::Tensor out = net->forward(x);
-      const torch::Tensor loss = torch::nn::functional::cross_entropy(out, b.targets.to(c.device));
-      const double value = loss.item<double>();
-      if (std::isnan(value)) {  // same as reference: divergence ends the run
-        r.diverged = true;
-        return absl::AbortedError(absl::StrCat("loss is NaN at epoch ", epoch + 1, ", batch ", i + 1));
-      }
-      (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
-      if ((i + 1) % accumulate == 0 || i + 1 == nb) {
-        sgd.step();
-        net->zero_grad(/*set_to_none=*/true);  // backward then stores fresh gradients, no zero + add
-        ++progress.step;
-      }
-      loss_mean.Add(value, b.targets.size(0));
-      acc_mean.Add(common::train::Accuracy(out.detach().cpu(), b.targets), b.targets.size(0));
-      line.Update(i + 1, absl::StrFormat("loss %.4f lr %.4g", loss_mean.mean(), lr));
-    }
-    const Eval val = Evaluate(*net, data.valid, c.device);
-    line.Finish(absl::StrFormat("train loss %.4f acc %.4f, val loss %.4f acc %.4f", loss_mean.mean(),
-                                acc_mean.mean(), val.loss, val.acc));
-    if (val.acc > r.best_val_acc) {
-      r.best_val_acc = val.acc, r.best_epoch = epoch + 1;
-      best = common::train::StateDict(*net);
-      if (run) RETURN_IF_ERROR(common::train::SaveTensorMap(run->File("model_best.pt"), best));
-    }
-    r.epochs_done = epoch + 1, r.sgd_steps = progress.step;
-    if (!run) return absl::OkStatus();
-    RETURN_IF_ERROR(run->AppendMetrics({{"epoch", epoch + 1}, {"train_loss", loss_mean.mean()}, {"val_loss", val.loss},
-                                        {"train_acc", acc_mean.mean()}, {"val_acc", val.acc}, {"lr", lr}}));
-    return common::train::WriteJsonFile(run->File("status.json"),
-                                        {{"num_epochs", epoch + 1}, {"sgd_steps", progress.step},
-                                         {"best_val_acc", r.best_val_acc}, {"best_epoch", r.best_epoch}});
-  };
-  const auto done = common::train::RunEpochs({c.epochs, run ? run->checkpoint_path() : "", c.resume}, *net, sgd, run_epoch);
-  if (!done.ok() && !r.diverged) return done.status();
-  if (r.diverged) LOG(WARNING) << done.status().message() << "; evaluating the best checkpoint";
-  if (done.ok()) r.epochs_done = done->epoch, r.sgd_steps = done->step;
-  RETURN_IF_ERROR(common::train::LoadStateDictInto(best, *net, "model_best.pt"));
-  r.test_acc = Evaluate(*net, data.test, c.device).acc;
-  if (run) {
-    RETURN_IF_ERROR(run->WriteSummary({{"epochs_done", r.epochs_done}, {"sgd_steps", r.sgd_steps},
-                                       {"best_val_acc", r.best_val_acc}, {"best_epoch", r.best_epoch},
-                                       {"test_acc", r.test_acc}, {"diverged", r.diverged}}));
-  }
-  return r;
+  Trainer trainer(c, data, *net, run);
+  RETURN_IF_ERROR(trainer.Start());
+  const auto done = common::train::RunEpochs(
+      {c.epochs, run ? run->checkpoint_path() : "", c.resume}, *net, trainer.optimizer(),
+      [&](int64_t epoch, common::train::TrainProgress& progress) { return trainer.RunEpoch(epoch, progress); });
+  return trainer.Finish(done);
 }
 
 }  // namespace weightnorm_init
