@@ -1,0 +1,69 @@
+#include "deep_weight_prior/kernel_vae.h"
+
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "gtest/gtest.h"
+
+namespace deep_weight_prior {
+namespace {
+
+TEST(KernelVae, ShapesOfTheReferenceVaes) {
+  torch::manual_seed(0);
+  for (auto [k, z, h] : {std::tuple<int64_t, int64_t, int64_t>{7, 2, 32}, {5, 4, 64}, {3, 2, 8}}) {
+    KernelVae vae(KernelVaeOptions(k, z, h));
+    const Gaussian q = vae->Encode(torch::randn({6, 1, k, k}));
+    EXPECT_EQ(q.mean.sizes(), (std::vector<int64_t>{6, z, 1, 1})) << k;
+    EXPECT_GT(q.var.min().item<double>(), 0.0);
+    const Gaussian p = vae->Decode(q.mean);
+    EXPECT_EQ(p.mean.sizes(), (std::vector<int64_t>{6, 1, k, k})) << k;
+    EXPECT_EQ(p.var.sizes(), (std::vector<int64_t>{6, 1, k, k})) << k;
+  }
+}
+
+TEST(KernelVae, ParameterNamesFollowTheReferenceStateDicts) {
+  KernelVae v7(KernelVaeOptions(7, 2, 32));
+  const auto p7 = v7->named_parameters();
+  for (const char* key : {"encoder.features.0.weight", "encoder.features.4.bias", "encoder.fc_mu.weight",
+                          "encoder.fc_var.weight", "decoder.decoder.4.weight", "decoder.fc_var.bias"}) {
+    EXPECT_TRUE(p7.contains(key)) << key;
+  }
+  EXPECT_EQ(p7["decoder.decoder.0.weight"].sizes(), (std::vector<int64_t>{2, 64, 3, 3}));  // ConvT (in, out, 3, 3)
+  KernelVae v5(KernelVaeOptions(5, 4, 64));
+  const auto p5 = v5->named_parameters();
+  for (const char* key : {"encoder.features.6.weight", "encoder.fc_sigma.weight", "decoder.decoder.6.weight",
+                          "decoder.fc_mu.0.weight", "decoder.fc_var.0.bias"}) {
+    EXPECT_TRUE(p5.contains(key)) << key;
+  }
+}
+
+TEST(KernelVae, LossMatchesAHandComputation) {
+  // All weights zero: z_mu = b1, z_var = softplus(b2), w_mu = b3, w_var = softplus(b4) everywhere.
+  KernelVae vae(KernelVaeOptions(5, 2, 4));
+  torch::NoGradGuard no_grad;
+  for (auto& p : vae->named_parameters()) p.value().zero_();
+  vae->encoder->mu->bias.fill_(0.5);
+  vae->encoder->var->bias.fill_(0.2);
+  vae->decoder->mu->bias.fill_(0.1);
+  vae->decoder->var->bias.fill_(-1.0);
+  const torch::Tensor w = torch::arange(50, torch::kFloat).reshape({2, 1, 5, 5}) / 50;
+  const VaeLoss loss = vae->Loss(w, torch::zeros({2, 2, 1, 1}));
+  const double zv = std::log1p(std::exp(0.2)), wv = std::log1p(std::exp(-1.0));
+  double nll = 0;
+  for (int i = 0; i < 50; ++i) {
+    const double x = i / 50.0;
+    nll += (x - 0.1) * (x - 0.1) / (2 * wv) + 0.5 * std::log(wv) + 0.5 * std::log(2 * M_PI);
+  }
+  const double kl = 4 * 0.5 * (zv + 0.25 - 1 - std::log(zv));  // 2 kernels x 2 latents
+  EXPECT_NEAR(loss.nll.item<double>(), nll, 1e-3);
+  EXPECT_NEAR(loss.kl.item<double>(), kl, 1e-5);
+}
+
+TEST(KernelVae, BadOptions) {
+  EXPECT_FALSE(Validate(KernelVaeOptions(4, 2, 8)).ok());
+  EXPECT_FALSE(Validate(KernelVaeOptions(7, 0, 8)).ok());
+}
+
+}  // namespace
+}  // namespace deep_weight_prior
