@@ -1,0 +1,258 @@
+#include "deep_weight_prior/experiments.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/data/file_bytes.h"
+#include "common/train/checkpoint.h"
+#include "common/train/lr_schedule.h"
+#include "common/train/metrics.h"
+#include "common/train/run_dir.h"
+#include "common/util/status_macros.h"
+
+namespace deep_weight_prior {
+namespace {
+
+namespace F = torch::nn::functional;
+using common::data::InMemoryDataset;
+
+double TestAccuracy(FConvImpl& net, const InMemoryDataset& test, int samples) {
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0;
+  for (const torch::Tensor& idx : test.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
+    const common::data::Batch b = test.Get(idx);
+    correct += common::train::CountCorrect(EnsembleProbabilities(net, b.inputs, samples), b.targets);
+  }
+  return static_cast<double>(correct) / static_cast<double>(test.size());
+}
+
+// Mean -log of the ensemble's probability of the true class.
+double TestNll(FConvImpl& net, const InMemoryDataset& test, int samples) {
+  torch::NoGradGuard no_grad;
+  double nll = 0;
+  for (const torch::Tensor& idx : test.EpochBatches(1000, false, 0, 0)) {
+    const common::data::Batch b = test.Get(idx);
+    const torch::Tensor p = EnsembleProbabilities(net, b.inputs, samples);
+    nll -= p.gather(1, b.targets.unsqueeze(1)).clamp_min(1e-12).log().sum().item<double>();
+  }
+  return nll / static_cast<double>(test.size());
+}
+
+absl::StatusOr<std::string> YamlValue(const std::string& text, const std::string& key) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, key + ":")) return std::string(absl::StripAsciiWhitespace(line));
+  }
+  return absl::NotFoundError(absl::StrCat("params.yaml has no '", key, "'"));
+}
+
+absl::StatusOr<KernelVaeOptions> VaeOptionsFromDir(const std::string& dir) {
+  int64_t k = 0, z = 0, h = 0;
+  double var = 0;
+  if (common::data::FileExists(dir + "/vae.json")) {
+    ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(dir + "/vae.json"));
+    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) return absl::DataLossError(absl::StrCat(dir, "/vae.json: not valid JSON"));
+    k = j.value("kernel_dim", 0), z = j.value("z_dim", 0), h = j.value("hidden_dim", 0), var = j.value("var", 0.0);
+  } else {  // the reference's params.yaml
+    ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(dir + "/params.yaml"));
+    std::string ks, zs, hs;
+    ASSIGN_OR_RETURN(ks, YamlValue(text, "kernel_dim"));
+    ASSIGN_OR_RETURN(zs, YamlValue(text, "z_dim"));
+    ASSIGN_OR_RETURN(hs, YamlValue(text, "hidden_dim"));
+    if (!absl::SimpleAtoi(ks, &k) || !absl::SimpleAtoi(zs, &z) || !absl::SimpleAtoi(hs, &h)) {
+      return absl::DataLossError(absl::StrCat(dir, "/params.yaml: kernel_dim, z_dim, hidden_dim must be integers"));
+    }
+    auto v = YamlValue(text, "var");
+    if (v.ok() && *v != "train") absl::SimpleAtod(*v, &var);
+  }
+  KernelVaeOptions o(k, z, h);
+  o.fixed_var(var);
+  RETURN_IF_ERROR(Validate(o));
+  return o;
+}
+
+}  // namespace
+
+double LinearRuleLr(double lr, int64_t decrease_from, int64_t epochs, int64_t t) {
+  if (epochs <= decrease_from) return lr;
+  const double f = static_cast<double>(decrease_from - t) / static_cast<double>(epochs - decrease_from) + 1.0;
+  return lr * std::max(0.0, std::min(f, 1.0));
+}
+
+absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector<int64_t>& classes) {
+  ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
+  if (raw.format != "idx" || raw.train_images.size(2) != 28) {
+    return absl::InvalidArgumentError(absl::StrCat(data_dir, " must hold 28x28 MNIST-style images (fconv), got ", raw.format));
+  }
+  auto select = [&](const torch::Tensor& images, const torch::Tensor& labels) {
+    torch::Tensor keep = torch::zeros_like(labels, torch::kBool), mapped = torch::full_like(labels, -1);
+    for (size_t i = 0; i < classes.size(); ++i) {
+      keep |= labels == classes[i];
+      mapped.masked_fill_(labels == classes[i], static_cast<int64_t>(i));
+    }
+    return InMemoryDataset(common::data::ScaleToUnit(images.index({keep})), mapped.index({keep}));
+  };
+  for (int64_t c : classes) {
+    if (c < 0 || c >= raw.num_classes) return absl::InvalidArgumentError(absl::StrCat("no class ", c, " in ", data_dir));
+  }
+  return Domain{select(raw.train_images, raw.train_labels), select(raw.test_images, raw.test_labels),
+                static_cast<int64_t>(classes.size())};
+}
+
+absl::StatusOr<InMemoryDataset> FewShot(const InMemoryDataset& train, int64_t n, uint64_t seed) {
+  if (n <= 0 || n >= train.size()) return train;
+  ASSIGN_OR_RETURN(torch::Tensor idx, common::data::StratifiedSubset(train.targets(), n, seed));
+  return train.Subset(idx);
+}
+
+torch::Tensor EnsembleProbabilities(FConvImpl& net, const torch::Tensor& x, int samples) {
+  torch::Tensor p = torch::softmax(net.forward(x), 1);
+  for (int t = 1; t < samples; ++t) p = p + torch::softmax(net.forward(x), 1);
+  return p / static_cast<double>(samples);  // mean of probabilities (same as reference)
+}
+
+absl::Status ApplyKernelInit(FConvImpl& net, const KernelInit& init, uint64_t seed) {
+  torch::Generator gen = common::data::SeededGenerator(seed, /*stream=*/7);
+  for (size_t i = 0; i < net.convs.size(); ++i) {
+    const std::string kind = i < init.init_list.size() ? init.init_list[i] : "xavier";
+    const KernelVae vae = i < init.vaes.size() ? init.vaes[i] : KernelVae(nullptr);
+    const torch::Tensor filters = i < init.filters.size() ? init.filters[i] : torch::Tensor();
+    RETURN_IF_ERROR(InitKernels(net, i, kind, vae, filters, gen));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, const InMemoryDataset& train,
+                                   const InMemoryDataset& test) {
+  RETURN_IF_ERROR(Validate(c.net));
+  if (c.epochs < 1 || c.bs < 1 || c.lr <= 0 || c.l2 < 0) {
+    return absl::InvalidArgumentError("--epochs, --bs and --lr must be positive and --l2 >= 0");
+  }
+  torch::manual_seed(c.seed);
+  NetResult r{FConv(c.net)};
+  RETURN_IF_ERROR(ApplyKernelInit(*r.net, init, c.seed));
+  torch::optim::Adam adam(r.net->parameters(), torch::optim::AdamOptions(c.lr));
+  int64_t step = 0;
+  for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
+    common::train::SetLearningRate(adam, LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch));
+    for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
+      const common::data::Batch b = train.Get(idx);
+      torch::Tensor loss = F::cross_entropy(r.net->forward(b.inputs), b.targets);
+      if (c.l2 > 0) {
+        for (const torch::Tensor& p : r.net->FeatureParameters()) loss = loss + c.l2 * p.pow(2).sum();
+      }
+      adam.zero_grad();
+      loss.backward();
+      adam.step();
+      ++step;
+      if (c.eval_every_steps > 0 && step % c.eval_every_steps == 0) {
+        r.net->eval();
+        r.curve.emplace_back(step, TestAccuracy(*r.net, test, 1));
+        r.net->train();
+      }
+    }
+  }
+  r.net->eval();
+  r.test_acc = TestAccuracy(*r.net, test, 1);
+  return r;
+}
+
+absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data) {
+  RETURN_IF_ERROR(Validate(c.vae));
+  if (data.train.size(2) != c.vae.kernel_dim()) {
+    return absl::InvalidArgumentError(absl::StrCat("--kernel_dim=", c.vae.kernel_dim(), " but the kernels are ",
+                                                   data.train.size(2), "x", data.train.size(2)));
+  }
+  torch::manual_seed(c.seed);
+  VaeResult r{KernelVae(c.vae)};
+  torch::optim::Adam adam(r.vae->parameters(), torch::optim::AdamOptions(c.lr));
+  const InMemoryDataset train(data.train, torch::zeros({data.train.size(0)}, torch::kInt64));
+  for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
+    for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
+      const torch::Tensor loss = r.vae->Loss(train.Get(idx).inputs).total();  // summed (same as reference)
+      adam.zero_grad();
+      loss.backward();
+      adam.step();
+    }
+  }
+  torch::NoGradGuard no_grad;
+  r.train_loss_per_kernel = r.vae->Loss(data.train).total().item<double>() / static_cast<double>(data.train.size(0));
+  r.test_loss_per_kernel = r.vae->Loss(data.test).total().item<double>() / static_cast<double>(data.test.size(0));
+  return r;
+}
+
+absl::Status SaveVae(const std::string& dir, KernelVae& vae) {
+  RETURN_IF_ERROR(common::data::MakeDirs(dir));
+  const KernelVaeOptions& o = vae->options;
+  RETURN_IF_ERROR(common::train::WriteJsonFile(dir + "/vae.json", {{"kernel_dim", o.kernel_dim()}, {"z_dim", o.z_dim()},
+                                                                   {"hidden_dim", o.hidden_dim()}, {"var", o.fixed_var()}}));
+  return common::train::SaveStateDict(dir + "/vae_params.pt", *vae);
+}
+
+absl::StatusOr<KernelVae> LoadVae(const std::string& dir) {
+  ASSIGN_OR_RETURN(KernelVaeOptions o, VaeOptionsFromDir(dir));
+  KernelVae vae(o);
+  RETURN_IF_ERROR(common::train::LoadStateDict(dir + "/vae_params.pt", *vae));
+  return vae;
+}
+
+absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, const InMemoryDataset& train,
+                                   const InMemoryDataset& test) {
+  RETURN_IF_ERROR(Validate(c.net));
+  if (c.net.net_cfg.rfind("bayes", 0) != 0) return absl::InvalidArgumentError("train_bnn needs a bayes* --net_cfg");
+  if (c.epochs < 1 || c.bs < 1 || c.lr <= 0 || c.ens < 1 || c.dwp_samples < 1) {
+    return absl::InvalidArgumentError("--epochs, --bs, --lr, --ens and --dwp_samples must be positive");
+  }
+  torch::manual_seed(c.seed);
+  FConv net(c.net);
+  RETURN_IF_ERROR(ApplyKernelInit(*net, init, c.seed));
+  std::vector<LayerPrior> priors;
+  for (size_t i = 0; i < net->convs.size(); ++i) {
+    LayerPrior p{PriorKind::kStandardNormal, KernelVae(nullptr), c.dwp_samples};
+    if (i < c.prior_list.size()) {
+      ASSIGN_OR_RETURN(p.kind, ParsePrior(c.prior_list[i]));
+    }
+    if (p.kind == PriorKind::kDwp && i < init.vaes.size() && !init.vaes[i].is_empty()) {
+      p.vae = init.vaes[i];
+      Freeze(p.vae);
+    }
+    priors.push_back(p);
+  }
+  RETURN_IF_ERROR(NetworkKl(*net, priors).status());  // configuration errors before training
+  torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(c.lr));
+  const double n = static_cast<double>(train.size());
+  BnnResult r;
+  for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
+    common::train::SetLearningRate(adam, LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch));
+    for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
+      const common::data::Batch b = train.Get(idx);
+      const torch::Tensor data = F::cross_entropy(net->forward(b.inputs), b.targets,
+                                                  F::CrossEntropyFuncOptions().reduction(torch::kSum)) *
+                                 (n / static_cast<double>(idx.size(0)));
+      ASSIGN_OR_RETURN(torch::Tensor kl, NetworkKl(*net, priors));
+      adam.zero_grad();
+      (data + kl).backward();
+      adam.step();
+      r.kl = kl.item<double>();
+    }
+  }
+  r.ens_acc = TestAccuracy(*net, test, c.ens);
+  r.test_nll = TestNll(*net, test, c.ens);
+  r.samp_acc = TestAccuracy(*net, test, 1);
+  SetStochastic(*net, false);
+  r.det_acc = TestAccuracy(*net, test, 1);
+  SetStochastic(*net, true);
+  return r;
+}
+
+}  // namespace deep_weight_prior

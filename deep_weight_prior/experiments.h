@@ -1,0 +1,117 @@
+// The three training stages of the Deep Weight Prior as library calls (the reference's
+// train-net.py, train-vae.py and train-bnn.py) and their data:
+//
+//   TrainNet  deterministic fconv, Adam, mean CE + l2 * sum of squares of the conv parameters
+//   TrainVae  a kernel VAE on a kernel dataset, Adam, the summed ELBO
+//   TrainBnn  the Bayesian fconv with one prior per conv layer: (N/B) sum CE + sum KL, Adam;
+//             evaluated with a T-sample ensemble (mean of probabilities), one sample, and the mean
+//
+// The LR of train-net and train-bnn follows the reference's per-epoch linear rule (LinearRuleLr).
+#ifndef DEEP_WEIGHT_PRIOR_EXPERIMENTS_H_
+#define DEEP_WEIGHT_PRIOR_EXPERIMENTS_H_
+
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "absl/status/statusor.h"
+#include "common/data/dataset.h"
+#include "deep_weight_prior/fconv.h"
+#include "deep_weight_prior/kernel_dataset.h"
+#include "deep_weight_prior/kernel_vae.h"
+#include "deep_weight_prior/priors.h"
+
+namespace deep_weight_prior {
+
+// lr * min((decrease_from - t) / (epochs - decrease_from) + 1, 1), clipped at 0, for the 0-based
+// epoch t (same as reference).
+double LinearRuleLr(double lr, int64_t decrease_from, int64_t epochs, int64_t t);
+
+// Images of the listed classes, pixels in [0, 1] (no normalisation, as the reference), labels
+// renumbered 0..classes.size()-1 in the listed order.
+struct Domain {
+  common::data::InMemoryDataset train, test;
+  int64_t classes = 0;
+};
+absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector<int64_t>& classes);
+
+// `n` training examples, stratified by class, drawn with `seed` (the reference's train_test_split).
+absl::StatusOr<common::data::InMemoryDataset> FewShot(const common::data::InMemoryDataset& train, int64_t n,
+                                                      uint64_t seed);
+
+// The ensemble's predictive probabilities: the mean over T stochastic passes of softmax(logits).
+torch::Tensor EnsembleProbabilities(FConvImpl& net, const torch::Tensor& x, int samples);
+
+// Per-conv initialisation (one entry per conv, missing entries "xavier") with its sources.
+struct KernelInit {
+  std::vector<std::string> init_list;
+  std::vector<KernelVae> vaes;         // per conv; empty handles allowed unless "vae"
+  std::vector<torch::Tensor> filters;  // per conv; undefined allowed unless "filters"
+};
+absl::Status ApplyKernelInit(FConvImpl& net, const KernelInit& init, uint64_t seed);
+
+struct NetConfig {
+  FConvOptions net;             // net_cfg vanilla / vanilla-do
+  int64_t epochs = 100;         // same as reference
+  int64_t bs = 256;             // same as reference
+  double lr = 1e-3;             // same as reference
+  int64_t decrease_from = 0;    // same as reference
+  double l2 = 0;                // same as reference: coefficient of sum p^2 over the conv parameters
+  int64_t eval_every_steps = 0;  // > 0: test accuracy every k steps (the convergence curves)
+  uint64_t seed = 42;           // same as reference
+};
+
+struct NetResult {
+  FConv net{nullptr};
+  double test_acc = 0;
+  std::vector<std::pair<int64_t, double>> curve;  // (step, test accuracy)
+};
+
+absl::StatusOr<NetResult> TrainNet(const NetConfig& config, const KernelInit& init,
+                                   const common::data::InMemoryDataset& train,
+                                   const common::data::InMemoryDataset& test);
+
+struct VaeConfig {
+  KernelVaeOptions vae = KernelVaeOptions(7, 2, 32);
+  int64_t epochs = 300;   // the released VAEs
+  int64_t bs = 128;       // same as reference
+  double lr = 1e-3;       // constant: the released VAEs' effective schedule (PyTorch 0.4's StepLR reset)
+  uint64_t seed = 42;     // same as reference
+};
+
+struct VaeResult {
+  KernelVae vae{nullptr};
+  double train_loss_per_kernel = 0, test_loss_per_kernel = 0;  // -ELBO / kernel
+};
+
+absl::StatusOr<VaeResult> TrainVae(const VaeConfig& config, const KernelSplit& data);
+
+// vae.json (sizes) and vae_params.pt (state dict) in `dir`; LoadVae also reads the reference's
+// params.yaml next to a converted vae_params.pt (see README).
+absl::Status SaveVae(const std::string& dir, KernelVae& vae);
+absl::StatusOr<KernelVae> LoadVae(const std::string& dir);
+
+struct BnnConfig {
+  FConvOptions net;                    // net_cfg bayes / bayes-1-0 / bayes-mtrunca
+  std::vector<std::string> prior_list;  // per conv: vae | sn | loguniform | no
+  int64_t epochs = 100;
+  int64_t bs = 256;
+  double lr = 1e-3;
+  int64_t decrease_from = 0;
+  int ens = 10;                         // same as reference
+  int dwp_samples = 1;                  // same as reference
+  uint64_t seed = 42;
+};
+
+struct BnnResult {
+  double ens_acc = 0, samp_acc = 0, det_acc = 0, test_nll = 0, kl = 0;
+};
+
+absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& config, const KernelInit& init,
+                                   const common::data::InMemoryDataset& train,
+                                   const common::data::InMemoryDataset& test);
+
+}  // namespace deep_weight_prior
+
+#endif  // DEEP_WEIGHT_PRIOR_EXPERIMENTS_H_

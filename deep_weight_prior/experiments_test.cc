@@ -1,0 +1,99 @@
+#include "deep_weight_prior/experiments.h"
+
+#include <torch/torch.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace deep_weight_prior {
+namespace {
+
+using common::data::InMemoryDataset;
+
+// Two classes of 28x28 images: bright left half (0) or bright right half (1), plus noise.
+InMemoryDataset Halves(int64_t n, uint64_t seed) {
+  torch::manual_seed(seed);
+  const torch::Tensor y = torch::arange(n) % 2;
+  torch::Tensor x = 0.2 * torch::rand({n, 1, 28, 28});
+  for (int64_t i = 0; i < n; ++i) x[i].narrow(2, y[i].item<int64_t>() * 14, 14) += 0.6;
+  return InMemoryDataset(x, y);
+}
+
+TEST(Experiments, LinearRuleValues) {
+  EXPECT_DOUBLE_EQ(LinearRuleLr(1.0, 0, 10, 0), 1.0);
+  EXPECT_NEAR(LinearRuleLr(1.0, 0, 10, 9), 0.1, 1e-15);  // lr / epochs at the last epoch
+  EXPECT_DOUBLE_EQ(LinearRuleLr(1.0, 5, 10, 5), 1.0);
+  EXPECT_NEAR(LinearRuleLr(1.0, 5, 10, 7), 0.6, 1e-15);
+  EXPECT_NEAR(LinearRuleLr(1e-3, 0, 10000, 9999), 1e-7, 1e-18);
+}
+
+TEST(Experiments, FewShotIsStratified) {
+  const InMemoryDataset data(torch::zeros({1000, 1}), torch::arange(1000) % 10);
+  const auto s = FewShot(data, 50, 3);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->size(), 50);
+  EXPECT_TRUE(torch::equal(torch::bincount(s->targets()), torch::full({10}, 5, torch::kInt64)));
+}
+
+TEST(Experiments, EnsembleAveragesProbabilities) {
+  FConvOptions o;
+  o.c1 = 2, o.c2 = 3;
+  FConv net(o);
+  for (auto& c : net->convs) c.bayes->rho.data().fill_(-1.0);  // visible noise
+  const torch::Tensor x = torch::rand({4, 1, 28, 28});
+  torch::manual_seed(9);
+  const torch::Tensor p = EnsembleProbabilities(*net, x, 3);
+  torch::manual_seed(9);
+  torch::Tensor expected = torch::zeros_like(p);
+  for (int t = 0; t < 3; ++t) expected += torch::softmax(net->forward(x), 1) / 3;
+  EXPECT_TRUE(torch::allclose(p, expected, 1e-6, 1e-7));
+  EXPECT_FALSE(torch::allclose(p, torch::softmax(net->forward(x), 1), 1e-3, 1e-4));
+}
+
+TEST(Experiments, TrainNetAndTrainBnnLearnASeparableTask) {
+  const InMemoryDataset train = Halves(200, 1), test = Halves(200, 2);
+  NetConfig nc;
+  nc.net.net_cfg = "vanilla", nc.net.c1 = 4, nc.net.c2 = 4, nc.net.classes = 2, nc.epochs = 5, nc.bs = 50, nc.lr = 3e-3;
+  const auto net = TrainNet(nc, {}, train, test);
+  ASSERT_TRUE(net.ok()) << net.status();
+  EXPECT_GT(net->test_acc, 0.95);
+  BnnConfig bc;
+  bc.net = nc.net, bc.net.net_cfg = "bayes", bc.prior_list = {"sn", "sn"}, bc.epochs = 5, bc.bs = 50, bc.lr = 3e-3, bc.ens = 3;
+  const auto bnn = TrainBnn(bc, {}, train, test);
+  ASSERT_TRUE(bnn.ok()) << bnn.status();
+  EXPECT_GT(bnn->ens_acc, 0.9);
+  EXPECT_GT(bnn->det_acc, 0.9);
+  EXPECT_GT(bnn->kl, 0);
+}
+
+TEST(Experiments, BadConfigurations) {
+  const InMemoryDataset d = Halves(20, 1);
+  BnnConfig bc;
+  bc.net.c1 = 2, bc.net.c2 = 2, bc.net.classes = 2, bc.prior_list = {"loguniform", "loguniform"}, bc.epochs = 1;
+  EXPECT_THAT(std::string(TrainBnn(bc, {}, d, d).status().message()), ::testing::HasSubstr("bayes-mtrunca"));
+  bc.prior_list = {"vae", "sn"};
+  EXPECT_THAT(std::string(TrainBnn(bc, {}, d, d).status().message()), ::testing::HasSubstr("needs a VAE"));
+  VaeConfig vc;
+  vc.vae = KernelVaeOptions(5, 2, 4);
+  EXPECT_THAT(std::string(TrainVae(vc, {torch::zeros({4, 1, 7, 7}), torch::zeros({2, 1, 7, 7})}).status().message()),
+              ::testing::HasSubstr("--kernel_dim=5 but the kernels are 7x7"));
+  EXPECT_FALSE(LoadVae(::testing::TempDir() + "/no_vae").ok());
+}
+
+TEST(Experiments, VaeSaveLoadRoundTrip) {
+  VaeConfig vc;
+  vc.vae = KernelVaeOptions(3, 2, 4), vc.epochs = 2, vc.bs = 16;
+  const auto r = TrainVae(vc, {torch::randn({64, 1, 3, 3}) * 0.1, torch::randn({16, 1, 3, 3}) * 0.1});
+  ASSERT_TRUE(r.ok()) << r.status();
+  KernelVae vae = r->vae;
+  const std::string dir = ::testing::TempDir() + "/vae";
+  ASSERT_TRUE(SaveVae(dir, vae).ok());
+  auto back = LoadVae(dir);
+  ASSERT_TRUE(back.ok()) << back.status();
+  KernelVae loaded = *back;
+  const torch::Tensor z = torch::randn({5, 2, 1, 1});
+  EXPECT_TRUE(torch::allclose(loaded->Decode(z).mean, vae->Decode(z).mean));
+}
+
+}  // namespace
+}  // namespace deep_weight_prior
