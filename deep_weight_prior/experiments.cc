@@ -64,6 +64,9 @@ absl::StatusOr<KernelVaeOptions> VaeOptionsFromDir(const std::string& dir) {
     if (j.is_discarded()) return absl::DataLossError(absl::StrCat(dir, "/vae.json: not valid JSON"));
     k = j.value("kernel_dim", 0), z = j.value("z_dim", 0), h = j.value("hidden_dim", 0), var = j.value("var", 0.0);
   } else {  // the reference's params.yaml
+    if (!common::data::FileExists(dir + "/params.yaml")) {
+      return absl::NotFoundError(absl::StrCat(dir, ": no vae.json or params.yaml (a kernel VAE directory from train_vae)"));
+    }
     ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(dir + "/params.yaml"));
     std::string ks, zs, hs;
     ASSIGN_OR_RETURN(ks, YamlValue(text, "kernel_dim"));
