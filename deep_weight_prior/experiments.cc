@@ -144,14 +144,19 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
   torch::manual_seed(c.seed);
   NetResult r{FConv(c.net)};
   RETURN_IF_ERROR(ApplyKernelInit(*r.net, init, c.seed));
-  torch::optim::Adam adam(r.net->parameters(), torch::optim::AdamOptions(c.lr));
+  std::vector<torch::Tensor> params = r.net->parameters();
+  if (c.rfe) {  // the conv layers stay at their initialisation
+    for (torch::Tensor& p : r.net->FeatureParameters()) p.requires_grad_(false);
+    params = r.net->classifier->parameters();
+  }
+  torch::optim::Adam adam(params, torch::optim::AdamOptions(c.lr));
   int64_t step = 0;
   for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
     common::train::SetLearningRate(adam, LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch));
     for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
       const common::data::Batch b = train.Get(idx);
       torch::Tensor loss = F::cross_entropy(r.net->forward(b.inputs), b.targets);
-      if (c.l2 > 0) {
+      if (c.l2 > 0 && !c.rfe) {
         for (const torch::Tensor& p : r.net->FeatureParameters()) loss = loss + c.l2 * p.pow(2).sum();
       }
       adam.zero_grad();

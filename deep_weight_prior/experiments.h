@@ -59,6 +59,7 @@ struct NetConfig {
   int64_t decrease_from = 0;    // same as reference
   double l2 = 0;                // same as reference: coefficient of sum p^2 over the conv parameters
   int64_t eval_every_steps = 0;  // > 0: test accuracy every k steps (the convergence curves)
+  bool rfe = false;             // random feature extraction: train the classifier only
   uint64_t seed = 42;           // same as reference
 };
 

@@ -25,6 +25,8 @@ ABSL_FLAG(double, prune_5x5, kDefaults.prune_5x5, "Keep 5x5 source kernels with 
 ABSL_FLAG(int64_t, vae_epochs, kDefaults.vae_epochs, "Epochs per kernel VAE.");
 ABSL_FLAG(int64_t, bnn_epochs, kDefaults.bnn_epochs, "Epochs of each few-shot Bayesian net (one step each for N <= 256).");
 ABSL_FLAG(std::string, sizes, "50,200", "Few-shot training-set sizes.");
+ABSL_FLAG(std::string, source_hid, "64,128", "Channels of the source nets' conv1 and conv2.");
+ABSL_FLAG(std::string, target_hid, "32,128", "Channels of the target nets' conv1 and conv2 (the reference: 32 128).");
 ABSL_FLAG(std::string, split_seeds, "0,1,2", "Seeds of the few-shot subsets.");
 
 namespace deep_weight_prior {
@@ -53,7 +55,11 @@ absl::Status Main(const common::util::Runtime& rt) {
   o.bnn_epochs = absl::GetFlag(FLAGS_bnn_epochs);
   ASSIGN_OR_RETURN(o.sizes, ParseList<int64_t>("sizes", absl::GetFlag(FLAGS_sizes)));
   ASSIGN_OR_RETURN(o.split_seeds, ParseList<uint64_t>("split_seeds", absl::GetFlag(FLAGS_split_seeds)));
-  if (absl::GetFlag(FLAGS_quick)) o = QuickPipeline(o);
+  ASSIGN_OR_RETURN(std::vector<int64_t> source_hid, ParseList<int64_t>("source_hid", absl::GetFlag(FLAGS_source_hid)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> target_hid, ParseList<int64_t>("target_hid", absl::GetFlag(FLAGS_target_hid)));
+  if (source_hid.size() != 2 || target_hid.size() != 2) return absl::InvalidArgumentError("--source_hid and --target_hid take two widths");
+  o.source_c1 = source_hid[0], o.source_c2 = source_hid[1], o.target_c1 = target_hid[0], o.target_c2 = target_hid[1];
+  if (absl::GetFlag(FLAGS_quick)) o = QuickPipeline(o);  // --quick overrides the sizes above
   if (o.source_nets < 1 || o.source_epochs < 1 || o.vae_epochs < 1 || o.bnn_epochs < 1) {
     return absl::InvalidArgumentError("--source_nets, --source_epochs, --vae_epochs and --bnn_epochs must be >= 1");
   }

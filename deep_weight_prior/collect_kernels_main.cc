@@ -1,0 +1,69 @@
+// Builds the kernel dataset from trained source nets (model.pt of train_net): every 7x7 kernel of
+// conv1 and 5x5 kernel of conv2, pruned by L2 norm, split 80/20, as conv7x7/{train,test}.npy and
+// conv5x5/{train,test}.npy.
+//
+//   ./bazelw run //deep_weight_prior:collect_kernels -- --models runs/source_net_1 runs/source_net_2 \
+//       --hid_dim 64 128 --out_dir=runs/kernels
+#include <cstdio>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/train/checkpoint.h"
+#include "common/util/runtime.h"
+#include "common/util/status_macros.h"
+#include "deep_weight_prior/cli_common.h"
+#include "deep_weight_prior/fconv.h"
+#include "deep_weight_prior/kernel_dataset.h"
+
+ABSL_FLAG(std::string, models, "", "train_net output directories (each with model.pt) or model.pt files.");
+ABSL_FLAG(std::string, hid_dim, "32 64", "Channels of the source nets' conv1 and conv2.");
+ABSL_FLAG(int64_t, n_classes, 10, "Classes of the source nets' classifier.");
+ABSL_FLAG(double, prune_7x7, 0.05, "Keep 7x7 kernels with L2 norm >= this (the released set: min 0.392).");
+ABSL_FLAG(double, prune_5x5, 0.02, "Keep 5x5 kernels with L2 norm >= this (the released set: min 0.131).");
+ABSL_FLAG(double, train_fraction, 0.8, "Share of the kept kernels in train.npy.");
+
+namespace deep_weight_prior {
+namespace {
+
+absl::Status Main(const common::util::Runtime& rt) {
+  ASSIGN_OR_RETURN(auto hid, ParseHidDim(absl::GetFlag(FLAGS_hid_dim)));
+  const std::vector<std::string> models = SplitList(absl::GetFlag(FLAGS_models));
+  if (models.empty()) return absl::InvalidArgumentError("--models lists no source nets");
+  std::vector<torch::Tensor> k7, k5;
+  for (const std::string& m : models) {
+    std::string path = common::util::ResolveUserPath(m);
+    if (path.size() < 3 || path.substr(path.size() - 3) != ".pt") path += "/model.pt";
+    FConvOptions o;
+    o.net_cfg = "vanilla", o.c1 = hid.first, o.c2 = hid.second, o.classes = absl::GetFlag(FLAGS_n_classes);
+    FConv net(o);
+    RETURN_IF_ERROR(common::train::LoadStateDict(path, *net));
+    k7.push_back(ExtractKernels(net->convs[0].kernel()));
+    k5.push_back(ExtractKernels(net->convs[1].kernel()));
+  }
+  const std::string out = rt.ResolveOutDir("deep_weight_prior_kernels");
+  for (const auto& [name, parts, threshold] :
+       {std::tuple<std::string, std::vector<torch::Tensor>*, double>{"conv7x7", &k7, absl::GetFlag(FLAGS_prune_7x7)},
+        {"conv5x5", &k5, absl::GetFlag(FLAGS_prune_5x5)}}) {
+    const torch::Tensor all = torch::cat(*parts), kept = PruneKernels(all, threshold);
+    if (kept.size(0) < 2) {
+      return absl::FailedPreconditionError(absl::StrCat(name, ": ", kept.size(0), " of ", all.size(0),
+                                                        " kernels pass the norm threshold ", threshold));
+    }
+    RETURN_IF_ERROR(SaveKernelSplit(out + "/" + name, SplitKernels(kept, absl::GetFlag(FLAGS_train_fraction), rt.seed)));
+    std::printf("%s: kept %lld of %lld kernels\n", name.c_str(), static_cast<long long>(kept.size(0)),
+                static_cast<long long>(all.size(0)));
+  }
+  std::printf("kernel dataset in %s\n", out.c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace deep_weight_prior
+
+int main(int argc, char** argv) {
+  std::vector<std::string> storage;
+  std::vector<char*> args = deep_weight_prior::JoinListFlags(argc, argv, {"--hid_dim", "--models"}, storage);
+  return common::util::RunMain(static_cast<int>(args.size()), args.data(),
+                               "Collects, prunes and splits the conv kernels of trained source nets.",
+                               deep_weight_prior::Main);
+}
