@@ -4,7 +4,6 @@
 //   ./bazelw run //weightnorm_init:depth_sweep -- --depths=2,5,10,20,100,200 --epochs=1 --jobs=2
 #include <unistd.h>
 
-#include <climits>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/util/process_pool.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "weightnorm_init/sweep_runner.h"
@@ -50,14 +50,6 @@ absl::StatusOr<std::vector<int64_t>> ParseDepths(const std::string& text) {
   return out;
 }
 
-std::string SiblingTrainBinary() {
-  char buf[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return "train";
-  std::string self(buf, n);
-  return self.substr(0, self.rfind('/') + 1) + "train";
-}
-
 absl::StatusOr<SweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
   SweepOptions o;
   o.nn = absl::GetFlag(FLAGS_nn);
@@ -70,7 +62,7 @@ absl::StatusOr<SweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
   if (o.inits.empty() || o.seeds < 1 || o.jobs < 1 || o.threads_per_job < 1) {
     return absl::InvalidArgumentError("--inits must be non-empty; --seeds, --jobs, --threads_per_job >= 1");
   }
-  o.train_binary = absl::GetFlag(FLAGS_train_binary).empty() ? SiblingTrainBinary()
+  o.train_binary = absl::GetFlag(FLAGS_train_binary).empty() ? common::util::SelfDirectory() + "train"
                                                               : common::util::ResolveUserPath(absl::GetFlag(FLAGS_train_binary));
   if (access(o.train_binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("train binary ", o.train_binary, " is not executable (--train_binary)"));

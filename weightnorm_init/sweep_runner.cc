@@ -1,41 +1,18 @@
 #include "weightnorm_init/sweep_runner.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
-
-#include <deque>
 #include <map>
 
-#include <glog/logging.h>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/data/file_bytes.h"
 #include "common/plot/plot.h"
+#include "common/util/process_pool.h"
 #include "common/util/status_macros.h"
-
-extern char** environ;
 
 namespace weightnorm_init {
 namespace {
-
-// Starts argv with stdout and stderr appended to `log`; returns the pid or an error.
-absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int err = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) return absl::NotFoundError(absl::StrCat("cannot start ", argv[0], ": ", std::strerror(err)));
-  return pid;
-}
 
 std::string SummaryPath(const SweepRun& run) { return run.dir + "/summary.json"; }
 
@@ -59,33 +36,9 @@ std::vector<SweepRun> PlanSweep(const SweepOptions& o) {
 }
 
 absl::Status ExecuteSweep(const SweepOptions& o, const std::vector<SweepRun>& runs) {
-  std::deque<const SweepRun*> todo;
-  for (const SweepRun& r : runs) {
-    if (!common::data::FileExists(SummaryPath(r))) todo.push_back(&r);
-  }
-  LOG(INFO) << runs.size() - todo.size() << " of " << runs.size() << " runs already done; "
-            << todo.size() << " to go, " << o.jobs << " at a time";
-  std::map<pid_t, const SweepRun*> running;
-  std::vector<std::string> failed;
-  while (!todo.empty() || !running.empty()) {
-    while (!todo.empty() && static_cast<int>(running.size()) < o.jobs) {
-      const SweepRun* r = todo.front();
-      todo.pop_front();
-      RETURN_IF_ERROR(common::data::MakeDirs(r->dir));
-      ASSIGN_OR_RETURN(pid_t pid, Spawn(r->argv, r->dir + "/log.txt"));
-      running[pid] = r;
-    }
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) return absl::InternalError("waitpid failed");
-    const SweepRun* r = running.at(pid);
-    running.erase(pid);
-    const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    LOG(INFO) << (ok ? "done: " : "FAILED: ") << r->dir;
-    if (!ok) failed.push_back(r->dir + "/log.txt");
-  }
-  if (failed.empty()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(failed.size(), " runs failed; see ", absl::StrJoin(failed, ", ")));
+  std::vector<common::util::ProcessJob> jobs;
+  for (const SweepRun& r : runs) jobs.push_back({r.argv, r.dir + "/log.txt", SummaryPath(r)});
+  return common::util::RunProcessPool(jobs, o.jobs);
 }
 
 absl::StatusOr<std::vector<SweepResult>> CollectSweep(const std::vector<SweepRun>& runs) {
