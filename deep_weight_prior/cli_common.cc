@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -10,7 +11,21 @@
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 
+ABSL_FLAG(int64_t, num_examples, 0, "Stratified training subset (0: all).");
+ABSL_FLAG(uint64_t, data_split_seed, 42, "Seed of the subset (same as reference).");
+ABSL_FLAG(std::string, classes, "0,1,2,3,4,5,6,7,8,9", "Classes used (renumbered from 0), e.g. 5,6,7,8,9.");
+ABSL_FLAG(double, lr, 1e-3, "Adam learning rate, decayed linearly per epoch from --decrease_from.");
+ABSL_FLAG(int64_t, epochs, 100, "Epochs.");
+ABSL_FLAG(int64_t, decrease_from, 0, "Epoch where the linear LR decay starts.");
+ABSL_FLAG(int64_t, bs, 256, "Batch size.");
+ABSL_FLAG(std::string, hid_dim, "32 64", "Channels of conv1 and conv2.");
+ABSL_FLAG(std::string, init_list, "", "Per conv: xavier (default), vae or filters.");
+ABSL_FLAG(std::string, vae_list, "", "Per conv: a kernel VAE directory (vae.json or params.yaml + vae_params.pt).");
+ABSL_FLAG(std::string, filters_list, "", "Per conv: source kernels (.npy [N, 1, K, K]) for --init_list filters.");
+
 namespace deep_weight_prior {
+
+const std::vector<std::string> kSharedListFlags = {"--hid_dim", "--init_list", "--vae_list", "--filters_list"};
 
 std::vector<std::string> SplitList(const std::string& text) {
   return absl::StrSplit(text, absl::ByAnyChar(", "), absl::SkipEmpty());
@@ -38,6 +53,24 @@ absl::StatusOr<KernelInit> LoadKernelInit(const std::string& init_list, const st
     init.filters.push_back(f.to(torch::kFloat));
   }
   return init;
+}
+
+absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir) {
+  SharedRun r;
+  std::vector<int64_t> classes;
+  for (const std::string& s : SplitList(absl::GetFlag(FLAGS_classes))) {
+    int64_t c;
+    if (!absl::SimpleAtoi(s, &c)) return absl::InvalidArgumentError(absl::StrCat("--classes: '", s, "' is not a class"));
+    classes.push_back(c);
+  }
+  ASSIGN_OR_RETURN(r.domain, LoadDomain(data_dir, classes));
+  ASSIGN_OR_RETURN(r.train, FewShot(r.domain.train, absl::GetFlag(FLAGS_num_examples), absl::GetFlag(FLAGS_data_split_seed)));
+  ASSIGN_OR_RETURN(r.init, LoadKernelInit(absl::GetFlag(FLAGS_init_list), absl::GetFlag(FLAGS_vae_list),
+                                          absl::GetFlag(FLAGS_filters_list)));
+  ASSIGN_OR_RETURN(r.hid, ParseHidDim(absl::GetFlag(FLAGS_hid_dim)));
+  r.lr = absl::GetFlag(FLAGS_lr), r.epochs = absl::GetFlag(FLAGS_epochs), r.bs = absl::GetFlag(FLAGS_bs);
+  r.decrease_from = absl::GetFlag(FLAGS_decrease_from);
+  return r;
 }
 
 std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,

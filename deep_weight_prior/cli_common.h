@@ -23,6 +23,22 @@ absl::StatusOr<std::pair<int64_t, int64_t>> ParseHidDim(const std::string& text)
 absl::StatusOr<KernelInit> LoadKernelInit(const std::string& init_list, const std::string& vae_list,
                                           const std::string& filters_list);
 
+// The flags train_net and train_bnn share (defined in cli_common.cc): --num_examples
+// --data_split_seed --classes --lr --epochs --decrease_from --bs --hid_dim --init_list --vae_list
+// --filters_list.
+struct SharedRun {
+  Domain domain;                          // the --classes of --data_dir
+  common::data::InMemoryDataset train;    // the stratified --num_examples subset
+  KernelInit init;                        // --init_list with its VAEs / filters
+  std::pair<int64_t, int64_t> hid;        // --hid_dim
+  double lr = 0;
+  int64_t epochs = 0, decrease_from = 0, bs = 0;
+};
+absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir);
+
+// The list flags of both binaries, for JoinListFlags.
+extern const std::vector<std::string> kSharedListFlags;
+
 // Joins "--flag v1 v2 ..." into "--flag=v1,v2" for the list flags, so the reference's command
 // lines work with Abseil's flags. Returns argv pointers into `storage`.
 std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,

@@ -6,6 +6,7 @@
 //       --hid_dim 64 128 --out_dir=runs/kernels
 #include <cstdio>
 
+#include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/train/checkpoint.h"
@@ -16,11 +17,12 @@
 #include "deep_weight_prior/kernel_dataset.h"
 
 ABSL_FLAG(std::string, models, "", "train_net output directories (each with model.pt) or model.pt files.");
-ABSL_FLAG(std::string, hid_dim, "32 64", "Channels of the source nets' conv1 and conv2.");
 ABSL_FLAG(int64_t, n_classes, 10, "Classes of the source nets' classifier.");
 ABSL_FLAG(double, prune_7x7, 0.05, "Keep 7x7 kernels with L2 norm >= this (the released set: min 0.392).");
 ABSL_FLAG(double, prune_5x5, 0.02, "Keep 5x5 kernels with L2 norm >= this (the released set: min 0.131).");
 ABSL_FLAG(double, train_fraction, 0.8, "Share of the kept kernels in train.npy.");
+
+ABSL_DECLARE_FLAG(std::string, hid_dim);  // cli_common.cc: the source nets' conv widths
 
 namespace deep_weight_prior {
 namespace {

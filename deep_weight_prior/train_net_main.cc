@@ -15,24 +15,11 @@
 #include "deep_weight_prior/cli_common.h"
 #include "deep_weight_prior/experiments.h"
 
-namespace {
-const deep_weight_prior::NetConfig kDefaults;
-}  // namespace
-
-ABSL_FLAG(int64_t, num_examples, 0, "Stratified training subset (0: all).");
-ABSL_FLAG(uint64_t, data_split_seed, 42, "Seed of the subset.");
-ABSL_FLAG(std::string, classes, "0,1,2,3,4,5,6,7,8,9", "Classes used (renumbered from 0).");
-ABSL_FLAG(double, lr, kDefaults.lr, "Adam learning rate (linear per-epoch decay from --decrease_from).");
-ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Epochs.");
-ABSL_FLAG(int64_t, decrease_from, kDefaults.decrease_from, "Epoch where the linear LR decay starts.");
-ABSL_FLAG(int64_t, bs, kDefaults.bs, "Batch size.");
+// Also --num_examples --data_split_seed --classes --lr --epochs --decrease_from --bs --hid_dim
+// --init_list --vae_list --filters_list (cli_common.cc).
 ABSL_FLAG(std::string, net_cfg, "vanilla", "vanilla or vanilla-do (with --do).");
 ABSL_FLAG(std::string, do_rates, "", "Two dropout rates for vanilla-do (the reference's --do).");
-ABSL_FLAG(std::string, hid_dim, "32 64", "Channels of conv1 and conv2.");
-ABSL_FLAG(double, l2, kDefaults.l2, "Coefficient of the sum of squares of the conv weights and biases.");
-ABSL_FLAG(std::string, init_list, "", "Per conv: xavier (default), vae or filters.");
-ABSL_FLAG(std::string, vae_list, "", "Per conv: a kernel VAE directory.");
-ABSL_FLAG(std::string, filters_list, "", "Per conv: source kernels (.npy [N, 1, K, K]).");
+ABSL_FLAG(double, l2, 0.0, "Coefficient of the sum of squares of the conv weights and biases.");
 ABSL_FLAG(int64_t, eval_freq, 1, "With --fastconv: test accuracy every this many steps.");
 ABSL_FLAG(bool, fastconv, false, "Log the test accuracy every --eval_freq steps (the convergence curves).");
 ABSL_FLAG(bool, rfe, false, "Random feature extraction: train the classifier only.");
@@ -41,23 +28,17 @@ namespace deep_weight_prior {
 namespace {
 
 absl::Status Main(const common::util::Runtime& rt) {
+  ASSIGN_OR_RETURN(SharedRun shared, LoadSharedRun(rt.data_dir));
   NetConfig c;
-  ASSIGN_OR_RETURN(auto hid, ParseHidDim(absl::GetFlag(FLAGS_hid_dim)));
-  c.net.c1 = hid.first, c.net.c2 = hid.second, c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
+  c.net.c1 = shared.hid.first, c.net.c2 = shared.hid.second, c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
+  c.net.classes = shared.domain.classes;
   for (const std::string& r : SplitList(absl::GetFlag(FLAGS_do_rates))) c.net.dropout.push_back(std::stod(r));
-  c.lr = absl::GetFlag(FLAGS_lr), c.epochs = absl::GetFlag(FLAGS_epochs), c.bs = absl::GetFlag(FLAGS_bs);
-  c.decrease_from = absl::GetFlag(FLAGS_decrease_from), c.l2 = absl::GetFlag(FLAGS_l2), c.rfe = absl::GetFlag(FLAGS_rfe);
+  c.lr = shared.lr, c.epochs = shared.epochs, c.bs = shared.bs, c.decrease_from = shared.decrease_from;
+  c.l2 = absl::GetFlag(FLAGS_l2), c.rfe = absl::GetFlag(FLAGS_rfe);
   c.eval_every_steps = absl::GetFlag(FLAGS_fastconv) ? absl::GetFlag(FLAGS_eval_freq) : 0;
   c.seed = rt.seed;
   if (c.net.net_cfg.rfind("bayes", 0) == 0) return absl::InvalidArgumentError("train_net trains vanilla nets; use train_bnn");
-  std::vector<int64_t> classes;
-  for (const std::string& s : SplitList(absl::GetFlag(FLAGS_classes))) classes.push_back(std::stoll(s));
-  ASSIGN_OR_RETURN(Domain domain, LoadDomain(rt.data_dir, classes));
-  c.net.classes = domain.classes;
-  ASSIGN_OR_RETURN(KernelInit init, LoadKernelInit(absl::GetFlag(FLAGS_init_list), absl::GetFlag(FLAGS_vae_list),
-                                                   absl::GetFlag(FLAGS_filters_list)));
-  ASSIGN_OR_RETURN(auto train, FewShot(domain.train, absl::GetFlag(FLAGS_num_examples), absl::GetFlag(FLAGS_data_split_seed)));
-  ASSIGN_OR_RETURN(NetResult r, TrainNet(c, init, train, domain.test));
+  ASSIGN_OR_RETURN(NetResult r, TrainNet(c, shared.init, shared.train, shared.domain.test));
   const std::string out = rt.ResolveOutDir("deep_weight_prior_net");
   ASSIGN_OR_RETURN(common::train::RunDir run, common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
   for (const auto& [step, acc] : r.curve) {
@@ -74,8 +55,9 @@ absl::Status Main(const common::util::Runtime& rt) {
 
 int main(int argc, char** argv) {
   std::vector<std::string> storage;
-  std::vector<char*> args = deep_weight_prior::JoinListFlags(
-      argc, argv, {"--hid_dim", "--init_list", "--vae_list", "--filters_list", "--do_rates"}, storage);
+  std::vector<std::string> list_flags = deep_weight_prior::kSharedListFlags;
+  list_flags.push_back("--do_rates");
+  std::vector<char*> args = deep_weight_prior::JoinListFlags(argc, argv, list_flags, storage);
   return common::util::RunMain(static_cast<int>(args.size()), args.data(),
                                "Trains a deterministic fconv (source nets, init/convergence experiments, random "
                                "feature extraction) for the Deep Weight Prior.",
