@@ -36,9 +36,15 @@ void IcnnMlpImpl::reset() {
   const ConvexInitialiser init(1.0, options.corr(), options.rand_bias() ? 0.5 : 0.0);
   convex.clear();
   skips.clear();
-  for (int64_t i = 0; i < options.num_hidden(); ++i) {
-    const int64_t out = i + 1 == options.num_hidden() ? options.classes() : d;
-    ConvexLinear layer(d, out, options.positivity());
+  std::vector<int64_t> outs = options.hidden();  // widths of the convex layers
+  if (outs.empty()) outs.assign(options.num_hidden() - 1, d);
+  outs.push_back(options.classes());
+  int64_t in = d;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const int64_t out = outs[i];
+    TORCH_CHECK(out > 0, "hidden widths must be positive, got ", out);
+    ConvexLinear layer(in, out, options.positivity());
+    in = out;
     if (convex_net && options.init() == InitScheme::kPrincipled) {
       const absl::Status s = init.Initialise(layer->weight, layer->bias, options.positivity());
       TORCH_CHECK(s.ok(), std::string(s.message()));

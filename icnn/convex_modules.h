@@ -47,6 +47,9 @@ struct IcnnOptions {
   TORCH_ARG(int64_t, input);
   TORCH_ARG(int64_t, classes);
   TORCH_ARG(int64_t, num_hidden) = 3;
+  // Non-empty: the convex layers are D -> hidden[0] -> ... -> hidden[k-1] -> classes after the
+  // D x D first layer (mlp_search's networks), and num_hidden is ignored.
+  TORCH_ARG(std::vector<int64_t>, hidden) = {};
   TORCH_ARG(Positivity, positivity) = Positivity::kLazyClip;
   TORCH_ARG(InitScheme, init) = InitScheme::kPrincipled;
   TORCH_ARG(double, corr) = 0.5;        // target correlation of the principled init
