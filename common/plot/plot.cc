@@ -146,7 +146,7 @@ absl::Status DrawLinePanel(plstream& pls, const std::string& path, const Axes& a
   for (size_t i = 0; i < t.size(); ++i) {
     const Series& s = t[i];
     const int color = kFirstSeriesColor + static_cast<int>(i) % kPaletteSize;
-    if (!s.lower.empty()) {
+    if (!s.lower.empty() && s.x.size() >= 2) {  // a band of one point has no area
       std::vector<double> px(s.x), py(s.upper);
       px.insert(px.end(), s.x.rbegin(), s.x.rend());
       py.insert(py.end(), s.lower.rbegin(), s.lower.rend());
