@@ -90,4 +90,11 @@ std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::s
   return out;
 }
 
+int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags, const std::string& usage,
+                         const std::function<absl::Status(const common::util::Runtime&)>& body) {
+  std::vector<std::string> storage;
+  std::vector<char*> args = JoinListFlags(argc, argv, list_flags, storage);
+  return common::util::RunMain(static_cast<int>(args.size()), args.data(), usage, body);
+}
+
 }  // namespace deep_weight_prior

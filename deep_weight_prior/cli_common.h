@@ -4,10 +4,12 @@
 #ifndef DEEP_WEIGHT_PRIOR_CLI_COMMON_H_
 #define DEEP_WEIGHT_PRIOR_CLI_COMMON_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/util/runtime.h"
 #include "deep_weight_prior/experiments.h"
 
 namespace deep_weight_prior {
@@ -43,6 +45,10 @@ extern const std::vector<std::string> kSharedListFlags;
 // lines work with Abseil's flags. Returns argv pointers into `storage`.
 std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,
                                  std::vector<std::string>& storage);
+
+// common::util::RunMain after joining `list_flags` (see JoinListFlags).
+int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags, const std::string& usage,
+                         const std::function<absl::Status(const common::util::Runtime&)>& body);
 
 }  // namespace deep_weight_prior
 

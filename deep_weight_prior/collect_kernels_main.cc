@@ -63,9 +63,7 @@ absl::Status Main(const common::util::Runtime& rt) {
 }  // namespace deep_weight_prior
 
 int main(int argc, char** argv) {
-  std::vector<std::string> storage;
-  std::vector<char*> args = deep_weight_prior::JoinListFlags(argc, argv, {"--hid_dim", "--models"}, storage);
-  return common::util::RunMain(static_cast<int>(args.size()), args.data(),
-                               "Collects, prunes and splits the conv kernels of trained source nets.",
-                               deep_weight_prior::Main);
+  return deep_weight_prior::RunMainWithListFlags(
+      argc, argv, {"--hid_dim", "--models"},
+      "Collects, prunes and splits the conv kernels of trained source nets.", deep_weight_prior::Main);
 }

@@ -46,12 +46,11 @@ absl::Status Main(const common::util::Runtime& rt) {
 }  // namespace deep_weight_prior
 
 int main(int argc, char** argv) {
-  std::vector<std::string> storage;
   std::vector<std::string> list_flags = deep_weight_prior::kSharedListFlags;
   list_flags.push_back("--prior_list");
-  std::vector<char*> args = deep_weight_prior::JoinListFlags(argc, argv, list_flags, storage);
-  return common::util::RunMain(static_cast<int>(args.size()), args.data(),
-                               "Variational Bayesian fconv with the Deep Weight Prior or N(0,1) / log-uniform "
-                               "priors: loss (N/B) sum CE + sum KL; the log-uniform prior needs bayes-mtrunca.",
-                               deep_weight_prior::Main);
+  return deep_weight_prior::RunMainWithListFlags(
+      argc, argv, list_flags,
+      "Variational Bayesian fconv with the Deep Weight Prior or N(0,1) / log-uniform "
+      "priors: loss (N/B) sum CE + sum KL; the log-uniform prior needs bayes-mtrunca.",
+      deep_weight_prior::Main);
 }

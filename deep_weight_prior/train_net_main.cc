@@ -54,12 +54,11 @@ absl::Status Main(const common::util::Runtime& rt) {
 }  // namespace deep_weight_prior
 
 int main(int argc, char** argv) {
-  std::vector<std::string> storage;
   std::vector<std::string> list_flags = deep_weight_prior::kSharedListFlags;
   list_flags.push_back("--do_rates");
-  std::vector<char*> args = deep_weight_prior::JoinListFlags(argc, argv, list_flags, storage);
-  return common::util::RunMain(static_cast<int>(args.size()), args.data(),
-                               "Trains a deterministic fconv (source nets, init/convergence experiments, random "
-                               "feature extraction) for the Deep Weight Prior.",
-                               deep_weight_prior::Main);
+  return deep_weight_prior::RunMainWithListFlags(
+      argc, argv, list_flags,
+      "Trains a deterministic fconv (source nets, init/convergence experiments, random "
+      "feature extraction) for the Deep Weight Prior.",
+      deep_weight_prior::Main);
 }
