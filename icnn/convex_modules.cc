@@ -70,6 +70,33 @@ torch::Tensor IcnnMlpImpl::forward(const torch::Tensor& x) {
   return h;
 }
 
+ConvexLayerNormImpl::ConvexLayerNormImpl(int64_t features, Positivity positivity, double eps, double momentum)
+    : features(features), positivity(positivity), eps(eps), momentum(momentum) {
+  reset();
+}
+
+void ConvexLayerNormImpl::reset() {
+  TORCH_CHECK(features > 0, "ConvexLayerNorm needs features > 0, got ", features);
+  weight = register_parameter("weight", InversePositivity(positivity, torch::ones({features})));
+  bias = register_parameter("bias", torch::zeros({features}));
+  running_mean = register_buffer("running_mean", torch::zeros({}));
+  running_var = register_buffer("running_var", torch::ones({}));
+}
+
+torch::Tensor ConvexLayerNormImpl::forward(const torch::Tensor& x) {
+  torch::Tensor normed;
+  if (is_training()) {
+    const torch::Tensor mean = x.mean(1, /*keepdim=*/true), var = x.var(1, /*unbiased=*/false, /*keepdim=*/true);
+    normed = (x - mean) / (var + eps).sqrt();
+    torch::NoGradGuard no_grad;
+    running_mean.mul_(1 - momentum).add_(momentum * mean.mean());
+    running_var.mul_(1 - momentum).add_(momentum * var.mean());
+  } else {
+    normed = (x - running_mean) / (running_var + eps).sqrt();
+  }
+  return ApplyPositivity(positivity, weight) * normed + bias;
+}
+
 ConvexConv2dImpl::ConvexConv2dImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size,
                                    int64_t stride, int64_t padding, Positivity positivity)
     : in_channels(in_channels),

@@ -86,6 +86,27 @@ class ConvexConv2dImpl : public torch::nn::Cloneable<ConvexConv2dImpl> {
 };
 TORCH_MODULE(ConvexConv2d);
 
+// Layer normalisation that keeps a network convex at evaluation (convex_modules.py's
+// ConvexLayerNorm, which crashes as released): in training each sample is normalised over its
+// features (biased variance) and scalar running statistics are updated with `momentum` from the
+// batch means; in eval the running statistics are used, so the layer is an affine map with the
+// non-negative scale positivity(weight): convexity-preserving. Output positivity(weight) x^ + bias.
+class ConvexLayerNormImpl : public torch::nn::Cloneable<ConvexLayerNormImpl> {
+ public:
+  ConvexLayerNormImpl(int64_t features, Positivity positivity, double eps = 1e-5, double momentum = 0.1);
+  void reset() override;
+  torch::Tensor forward(const torch::Tensor& x);  // [B, features] -> [B, features]
+
+  int64_t features;
+  Positivity positivity;
+  double eps, momentum;
+  torch::Tensor weight;        // [features], raw; starts at the positivity's inverse of 1
+  torch::Tensor bias;          // [features]
+  torch::Tensor running_mean;  // scalar buffer
+  torch::Tensor running_var;   // scalar buffer
+};
+TORCH_MODULE(ConvexLayerNorm);
+
 // Difference of two convex networks (CDiNN): f1(x) - f2(x), both copies of the same initial
 // network, so the output is exactly 0 at initialisation.
 class BiConvexImpl : public torch::nn::Cloneable<BiConvexImpl> {

@@ -69,5 +69,27 @@ TEST(Positivity, InversesRoundTrip) {
   EXPECT_FALSE(ParsePositivity("relu").ok());
 }
 
+TEST(ConvexLayerNorm, TrainNormalisesSamplesEvalIsAPositiveAffineMap) {
+  torch::manual_seed(0);
+  ConvexLayerNorm ln(6, Positivity::kExp, 1e-5, /*momentum=*/0.5);
+  EXPECT_TRUE(torch::allclose(ln->weight, torch::zeros({6})));  // exp(0) = 1
+  const torch::Tensor x = torch::randn({4, 6}) * 3 + 2;
+  const torch::Tensor y = ln(x);
+  EXPECT_LT(y.mean(1).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((y.var(1, false) - 1).abs().max().item<double>(), 1e-3);
+  // Running statistics: 0.5 * 0 + 0.5 * (batch mean of the sample means), likewise the variance.
+  EXPECT_NEAR(ln->running_mean.item<double>(), 0.5 * x.mean().item<double>(), 1e-5);
+  EXPECT_NEAR(ln->running_var.item<double>(), 0.5 + 0.5 * x.var(1, false).mean().item<double>(), 1e-5);
+  ln->eval();
+  torch::NoGradGuard no_grad;
+  ln->weight.fill_(std::log(2.0));
+  ln->bias.fill_(0.25);
+  const torch::Tensor expected = 2.0 * (x - ln->running_mean) / (ln->running_var + 1e-5).sqrt() + 0.25;
+  EXPECT_TRUE(torch::allclose(ln(x), expected, 1e-5, 1e-6));
+  // Affine with a positive scale: the midpoint of any pair maps exactly to the midpoint.
+  const torch::Tensor a = torch::randn({8, 6}), b = torch::randn({8, 6});
+  EXPECT_TRUE(torch::allclose(ln((a + b) / 2), (ln(a) + ln(b)) / 2, 1e-5, 1e-5));
+}
+
 }  // namespace
 }  // namespace icnn
