@@ -66,6 +66,8 @@ TEST(Positivity, InversesRoundTrip) {
     torch::Tensor raw = InversePositivity(p, w);
     EXPECT_TRUE(torch::allclose(ApplyPositivity(p, raw), w)) << static_cast<int>(p);
   }
+  const torch::Tensor signed_w = torch::tensor({-1.5, 2.0}, torch::kFloat64);
+  EXPECT_TRUE(torch::equal(InversePositivity(Positivity::kNone, signed_w), signed_w));  // no clamping
   EXPECT_FALSE(ParsePositivity("relu").ok());
 }
 

@@ -37,6 +37,8 @@ torch::Tensor ApplyPositivity(Positivity p, torch::Tensor& raw) {
 
 torch::Tensor InversePositivity(Positivity p, const torch::Tensor& w) {
   switch (p) {
+    case Positivity::kNone:  // the identity is its own inverse (clamping here would drop signs)
+      return w.clone();
     case Positivity::kExp:
       return w.log();
     case Positivity::kNegExp:  // the reference's inverse is the map itself
