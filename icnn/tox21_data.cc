@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/data/file_bytes.h"
+#include "common/data/npy.h"
 #include "common/util/status_macros.h"
 
 namespace icnn {
@@ -98,6 +99,43 @@ absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::stri
 absl::StatusOr<Tox21Data> ReadTox21Csv(const std::string& path, int bits) {
   ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(path));
   return ParseTox21Csv(text, path, bits);
+}
+
+namespace {
+
+absl::StatusOr<Tox21Data> ReadOriginalSplit(const std::string& path, const torch::Tensor& features) {
+  ASSIGN_OR_RETURN(common::data::NpzArrays arrays, common::data::ReadNpz(path));
+  if (!arrays.count("labels") || !arrays.count("compound_idx")) {
+    return absl::DataLossError(absl::StrCat(path, ": wants arrays 'labels' and 'compound_idx'"));
+  }
+  const torch::Tensor labels = arrays["labels"].to(torch::kFloat);
+  const torch::Tensor idx = arrays["compound_idx"].to(torch::kInt64).flatten();
+  if (labels.dim() != 2 || labels.size(1) != kTox21Tasks || labels.size(0) != idx.size(0)) {
+    return absl::DataLossError(absl::StrCat(path, ": labels must be [N, 12] with N compound_idx entries"));
+  }
+  if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= features.size(0))) {
+    return absl::DataLossError(absl::StrCat(path, ": compound_idx outside the ", features.size(0), " feature rows"));
+  }
+  const torch::Tensor known = (labels == 0) | (labels == 1);  // same as reference: others are missing
+  return Tox21Data{features.index_select(0, idx), labels.masked_fill(~known, NAN), 0};
+}
+
+}  // namespace
+
+absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir, const std::string& features_path) {
+  std::string fpath = features_path;
+  if (fpath.empty()) {
+    fpath = dir + "/compound_features_cddd.npy";
+    if (!common::data::FileExists(fpath)) fpath = dir + "/tox21_original/compound_features_cddd.npy";
+  }
+  ASSIGN_OR_RETURN(torch::Tensor features, common::data::ReadNpy(fpath));
+  if (features.dim() != 2) return absl::DataLossError(absl::StrCat(fpath, ": want a [compounds, features] matrix"));
+  features = features.to(torch::kFloat);
+  Tox21Splits s;
+  ASSIGN_OR_RETURN(s.train, ReadOriginalSplit(dir + "/tox21_original/train_data.npz", features));
+  ASSIGN_OR_RETURN(s.valid, ReadOriginalSplit(dir + "/tox21_original/valid_data.npz", features));
+  ASSIGN_OR_RETURN(s.test, ReadOriginalSplit(dir + "/tox21_original/test_data.npz", features));
+  return s;
 }
 
 torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels, bool sum) {

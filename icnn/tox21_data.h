@@ -29,6 +29,15 @@ absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::stri
                                         int bits = 2048);
 absl::StatusOr<Tox21Data> ReadTox21Csv(const std::string& path, int bits = 2048);
 
+// The reference's own layout (Tox21Original): dir/tox21_original/{train,valid,test}_data.npz with
+// `labels` [N, 12] (values other than 0 and 1 are missing -> NaN) and `compound_idx` [N] into a
+// feature matrix `compound_features_cddd.npy` [M, 512] (CDDD descriptors; looked for in dir and in
+// dir/tox21_original unless `features_path` is given). The DeepTox challenge splits.
+struct Tox21Splits {
+  Tox21Data train, valid, test;
+};
+absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir, const std::string& features_path = "");
+
 // Binary cross-entropy with logits over the entries whose label is not NaN (0 if none): the mean,
 // or with `sum` the sum (the reference's MaskedBCEWithLogitsLoss(reduction="sum")).
 torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels,

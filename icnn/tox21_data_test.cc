@@ -1,9 +1,11 @@
 #include "icnn/tox21_data.h"
 
 #include <cmath>
+#include <filesystem>
 
 #include <torch/torch.h>
 
+#include "common/data/npy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -49,6 +51,29 @@ TEST(MaskedBce, IgnoresMissingLabels) {
   const double expected = (std::log1p(std::exp(-0.5)) + std::log1p(std::exp(2.0))) / 2;
   EXPECT_NEAR(MaskedBceWithLogits(logits, labels).item<double>(), expected, 1e-6);
   EXPECT_EQ(MaskedBceWithLogits(logits, torch::full({2, 2}, NAN)).item<double>(), 0.0);
+}
+
+TEST(Tox21Original, ReadsTheReferenceLayout) {
+  const std::string dir = ::testing::TempDir() + "/tox21_ref";
+  std::filesystem::create_directories(dir + "/tox21_original");
+  const torch::Tensor features = torch::arange(5 * 3, torch::kFloat).view({5, 3});
+  ASSERT_TRUE(common::data::WriteNpy(dir + "/compound_features_cddd.npy", features).ok());
+  torch::Tensor labels = torch::zeros({2, 12});
+  labels[0][0] = 1, labels[1][3] = -1;  // -1: not measured
+  for (const char* split : {"train", "valid", "test"}) {
+    ASSERT_TRUE(common::data::WriteNpz(dir + "/tox21_original/" + std::string(split) + "_data.npz",
+                                       {{"labels", labels}, {"compound_idx", torch::tensor({4, 1}, torch::kInt64)}}).ok());
+  }
+  const auto s = ReadTox21Original(dir);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(torch::equal(s->test.features, features.index_select(0, torch::tensor({4, 1}, torch::kInt64))));
+  EXPECT_EQ(s->train.labels[0][0].item<float>(), 1.0f);
+  EXPECT_TRUE(std::isnan(s->train.labels[1][3].item<float>()));
+  EXPECT_EQ(s->valid.labels[1][2].item<float>(), 0.0f);
+  ASSERT_TRUE(common::data::WriteNpz(dir + "/tox21_original/test_data.npz",
+                                     {{"labels", labels}, {"compound_idx", torch::tensor({9, 1}, torch::kInt64)}}).ok());
+  EXPECT_THAT(std::string(ReadTox21Original(dir).status().message()), ::testing::HasSubstr("outside the 5 feature rows"));
+  EXPECT_FALSE(ReadTox21Original(dir + "/missing").ok());
 }
 
 }  // namespace

@@ -88,10 +88,18 @@ absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& data
   const int64_t n = data.features.size(0);
   const common::data::SplitIndices split =
       common::data::RandomSplit(n, static_cast<int64_t>(c.test_fraction * static_cast<double>(n)), c.seed);
-  const common::data::InMemoryDataset train(data.features.index_select(0, split.train),
-                                            data.labels.index_select(0, split.train));
-  const torch::Tensor test_x = data.features.index_select(0, split.valid);
-  const torch::Tensor test_y = data.labels.index_select(0, split.valid);
+  auto rows = [&](const torch::Tensor& idx) {
+    return Tox21Data{data.features.index_select(0, idx), data.labels.index_select(0, idx), 0};
+  };
+  return RunTox21(c, rows(split.train), rows(split.valid));
+}
+
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& train_data, const Tox21Data& test) {
+  if (absl::Status s = Validate(c); !s.ok()) return s;
+  const Tox21Data& data = train_data;  // the input width
+  const common::data::InMemoryDataset train(train_data.features, train_data.labels);
+  const torch::Tensor test_x = test.features;
+  const torch::Tensor test_y = test.labels;
   Tox21Result result;
   for (int64_t run = 0; run < c.runs; ++run) {
     const uint64_t seed = c.seed * 1000 + static_cast<uint64_t>(run);

@@ -39,7 +39,10 @@ struct Tox21Result {
   std::vector<std::vector<double>> test_auc;  // [run][task]; NaN where a task has one class only
 };
 
+// Splits `data` with config.test_fraction (MoleculeNet: no official split) and runs.
 absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& data);
+// Trains on `train` (the reference's final_run: train + valid), tests on `test`.
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& train, const Tox21Data& test);
 
 // Per task: "median ± max(q95 - median, median - q5)" in percent over runs (the reference's
 // evaluate.py), and the same over the per-run average AUC, as a Markdown table.

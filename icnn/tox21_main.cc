@@ -24,7 +24,10 @@ ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Epochs.");
 ABSL_FLAG(int64_t, bs, kDefaults.bs, "Batch size.");
 ABSL_FLAG(double, lr, kDefaults.lr, "Adam learning rate (summed masked BCE).");
 ABSL_FLAG(int64_t, runs, kDefaults.runs, "Runs (seeds).");
-ABSL_FLAG(int, bits, 2048, "ECFP bits.");
+ABSL_FLAG(int, bits, 2048, "ECFP bits (MoleculeNet CSV).");
+ABSL_FLAG(std::string, features, "",
+          "tox21_original layout: the CDDD feature matrix (default: compound_features_cddd.npy in --data_dir "
+          "or its tox21_original/).");
 ABSL_FLAG(double, test_fraction, kDefaults.test_fraction, "Seeded random test split of the file.");
 
 namespace icnn {
@@ -32,7 +35,8 @@ namespace {
 
 absl::Status Main(const common::util::Runtime& rt) {
   if (absl::GetFlag(FLAGS_data_dir).empty()) {
-    return absl::InvalidArgumentError("--data_dir must hold MoleculeNet's tox21.csv or tox21.csv.gz");
+    return absl::InvalidArgumentError(
+        "--data_dir must hold MoleculeNet's tox21.csv(.gz) or the reference's tox21_original/ layout");
   }
   Tox21Config c;
   c.model = absl::GetFlag(FLAGS_model);
@@ -44,12 +48,22 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.runs = absl::GetFlag(FLAGS_runs);
   c.test_fraction = absl::GetFlag(FLAGS_test_fraction);
   RETURN_IF_ERROR(Validate(c));
-  std::string path = rt.data_dir + "/tox21.csv";
-  if (!common::data::FileExists(path)) path += ".gz";
-  ASSIGN_OR_RETURN(Tox21Data data, ReadTox21Csv(path, absl::GetFlag(FLAGS_bits)));
-  std::printf("%lld molecules, %lld invalid SMILES skipped\n", static_cast<long long>(data.features.size(0)),
-              static_cast<long long>(data.invalid_smiles));
-  ASSIGN_OR_RETURN(Tox21Result r, RunTox21(c, data));
+  Tox21Result r;
+  if (common::data::FileExists(rt.data_dir + "/tox21_original/train_data.npz")) {  // the reference's layout
+    ASSIGN_OR_RETURN(Tox21Splits s, ReadTox21Original(rt.data_dir, absl::GetFlag(FLAGS_features)));
+    const Tox21Data train{torch::cat({s.train.features, s.valid.features}), torch::cat({s.train.labels, s.valid.labels}), 0};
+    std::printf("tox21_original: %lld training (train + valid) and %lld test compounds, %lld features\n",
+                static_cast<long long>(train.features.size(0)), static_cast<long long>(s.test.features.size(0)),
+                static_cast<long long>(train.features.size(1)));
+    ASSIGN_OR_RETURN(r, RunTox21(c, train, s.test));
+  } else {
+    std::string path = rt.data_dir + "/tox21.csv";
+    if (!common::data::FileExists(path)) path += ".gz";
+    ASSIGN_OR_RETURN(Tox21Data data, ReadTox21Csv(path, absl::GetFlag(FLAGS_bits)));
+    std::printf("%lld molecules, %lld invalid SMILES skipped\n", static_cast<long long>(data.features.size(0)),
+                static_cast<long long>(data.invalid_smiles));
+    ASSIGN_OR_RETURN(r, RunTox21(c, data));
+  }
   const std::string out = rt.ResolveOutDir(absl::StrCat("icnn_tox21_", c.model));
   ASSIGN_OR_RETURN(common::train::RunDir run, common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
   for (size_t i = 0; i < r.test_auc.size(); ++i) {
