@@ -138,6 +138,15 @@ absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir, const std:
   return s;
 }
 
+absl::StatusOr<Tox21Splits> LoadTox21Dir(const std::string& dir, const std::string& features_path, int bits) {
+  if (common::data::FileExists(dir + "/tox21_original/train_data.npz")) return ReadTox21Original(dir, features_path);
+  std::string path = dir + "/tox21.csv";
+  if (!common::data::FileExists(path)) path += ".gz";
+  Tox21Splits s;
+  ASSIGN_OR_RETURN(s.train, ReadTox21Csv(path, bits));
+  return s;
+}
+
 torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels, bool sum) {
   const torch::Tensor known = ~torch::isnan(labels);
   if (known.sum().item<int64_t>() == 0) return torch::zeros({}, logits.options());

@@ -38,6 +38,11 @@ struct Tox21Splits {
 };
 absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir, const std::string& features_path = "");
 
+// Either layout in `dir`: tox21_original/ (the three DeepTox splits) if present, else
+// tox21.csv(.gz), returned as `train` with empty valid and test (it has no official split).
+absl::StatusOr<Tox21Splits> LoadTox21Dir(const std::string& dir, const std::string& features_path = "",
+                                         int bits = 2048);
+
 // Binary cross-entropy with logits over the entries whose label is not NaN (0 if none): the mean,
 // or with `sum` the sum (the reference's MaskedBCEWithLogitsLoss(reduction="sum")).
 torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels,

@@ -8,53 +8,16 @@
 #include "absl/strings/str_format.h"
 #include "common/data/dataset.h"
 #include "common/plot/plot.h"
+#include "common/train/checkpoint.h"
 #include "common/train/fused_adam.h"
 #include "common/train/metrics.h"
+#include "common/util/status_macros.h"
 #include "icnn/convex_init.h"
 #include "icnn/convex_modules.h"
 
 namespace icnn {
 namespace {
 
-class Tox21NetImpl : public torch::nn::Module {
- public:
-  Tox21NetImpl(int64_t input, const Tox21Config& c) : logreg_(c.model == "logreg"), skip_(c.skip) {
-    if (logreg_) {
-      first_ = register_module("first", torch::nn::Linear(input, kTox21Tasks));
-      return;
-    }
-    const Positivity p = c.model == "icnn" ? Positivity::kLazyClip
-                                           : (c.model == "convex" ? Positivity::kExp : Positivity::kNone);
-    first_ = register_module("first", torch::nn::Linear(input, 128));  // PyTorch default init
-    hidden_ = register_module("hidden", ConvexLinear(128, 128, p));
-    out_ = register_module("out", ConvexLinear(128, kTox21Tasks, p));
-    if (c.model != "fc" && !c.bad_init) {
-      for (ConvexLinear& l : {std::ref(hidden_), std::ref(out_)}) {
-        const absl::Status s = ConvexInitialiser().Initialise(l->weight, l->bias, p);
-        TORCH_CHECK(s.ok(), std::string(s.message()));
-      }
-    }
-    if (skip_) {
-      skip_hidden_ = register_module("skip_hidden", torch::nn::Linear(torch::nn::LinearOptions(input, 128).bias(false)));
-      skip_out_ = register_module("skip_out", torch::nn::Linear(torch::nn::LinearOptions(input, kTox21Tasks).bias(false)));
-    }
-  }
-
-  torch::Tensor forward(torch::Tensor x) {
-    if (logreg_) return first_->forward(x);
-    x = torch::dropout(x, 0.7, is_training());
-    torch::Tensor h = hidden_->forward(torch::dropout(torch::relu(first_->forward(x)), 0.5, is_training()));
-    if (skip_) h = h + skip_hidden_->forward(x);
-    torch::Tensor y = out_->forward(torch::dropout(torch::relu(h), 0.5, is_training()));
-    return skip_ ? y + skip_out_->forward(x) : y;
-  }
-
- private:
-  bool logreg_, skip_;
-  torch::nn::Linear first_{nullptr}, skip_hidden_{nullptr}, skip_out_{nullptr};
-  ConvexLinear hidden_{nullptr}, out_{nullptr};
-};
-TORCH_MODULE(Tox21Net);
 
 std::string Spread(std::vector<double> values) {
   std::vector<double> finite;
@@ -69,6 +32,37 @@ std::string Spread(std::vector<double> values) {
 }
 
 }  // namespace
+
+Tox21NetImpl::Tox21NetImpl(int64_t input, const Tox21Config& c) : logreg_(c.model == "logreg"), skip_(c.skip) {
+  if (logreg_) {
+    first_ = register_module("first", torch::nn::Linear(input, kTox21Tasks));
+    return;
+  }
+  const Positivity p = c.model == "icnn" ? Positivity::kLazyClip
+                                         : (c.model == "convex" ? Positivity::kExp : Positivity::kNone);
+  first_ = register_module("first", torch::nn::Linear(input, 128));  // PyTorch default init
+  hidden_ = register_module("hidden", ConvexLinear(128, 128, p));
+  out_ = register_module("out", ConvexLinear(128, kTox21Tasks, p));
+  if (c.model != "fc" && !c.bad_init) {
+    for (ConvexLinear& l : {std::ref(hidden_), std::ref(out_)}) {
+      const absl::Status s = ConvexInitialiser().Initialise(l->weight, l->bias, p);
+      TORCH_CHECK(s.ok(), std::string(s.message()));
+    }
+  }
+  if (skip_) {
+    skip_hidden_ = register_module("skip_hidden", torch::nn::Linear(torch::nn::LinearOptions(input, 128).bias(false)));
+    skip_out_ = register_module("skip_out", torch::nn::Linear(torch::nn::LinearOptions(input, kTox21Tasks).bias(false)));
+  }
+}
+
+torch::Tensor Tox21NetImpl::forward(torch::Tensor x) {
+  if (logreg_) return first_->forward(x);
+  x = torch::dropout(x, 0.7, is_training());
+  torch::Tensor h = hidden_->forward(torch::dropout(torch::relu(first_->forward(x)), 0.5, is_training()));
+  if (skip_) h = h + skip_hidden_->forward(x);
+  torch::Tensor y = out_->forward(torch::dropout(torch::relu(h), 0.5, is_training()));
+  return skip_ ? y + skip_out_->forward(x) : y;
+}
 
 absl::Status Validate(const Tox21Config& c) {
   if (c.model != "fc" && c.model != "icnn" && c.model != "convex" && c.model != "logreg") {
@@ -117,6 +111,9 @@ absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& trai
       }
     }
     net->eval();
+    if (!c.save_dir.empty()) {
+      RETURN_IF_ERROR(common::train::SaveStateDict(absl::StrCat(c.save_dir, "/model_", run, ".pt"), *net));
+    }
     torch::NoGradGuard no_grad;
     std::vector<double> aucs;
     for (const auto& auc : common::train::RocAucPerTask(net->forward(test_x), test_y)) {

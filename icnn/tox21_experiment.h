@@ -14,9 +14,12 @@
 #include <string>
 #include <vector>
 
+#include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "icnn/convex_modules.h"
 #include "icnn/tox21_data.h"
 
 namespace icnn {
@@ -31,9 +34,25 @@ struct Tox21Config {
   int64_t runs = 10;     // same as reference
   uint64_t seed = 2023;  // same as reference
   double test_fraction = 0.2;  // seeded random split of the MoleculeNet file (it has no official split)
+  std::string save_dir;        // non-empty: model_<run>.pt of every run (state dicts) there
 };
 
 absl::Status Validate(const Tox21Config& config);
+
+// The reference's get_model: Dropout(0.7) -> Linear(in, 128) -> ReLU -> Dropout(0.5) ->
+// Convex(128, 128) -> ReLU -> Dropout(0.5) -> Convex(128, 12) (fc: any sign, icnn: lazy clipping,
+// convex: exp), optional linear skips from the input; logreg: Linear(in, 12).
+class Tox21NetImpl : public torch::nn::Module {
+ public:
+  Tox21NetImpl(int64_t input, const Tox21Config& config);
+  torch::Tensor forward(torch::Tensor x);  // [B, in] -> logits [B, 12]
+
+ private:
+  bool logreg_, skip_;
+  torch::nn::Linear first_{nullptr}, skip_hidden_{nullptr}, skip_out_{nullptr};
+  ConvexLinear hidden_{nullptr}, out_{nullptr};
+};
+TORCH_MODULE(Tox21Net);
 
 struct Tox21Result {
   std::vector<std::vector<double>> test_auc;  // [run][task]; NaN where a task has one class only

@@ -24,6 +24,7 @@ ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Epochs.");
 ABSL_FLAG(int64_t, bs, kDefaults.bs, "Batch size.");
 ABSL_FLAG(double, lr, kDefaults.lr, "Adam learning rate (summed masked BCE).");
 ABSL_FLAG(int64_t, runs, kDefaults.runs, "Runs (seeds).");
+ABSL_FLAG(bool, save_models, false, "Save every run's weights as model_<run>.pt in the output directory (for level_sets).");
 ABSL_FLAG(int, bits, 2048, "ECFP bits (MoleculeNet CSV).");
 ABSL_FLAG(std::string, features, "",
           "tox21_original layout: the CDDD feature matrix (default: compound_features_cddd.npy in --data_dir "
@@ -48,23 +49,24 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.runs = absl::GetFlag(FLAGS_runs);
   c.test_fraction = absl::GetFlag(FLAGS_test_fraction);
   RETURN_IF_ERROR(Validate(c));
+  const std::string out = rt.ResolveOutDir(absl::StrCat("icnn_tox21_", c.model));
+  if (absl::GetFlag(FLAGS_save_models)) {
+    RETURN_IF_ERROR(common::data::MakeDirs(out));
+    c.save_dir = out;
+  }
   Tox21Result r;
-  if (common::data::FileExists(rt.data_dir + "/tox21_original/train_data.npz")) {  // the reference's layout
-    ASSIGN_OR_RETURN(Tox21Splits s, ReadTox21Original(rt.data_dir, absl::GetFlag(FLAGS_features)));
+  ASSIGN_OR_RETURN(Tox21Splits s, LoadTox21Dir(rt.data_dir, absl::GetFlag(FLAGS_features), absl::GetFlag(FLAGS_bits)));
+  if (s.test.features.defined()) {  // the reference's layout: train + valid -> test (its final_run)
     const Tox21Data train{torch::cat({s.train.features, s.valid.features}), torch::cat({s.train.labels, s.valid.labels}), 0};
     std::printf("tox21_original: %lld training (train + valid) and %lld test compounds, %lld features\n",
                 static_cast<long long>(train.features.size(0)), static_cast<long long>(s.test.features.size(0)),
                 static_cast<long long>(train.features.size(1)));
     ASSIGN_OR_RETURN(r, RunTox21(c, train, s.test));
   } else {
-    std::string path = rt.data_dir + "/tox21.csv";
-    if (!common::data::FileExists(path)) path += ".gz";
-    ASSIGN_OR_RETURN(Tox21Data data, ReadTox21Csv(path, absl::GetFlag(FLAGS_bits)));
-    std::printf("%lld molecules, %lld invalid SMILES skipped\n", static_cast<long long>(data.features.size(0)),
-                static_cast<long long>(data.invalid_smiles));
-    ASSIGN_OR_RETURN(r, RunTox21(c, data));
+    std::printf("%lld molecules, %lld invalid SMILES skipped\n", static_cast<long long>(s.train.features.size(0)),
+                static_cast<long long>(s.train.invalid_smiles));
+    ASSIGN_OR_RETURN(r, RunTox21(c, s.train));
   }
-  const std::string out = rt.ResolveOutDir(absl::StrCat("icnn_tox21_", c.model));
   ASSIGN_OR_RETURN(common::train::RunDir run, common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
   for (size_t i = 0; i < r.test_auc.size(); ++i) {
     common::train::MetricsRow row = {{"run", static_cast<double>(i)}};

@@ -1,4 +1,4 @@
-#include "icnn/level_sets.h"
+#include "icnn/level_set_paths.h"
 
 #include <torch/autograd.h>
 

@@ -9,8 +9,8 @@
 //                             for convex f)
 //   TrackLevelSet             steps along (x1 - x0) projected orthogonally to grad f, each followed
 //                             by the same return to the level along the line to x_ref
-#ifndef ICNN_LEVEL_SETS_H_
-#define ICNN_LEVEL_SETS_H_
+#ifndef ICNN_LEVEL_SET_PATHS_H_
+#define ICNN_LEVEL_SET_PATHS_H_
 
 #include <functional>
 #include <vector>
@@ -37,4 +37,4 @@ std::vector<torch::Tensor> TrackLevelSet(const ScalarFunction& f, const torch::T
 
 }  // namespace icnn
 
-#endif  // ICNN_LEVEL_SETS_H_
+#endif  // ICNN_LEVEL_SET_PATHS_H_
