@@ -62,5 +62,22 @@ TEST(FConv, NetworkKlSumsTheBayesianLayers) {
   EXPECT_FALSE(NetworkKl(*lv, {{PriorKind::kLogUniform}, {PriorKind::kStandardNormal}}).ok());
 }
 
+TEST(FConv, VanillaDropoutOnlyInTraining) {
+  torch::manual_seed(2);
+  FConvOptions o = Options("vanilla-do");
+  o.dropout = {0.5, 0.5};
+  FConv net(o);
+  const torch::Tensor x = torch::rand({3, 1, 28, 28});
+  net->train();
+  EXPECT_FALSE(torch::allclose(net->forward(x), net->forward(x)));  // fresh masks
+  net->eval();
+  EXPECT_TRUE(torch::equal(net->forward(x), net->forward(x)));
+  FConvOptions plain = Options("vanilla");
+  torch::manual_seed(2);
+  FConv reference(plain);  // same init draws: dropout adds no parameters
+  reference->eval();
+  EXPECT_TRUE(torch::allclose(net->forward(x), reference->forward(x)));
+}
+
 }  // namespace
 }  // namespace deep_weight_prior
