@@ -59,9 +59,7 @@ absl::StatusOr<KernelVaeOptions> VaeOptionsFromDir(const std::string& dir) {
   int64_t k = 0, z = 0, h = 0;
   double var = 0;
   if (common::data::FileExists(dir + "/vae.json")) {
-    ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(dir + "/vae.json"));
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded()) return absl::DataLossError(absl::StrCat(dir, "/vae.json: not valid JSON"));
+    ASSIGN_OR_RETURN(const nlohmann::json j, common::train::ReadJsonFile(dir + "/vae.json"));
     k = j.value("kernel_dim", 0), z = j.value("z_dim", 0), h = j.value("hidden_dim", 0), var = j.value("var", 0.0);
   } else {  // the reference's params.yaml
     if (!common::data::FileExists(dir + "/params.yaml")) {

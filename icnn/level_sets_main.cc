@@ -16,6 +16,7 @@
 #include "common/data/file_bytes.h"
 #include "common/data/npy.h"
 #include "common/train/checkpoint.h"
+#include "common/train/run_dir.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "icnn/level_set_paths.h"
@@ -35,9 +36,7 @@ namespace icnn {
 namespace {
 
 absl::StatusOr<Tox21Config> ReadRunConfig(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(dir + "/config.json"));
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded()) return absl::DataLossError(absl::StrCat(dir, "/config.json: not valid JSON"));
+  ASSIGN_OR_RETURN(const nlohmann::json j, common::train::ReadJsonFile(dir + "/config.json"));
   Tox21Config c;
   c.model = j.value("model", c.model);
   c.skip = j.value("skip", std::string("false")) == "true";

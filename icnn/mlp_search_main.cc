@@ -113,9 +113,8 @@ absl::StatusOr<std::map<std::string, Best>> Collect(const std::vector<std::strin
   for (const std::string& m : models) {
     for (const SearchConfig& c : grid) {
       const std::string path = RunDirOf(dir, m, c.id) + "/result.json";
-      ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(path));
-      const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-      if (j.is_discarded() || !j.contains("best_accuracy")) return absl::DataLossError(absl::StrCat(path, ": no best_accuracy"));
+      ASSIGN_OR_RETURN(const nlohmann::json j, common::train::ReadJsonFile(path));
+      if (!j.contains("best_accuracy")) return absl::DataLossError(absl::StrCat(path, ": no best_accuracy"));
       const double acc = j["best_accuracy"].get<double>();
       const int64_t epoch = j["best_epoch"].get<int64_t>();
       absl::StrAppend(&csv, m, ",", c.id, ",", c.pre_process, ",", c.lr, ",", c.weight_decay, ",",

@@ -12,7 +12,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/data/file_bytes.h"
 #include "common/train/checkpoint.h"
 #include "common/train/run_dir.h"
 #include "common/util/runtime.h"
@@ -66,9 +65,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   const std::string run_dir = common::util::ResolveUserPath(absl::GetFlag(FLAGS_run_dir));
   if (run_dir.empty()) return absl::InvalidArgumentError("--run_dir is required");
   ASSIGN_OR_RETURN(std::vector<double> budgets, ParseBudgets(absl::GetFlag(FLAGS_eps)));
-  ASSIGN_OR_RETURN(std::string config_text, common::data::ReadFileBytes(run_dir + "/config.json"));
-  const nlohmann::json config = nlohmann::json::parse(config_text, nullptr, false);
-  if (config.is_discarded() || !config.contains("dataset")) {
+  ASSIGN_OR_RETURN(const nlohmann::json config, common::train::ReadJsonFile(run_dir + "/config.json"));
+  if (!config.contains("dataset")) {
     return absl::DataLossError(absl::StrCat(run_dir, "/config.json: not a train config"));
   }
   const std::string dataset = config["dataset"].get<std::string>();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/data/file_bytes.h"
 #include "common/plot/plot.h"
+#include "common/train/run_dir.h"
 #include "common/util/process_pool.h"
 #include "common/util/status_macros.h"
 
@@ -44,9 +45,8 @@ absl::Status ExecuteSweep(const SweepOptions& o, const std::vector<SweepRun>& ru
 absl::StatusOr<std::vector<SweepResult>> CollectSweep(const std::vector<SweepRun>& runs) {
   std::vector<SweepResult> out;
   for (const SweepRun& r : runs) {
-    ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(SummaryPath(r)));
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.contains("test_acc")) {
+    ASSIGN_OR_RETURN(const nlohmann::json j, common::train::ReadJsonFile(SummaryPath(r)));
+    if (!j.contains("test_acc")) {
       return absl::DataLossError(absl::StrCat(SummaryPath(r), ": no test_acc"));
     }
     out.push_back({r, j["test_acc"].get<double>(), j.value("diverged", false)});

@@ -100,13 +100,6 @@ common::train::TensorMap Snapshot(const torch::nn::Module& module) {
   return state;
 }
 
-absl::StatusOr<nlohmann::json> ReadJson(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(path));
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return absl::DataLossError(absl::StrCat(path, ": not valid JSON"));
-  return j;
-}
-
 }  // namespace
 
 absl::Status Validate(const TrainConfig& c) {
@@ -201,7 +194,7 @@ class Trainer {
   // The best model so far: from the run directory when resuming, else the initial weights.
   absl::Status Start() {
     if (c_.resume && run_ && common::data::FileExists(run_->checkpoint_path())) {
-      ASSIGN_OR_RETURN(nlohmann::json status, ReadJson(run_->File("status.json")));
+      ASSIGN_OR_RETURN(nlohmann::json status, common::train::ReadJsonFile(run_->File("status.json")));
       r_.best_val_acc = status.value("best_val_acc", 0.0), r_.best_epoch = status.value("best_epoch", 0);
       ASSIGN_OR_RETURN(best_, common::train::LoadTensorMap(run_->File("model_best.pt")));
       return absl::OkStatus();

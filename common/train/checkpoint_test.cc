@@ -114,5 +114,18 @@ TEST(RunDir, ConfigMetricsSummaryAndTruncation) {
   EXPECT_FALSE(data::FileExists(run.File("metrics.csv")));
 }
 
+TEST(JsonFile, RoundTripAndErrors) {
+  const std::string dir = data::TestDir("json_file");
+  ASSERT_TRUE(WriteJsonFile(dir + "/a.json", {{"x", 2.5}, {"name", "n"}}).ok());
+  const nlohmann::json j = ReadJsonFile(dir + "/a.json").value();
+  EXPECT_DOUBLE_EQ(j["x"].get<double>(), 2.5);
+  EXPECT_EQ(j["name"].get<std::string>(), "n");
+  ASSERT_TRUE(data::WriteFileAtomically(dir + "/bad.json", "{\"x\": ").ok());
+  const auto bad = ReadJsonFile(dir + "/bad.json");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("bad.json: not valid JSON"));
+  EXPECT_FALSE(ReadJsonFile(dir + "/missing.json").ok());
+}
+
 }  // namespace
 }  // namespace common::train

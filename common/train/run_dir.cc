@@ -97,6 +97,13 @@ nlohmann::json CommandLineFlagsJson() {
   return out;
 }
 
+absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, data::ReadFileBytes(path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::DataLossError(absl::StrCat(path, ": not valid JSON"));
+  return j;
+}
+
 absl::Status WriteJsonFile(const std::string& path, const nlohmann::json& value) {
   return data::WriteFileAtomically(path, value.dump(2) + "\n");
 }

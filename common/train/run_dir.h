@@ -53,6 +53,9 @@ nlohmann::json CommandLineFlagsJson();
 // Writes `value` as indented JSON to `path`, atomically.
 absl::Status WriteJsonFile(const std::string& path, const nlohmann::json& value);
 
+// Reads and parses `path`; NotFound when missing, DataLoss ("<path>: not valid JSON") when corrupt.
+absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& path);
+
 }  // namespace common::train
 
 #endif  // COMMON_TRAIN_RUN_DIR_H_
