@@ -73,28 +73,4 @@ absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir) {
   return r;
 }
 
-std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,
-                                 std::vector<std::string>& storage) {
-  storage.reserve(argc);
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (std::find(list_flags.begin(), list_flags.end(), arg) != list_flags.end()) {
-      std::vector<std::string> values;
-      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) values.push_back(argv[++i]);
-      arg += "=" + absl::StrJoin(values, ",");
-    }
-    storage.push_back(arg);
-  }
-  std::vector<char*> out;
-  for (std::string& s : storage) out.push_back(s.data());
-  return out;
-}
-
-int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags, const std::string& usage,
-                         const std::function<absl::Status(const common::util::Runtime&)>& body) {
-  std::vector<std::string> storage;
-  std::vector<char*> args = JoinListFlags(argc, argv, list_flags, storage);
-  return common::util::RunMain(static_cast<int>(args.size()), args.data(), usage, body);
-}
-
 }  // namespace deep_weight_prior

@@ -38,17 +38,8 @@ struct SharedRun {
 };
 absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir);
 
-// The list flags of both binaries, for JoinListFlags.
+// The list flags of both binaries, for common::util::RunMainWithListFlags.
 extern const std::vector<std::string> kSharedListFlags;
-
-// Joins "--flag v1 v2 ..." into "--flag=v1,v2" for the list flags, so the reference's command
-// lines work with Abseil's flags. Returns argv pointers into `storage`.
-std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,
-                                 std::vector<std::string>& storage);
-
-// common::util::RunMain after joining `list_flags` (see JoinListFlags).
-int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags, const std::string& usage,
-                         const std::function<absl::Status(const common::util::Runtime&)>& body);
 
 }  // namespace deep_weight_prior
 

@@ -63,7 +63,7 @@ absl::Status Main(const common::util::Runtime& rt) {
 }  // namespace deep_weight_prior
 
 int main(int argc, char** argv) {
-  return deep_weight_prior::RunMainWithListFlags(
+  return common::util::RunMainWithListFlags(
       argc, argv, {"--hid_dim", "--models"},
       "Collects, prunes and splits the conv kernels of trained source nets.", deep_weight_prior::Main);
 }

@@ -48,7 +48,7 @@ absl::Status Main(const common::util::Runtime& rt) {
 int main(int argc, char** argv) {
   std::vector<std::string> list_flags = deep_weight_prior::kSharedListFlags;
   list_flags.push_back("--prior_list");
-  return deep_weight_prior::RunMainWithListFlags(
+  return common::util::RunMainWithListFlags(
       argc, argv, list_flags,
       "Variational Bayesian fconv with the Deep Weight Prior or N(0,1) / log-uniform "
       "priors: loss (N/B) sum CE + sum KL; the log-uniform prior needs bayes-mtrunca.",

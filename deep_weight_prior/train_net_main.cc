@@ -56,7 +56,7 @@ absl::Status Main(const common::util::Runtime& rt) {
 int main(int argc, char** argv) {
   std::vector<std::string> list_flags = deep_weight_prior::kSharedListFlags;
   list_flags.push_back("--do_rates");
-  return deep_weight_prior::RunMainWithListFlags(
+  return common::util::RunMainWithListFlags(
       argc, argv, list_flags,
       "Trains a deterministic fconv (source nets, init/convergence experiments, random "
       "feature extraction) for the Deep Weight Prior.",

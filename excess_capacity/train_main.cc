@@ -110,33 +110,13 @@ absl::Status Main(const common::util::Runtime& rt) {
   return absl::OkStatus();
 }
 
-// The reference takes `--lip 2.0 0.8 1.4 1.0` (argparse nargs=4); Abseil wants one value, so
-// numbers following --lip / --dist are joined with commas before parsing.
-std::vector<char*> JoinListFlags(int argc, char** argv, std::vector<std::string>& storage) {
-  storage.reserve(argc);
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--lip" || arg == "--dist") {
-      std::vector<std::string> values;
-      double unused;
-      while (i + 1 < argc && absl::SimpleAtod(argv[i + 1], &unused)) values.push_back(argv[++i]);
-      arg += "=" + absl::StrJoin(values, ",");
-    }
-    storage.push_back(arg);
-  }
-  std::vector<char*> out;
-  for (std::string& s : storage) out.push_back(s.data());
-  return out;
-}
-
 }  // namespace
 }  // namespace excess_capacity
 
 int main(int argc, char** argv) {
-  std::vector<std::string> storage;
-  std::vector<char*> args = excess_capacity::JoinListFlags(argc, argv, storage);
-  return common::util::RunMain(
-      static_cast<int>(args.size()), args.data(),
+  // The reference takes `--lip 2.0 0.8 1.4 1.0` (argparse nargs=4); Abseil wants one value.
+  return common::util::RunMainWithListFlags(
+      argc, argv, {"--lip", "--dist"},
       "Trains a network whose layers keep Lipschitz constants and distances to initialisation "
       "within bounds (Graf et al., 'On Measuring Excess Capacity in Neural Networks', NeurIPS "
       "2022), projecting after every --proj_freq steps.",

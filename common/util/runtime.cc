@@ -1,5 +1,6 @@
 #include "common/util/runtime.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -16,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/util/blas.h"
 #include "glog/logging.h"
 
@@ -125,6 +127,31 @@ int RunMain(int argc, char** argv, const std::string& usage,
     return 1;
   }
   return 0;
+}
+
+std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,
+                                 std::vector<std::string>& storage) {
+  storage.clear();
+  storage.reserve(argc);
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (std::find(list_flags.begin(), list_flags.end(), arg) != list_flags.end()) {
+      std::vector<std::string> values;
+      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) values.push_back(argv[++i]);
+      arg += "=" + absl::StrJoin(values, ",");
+    }
+    storage.push_back(arg);
+  }
+  std::vector<char*> out;
+  for (std::string& s : storage) out.push_back(s.data());
+  return out;
+}
+
+int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags, const std::string& usage,
+                         const std::function<absl::Status(const Runtime&)>& body) {
+  std::vector<std::string> storage;
+  std::vector<char*> args = JoinListFlags(argc, argv, list_flags, storage);
+  return RunMain(static_cast<int>(args.size()), args.data(), usage, body);
 }
 
 }  // namespace common::util

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -68,6 +69,16 @@ absl::Status RequireDataDirUnlessDefault(const std::string& dataset,
 // c10::Error or a std::exception becomes one line on stderr and exit code 1.
 int RunMain(int argc, char** argv, const std::string& usage,
             const std::function<absl::Status(const Runtime&)>& body);
+
+// For list flags written the argparse way (`--lip 2.0 0.8 1.4 1.0`, `--hid_dim 32 128`): each of
+// `list_flags` and the arguments after it, up to the next "--" argument, become one
+// `--flag=v1,v2,...`. The result points into `storage`.
+std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,
+                                 std::vector<std::string>& storage);
+
+// RunMain after JoinListFlags.
+int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags, const std::string& usage,
+                         const std::function<absl::Status(const Runtime&)>& body);
 
 }  // namespace common::util
 
