@@ -90,6 +90,11 @@ libtorch_repository = repository_rule(
 
 def _header_tree_library_impl(rctx):
     root = rctx.attr.include_dir
+    if not rctx.path(root).exists and rctx.attr.optional:
+        rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
+        rctx.file("BUILD.bazel", 'package(default_visibility = ["//visibility:public"])\n' +
+                                 'cc_library(name = "%s")\n' % rctx.attr.target)
+        return
     if not rctx.path(root).exists:
         fail("%s is missing: run ./bazelw to install the Debian packages in third_party/debian-packages.txt" % root)
     rctx.symlink(root, "include")
@@ -113,6 +118,8 @@ header_tree_library = repository_rule(
         "include_dir": attr.string(mandatory = True),
         "target": attr.string(mandatory = True),
         "linkopts": attr.string_list(),
+        # Missing directory: an empty library instead of an error (CUDA on machines without it).
+        "optional": attr.bool(default = False),
     },
     local = True,
 )

@@ -17,14 +17,18 @@ CUDA_ONLY = select({
     "//conditions:default": ["//third_party/cuda:not_enabled"],
 })
 
-def cuda_library(name, srcs, hdrs = [], deps = [], nvcc_flags = [], **kwargs):
-    """A cc_library of nvcc-compiled objects. Headers are plain C++ (no CUDA syntax)."""
+def cuda_library(name, srcs, hdrs = [], deps = [], cuh = [], nvcc_flags = [], **kwargs):
+    """A cc_library of nvcc-compiled objects. Headers are plain C++ (no CUDA syntax).
+
+    cuh: headers outside `hdrs` that the .cu files include (device-code .cuh files and the
+    plain headers of deps), e.g. "//common/cuda:block_reduce.cuh"; each must be exported.
+    """
     objs = []
     for src in srcs:
         obj = "_%s_%s.o" % (name, src.replace("/", "_").replace(".cu", ""))
         native.genrule(
             name = obj + "_nvcc",
-            srcs = [src] + hdrs + native.glob(["**/*.cuh"]),
+            srcs = [src] + hdrs + cuh + native.glob(["**/*.cuh"]),
             outs = [obj],
             cmd = " ".join([
                 "$(NVCC)",
