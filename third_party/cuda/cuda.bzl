@@ -56,11 +56,27 @@ def cuda_library(name, srcs, hdrs = [], deps = [], cuh = [], nvcc_flags = [], **
         **kwargs
     )
 
-def cuda_test(name, tags = [], **kwargs):
+# Binaries that //benchmarks:gpu_bundle packs: our code linked in statically, the remaining
+# shared libraries looked up beside the binary first.
+_BUNDLE_LINKOPTS = ["-Wl,-rpath,'$$ORIGIN/lib'"]
+
+def cuda_test(name, tags = [], linkopts = [], **kwargs):
     """A cc_test that exists only with --config=cuda; tagged "cuda" so CI can select it."""
     native.cc_test(
         name = name,
         tags = tags + ["cuda"],
         target_compatible_with = CUDA_ONLY,
+        linkstatic = True,
+        linkopts = linkopts + _BUNDLE_LINKOPTS,
+        **kwargs
+    )
+
+def cuda_binary(name, tags = [], linkopts = [], **kwargs):
+    """A cc_binary that exists only with --config=cuda (benchmarks, tools)."""
+    native.cc_binary(
+        name = name,
+        tags = tags + ["cuda"],
+        target_compatible_with = CUDA_ONLY,
+        linkopts = linkopts + _BUNDLE_LINKOPTS,
         **kwargs
     )
