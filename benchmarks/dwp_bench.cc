@@ -7,7 +7,7 @@
 #include <torch/torch.h>
 
 #include "benchmarks/bench_main.h"
-#include "deep_weight_prior/fconv.h"
+#include "deep_weight_prior/nets.h"
 #include "deep_weight_prior/kernel_vae.h"
 #include "deep_weight_prior/priors.h"
 
@@ -15,16 +15,16 @@ namespace {
 
 using namespace deep_weight_prior;
 
-struct DwpNet {
-  FConv net{nullptr};
+struct NetWithPriors {
+  DwpNet net{nullptr};
   std::vector<LayerPrior> priors;
 };
 
-DwpNet MakeNet() {
+NetWithPriors MakeNet() {
   torch::manual_seed(0);
-  FConvOptions o;
+  NetOptions o;
   o.c1 = 32, o.c2 = 128;
-  DwpNet d{FConv(o), {}};
+  NetWithPriors d{DwpNet(o), {}};
   for (auto [k, z, h] : {std::tuple<int64_t, int64_t, int64_t>{7, 2, 32}, {5, 4, 64}}) {
     KernelVae vae(KernelVaeOptions(k, z, h));
     Freeze(vae);
@@ -34,7 +34,7 @@ DwpNet MakeNet() {
 }
 
 void BM_BnnStep(benchmark::State& state) {
-  DwpNet d = MakeNet();
+  NetWithPriors d = MakeNet();
   torch::optim::Adam adam(d.net->parameters(), torch::optim::AdamOptions(1e-3));
   const torch::Tensor x = torch::rand({50, 1, 28, 28}), y = torch::randint(10, {50});
   const auto sum = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum);
@@ -48,7 +48,7 @@ void BM_BnnStep(benchmark::State& state) {
 BENCHMARK(BM_BnnStep)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_DwpKl(benchmark::State& state) {
-  DwpNet d = MakeNet();
+  NetWithPriors d = MakeNet();
   for (auto _ : state) {
     d.net->zero_grad();
     NetworkKl(*d.net, d.priors).value().backward();

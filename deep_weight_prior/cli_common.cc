@@ -18,7 +18,10 @@ ABSL_FLAG(double, lr, 1e-3, "Adam learning rate, decayed linearly per epoch from
 ABSL_FLAG(int64_t, epochs, 100, "Epochs.");
 ABSL_FLAG(int64_t, decrease_from, 0, "Epoch where the linear LR decay starts.");
 ABSL_FLAG(int64_t, bs, 256, "Batch size.");
-ABSL_FLAG(std::string, hid_dim, "32 64", "Channels of conv1 and conv2.");
+ABSL_FLAG(std::string, model, "fconv",
+          "fconv (28x28 MNIST-style data), cifarnet or cifarnetnew (32x32 CIFAR data).");
+ABSL_FLAG(double, model_size, 1.0, "CIFAR models: width k (convs 128k and 256k channels).");
+ABSL_FLAG(std::string, hid_dim, "32 64", "fconv: channels of conv1 and conv2.");
 ABSL_FLAG(std::string, init_list, "", "Per conv: xavier (default), vae or filters.");
 ABSL_FLAG(std::string, vae_list, "", "Per conv: a kernel VAE directory (vae.json or params.yaml + vae_params.pt).");
 ABSL_FLAG(std::string, filters_list, "", "Per conv: source kernels (.npy [N, 1, K, K]) for --init_list filters.");
@@ -63,7 +66,9 @@ absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir) {
     if (!absl::SimpleAtoi(s, &c)) return absl::InvalidArgumentError(absl::StrCat("--classes: '", s, "' is not a class"));
     classes.push_back(c);
   }
-  ASSIGN_OR_RETURN(r.domain, LoadDomain(data_dir, classes));
+  r.model = absl::GetFlag(FLAGS_model);
+  r.model_size = absl::GetFlag(FLAGS_model_size);
+  ASSIGN_OR_RETURN(r.domain, LoadDomain(data_dir, classes, r.model));
   ASSIGN_OR_RETURN(r.train, FewShot(r.domain.train, absl::GetFlag(FLAGS_num_examples), absl::GetFlag(FLAGS_data_split_seed)));
   ASSIGN_OR_RETURN(r.init, LoadKernelInit(absl::GetFlag(FLAGS_init_list), absl::GetFlag(FLAGS_vae_list),
                                           absl::GetFlag(FLAGS_filters_list)));
@@ -71,6 +76,14 @@ absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir) {
   r.lr = absl::GetFlag(FLAGS_lr), r.epochs = absl::GetFlag(FLAGS_epochs), r.bs = absl::GetFlag(FLAGS_bs);
   r.decrease_from = absl::GetFlag(FLAGS_decrease_from);
   return r;
+}
+
+void SharedRun::SetNet(NetOptions& net) const {
+  net.model = model;
+  net.model_size = model_size;
+  net.c1 = hid.first;
+  net.c2 = hid.second;
+  net.classes = domain.classes;
 }
 
 }  // namespace deep_weight_prior

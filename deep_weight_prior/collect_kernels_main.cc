@@ -13,7 +13,7 @@
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/cli_common.h"
-#include "deep_weight_prior/fconv.h"
+#include "deep_weight_prior/nets.h"
 #include "deep_weight_prior/kernel_dataset.h"
 
 ABSL_FLAG(std::string, models, "", "train_net output directories (each with model.pt) or model.pt files.");
@@ -35,9 +35,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   for (const std::string& m : models) {
     std::string path = common::util::ResolveUserPath(m);
     if (path.size() < 3 || path.substr(path.size() - 3) != ".pt") path += "/model.pt";
-    FConvOptions o;
+    NetOptions o;
     o.net_cfg = "vanilla", o.c1 = hid.first, o.c2 = hid.second, o.classes = absl::GetFlag(FLAGS_n_classes);
-    FConv net(o);
+    DwpNet net(o);
     RETURN_IF_ERROR(common::train::LoadStateDict(path, *net));
     k7.push_back(ExtractKernels(net->convs[0].kernel()));
     k5.push_back(ExtractKernels(net->convs[1].kernel()));

@@ -11,8 +11,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/data/augment.h"
 #include "common/data/file_bytes.h"
 #include "common/train/checkpoint.h"
 #include "common/train/lr_schedule.h"
@@ -26,7 +28,7 @@ namespace {
 namespace F = torch::nn::functional;
 using common::data::InMemoryDataset;
 
-double TestAccuracy(FConvImpl& net, const InMemoryDataset& test, int samples) {
+double TestAccuracy(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
   torch::NoGradGuard no_grad;
   int64_t correct = 0;
   for (const torch::Tensor& idx : test.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
@@ -37,7 +39,7 @@ double TestAccuracy(FConvImpl& net, const InMemoryDataset& test, int samples) {
 }
 
 // Mean -log of the ensemble's probability of the true class.
-double TestNll(FConvImpl& net, const InMemoryDataset& test, int samples) {
+double TestNll(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
   torch::NoGradGuard no_grad;
   double nll = 0;
   for (const torch::Tensor& idx : test.EpochBatches(1000, false, 0, 0)) {
@@ -90,10 +92,16 @@ double LinearRuleLr(double lr, int64_t decrease_from, int64_t epochs, int64_t t)
   return lr * std::max(0.0, std::min(f, 1.0));
 }
 
-absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector<int64_t>& classes) {
+absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector<int64_t>& classes,
+                                  const std::string& model) {
   ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
-  if (raw.format != "idx" || raw.train_images.size(2) != 28) {
-    return absl::InvalidArgumentError(absl::StrCat(data_dir, " must hold 28x28 MNIST-style images (fconv), got ", raw.format));
+  const int64_t channels = model == "fconv" ? 1 : 3, side = model == "fconv" ? 28 : 32;
+  const torch::Tensor& x = raw.train_images;
+  if (x.dim() != 4 || x.size(1) != channels || x.size(2) != side || x.size(3) != side) {
+    return absl::InvalidArgumentError(absl::StrCat("--model=", model, " needs ", channels, "x", side, "x", side,
+                                                   " images (", model == "fconv" ? "MNIST-style" : "CIFAR", "), ",
+                                                   data_dir, " holds ", raw.format, " images of ",
+                                                   absl::StrJoin(x.sizes().vec(), "x")));
   }
   auto select = [&](const torch::Tensor& images, const torch::Tensor& labels) {
     torch::Tensor keep = torch::zeros_like(labels, torch::kBool), mapped = torch::full_like(labels, -1);
@@ -116,13 +124,13 @@ absl::StatusOr<InMemoryDataset> FewShot(const InMemoryDataset& train, int64_t n,
   return train.Subset(idx);
 }
 
-torch::Tensor EnsembleProbabilities(FConvImpl& net, const torch::Tensor& x, int samples) {
+torch::Tensor EnsembleProbabilities(DwpNetImpl& net, const torch::Tensor& x, int samples) {
   torch::Tensor p = torch::softmax(net.forward(x), 1);
   for (int t = 1; t < samples; ++t) p = p + torch::softmax(net.forward(x), 1);
   return p / static_cast<double>(samples);  // mean of probabilities (same as reference)
 }
 
-absl::Status ApplyKernelInit(FConvImpl& net, const KernelInit& init, uint64_t seed) {
+absl::Status ApplyKernelInit(DwpNetImpl& net, const KernelInit& init, uint64_t seed) {
   torch::Generator gen = common::data::SeededGenerator(seed, /*stream=*/7);
   for (size_t i = 0; i < net.convs.size(); ++i) {
     const std::string kind = i < init.init_list.size() ? init.init_list[i] : "xavier";
@@ -139,21 +147,25 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
   if (c.epochs < 1 || c.bs < 1 || c.lr <= 0 || c.l2 < 0) {
     return absl::InvalidArgumentError("--epochs, --bs and --lr must be positive and --l2 >= 0");
   }
+  if (c.aug && c.net.model == "fconv") return absl::InvalidArgumentError("--aug is for the CIFAR models");
   torch::manual_seed(c.seed);
-  NetResult r{FConv(c.net)};
+  NetResult r{DwpNet(c.net)};
   RETURN_IF_ERROR(ApplyKernelInit(*r.net, init, c.seed));
   std::vector<torch::Tensor> params = r.net->parameters();
   if (c.rfe) {  // the conv layers stay at their initialisation
     for (torch::Tensor& p : r.net->FeatureParameters()) p.requires_grad_(false);
-    params = r.net->classifier->parameters();
+    for (torch::Tensor& p : r.net->RfeParameters()) p.requires_grad_(true);  // BN in features
+    params = r.net->RfeParameters();
   }
   torch::optim::Adam adam(params, torch::optim::AdamOptions(c.lr));
+  torch::Generator aug_gen = common::data::SeededGenerator(c.seed, /*stream=*/11);
   int64_t step = 0;
   for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
     common::train::SetLearningRate(adam, LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch));
     for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
       const common::data::Batch b = train.Get(idx);
-      torch::Tensor loss = F::cross_entropy(r.net->forward(b.inputs), b.targets);
+      const torch::Tensor inputs = c.aug ? common::data::RandomCropFlipReflect(b.inputs, 4, aug_gen) : b.inputs;
+      torch::Tensor loss = F::cross_entropy(r.net->forward(inputs), b.targets);
       if (c.l2 > 0 && !c.rfe) {
         for (const torch::Tensor& p : r.net->FeatureParameters()) loss = loss + c.l2 * p.pow(2).sum();
       }
@@ -220,7 +232,7 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
     return absl::InvalidArgumentError("--epochs, --bs, --lr, --ens and --dwp_samples must be positive");
   }
   torch::manual_seed(c.seed);
-  FConv net(c.net);
+  DwpNet net(c.net);
   RETURN_IF_ERROR(ApplyKernelInit(*net, init, c.seed));
   std::vector<LayerPrior> priors;
   for (size_t i = 0; i < net->convs.size(); ++i) {

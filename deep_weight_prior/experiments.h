@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/data/dataset.h"
-#include "deep_weight_prior/fconv.h"
+#include "deep_weight_prior/nets.h"
 #include "deep_weight_prior/kernel_dataset.h"
 #include "deep_weight_prior/kernel_vae.h"
 #include "deep_weight_prior/priors.h"
@@ -34,14 +34,15 @@ struct Domain {
   common::data::InMemoryDataset train, test;
   int64_t classes = 0;
 };
-absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector<int64_t>& classes);
+absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector<int64_t>& classes,
+                                  const std::string& model = "fconv");
 
 // `n` training examples, stratified by class, drawn with `seed` (the reference's train_test_split).
 absl::StatusOr<common::data::InMemoryDataset> FewShot(const common::data::InMemoryDataset& train, int64_t n,
                                                       uint64_t seed);
 
 // The ensemble's predictive probabilities: the mean over T stochastic passes of softmax(logits).
-torch::Tensor EnsembleProbabilities(FConvImpl& net, const torch::Tensor& x, int samples);
+torch::Tensor EnsembleProbabilities(DwpNetImpl& net, const torch::Tensor& x, int samples);
 
 // Per-conv initialisation (one entry per conv, missing entries "xavier") with its sources.
 struct KernelInit {
@@ -49,10 +50,10 @@ struct KernelInit {
   std::vector<KernelVae> vaes;         // per conv; empty handles allowed unless "vae"
   std::vector<torch::Tensor> filters;  // per conv; undefined allowed unless "filters"
 };
-absl::Status ApplyKernelInit(FConvImpl& net, const KernelInit& init, uint64_t seed);
+absl::Status ApplyKernelInit(DwpNetImpl& net, const KernelInit& init, uint64_t seed);
 
 struct NetConfig {
-  FConvOptions net;             // net_cfg vanilla / vanilla-do
+  NetOptions net;             // net_cfg vanilla / vanilla-do
   int64_t epochs = 100;         // same as reference
   int64_t bs = 256;             // same as reference
   double lr = 1e-3;             // same as reference
@@ -60,11 +61,12 @@ struct NetConfig {
   double l2 = 0;                // same as reference: coefficient of sum p^2 over the conv parameters
   int64_t eval_every_steps = 0;  // > 0: test accuracy every k steps (the convergence curves)
   bool rfe = false;             // random feature extraction: train the classifier only
+  bool aug = false;             // CIFAR models: reflect-pad 4 + random crop + flip (same as reference)
   uint64_t seed = 42;           // same as reference
 };
 
 struct NetResult {
-  FConv net{nullptr};
+  DwpNet net{nullptr};
   double test_acc = 0;
   std::vector<std::pair<int64_t, double>> curve;  // (step, test accuracy)
 };
@@ -94,7 +96,7 @@ absl::Status SaveVae(const std::string& dir, KernelVae& vae);
 absl::StatusOr<KernelVae> LoadVae(const std::string& dir);
 
 struct BnnConfig {
-  FConvOptions net;                    // net_cfg bayes / bayes-1-0 / bayes-mtrunca
+  NetOptions net;                    // net_cfg bayes / bayes-1-0 / bayes-mtrunca
   std::vector<std::string> prior_list;  // per conv: vae | sn | loguniform | no
   int64_t epochs = 100;
   int64_t bs = 256;

@@ -17,7 +17,11 @@ const deep_weight_prior::BnnConfig kDefaults;
 
 // Also --num_examples --data_split_seed --classes --lr --epochs --decrease_from --bs --hid_dim
 // --init_list --vae_list --filters_list (cli_common.cc).
-ABSL_FLAG(std::string, net_cfg, "bayes", "bayes, bayes-1-0 or bayes-mtrunca (needed by loguniform).");
+ABSL_FLAG(std::string, net_cfg, "bayes",
+          "fconv: bayes, bayes-1-0 or bayes-mtrunca (needed by loguniform); cifarnet: bayes, "
+          "bayes1110, bayes1100, bayes1000, bayes-mtrunca, bayes1100-mtrunca, bayes1000-mtrunca; "
+          "cifarnetnew: bayes111, bayes111-nofc, bayes110, bayes100, bayes100-nofc, "
+          "bayes111-mutrunca.");
 ABSL_FLAG(std::string, prior_list, "", "Per conv: vae (the DWP), sn, loguniform or no (default sn).");
 ABSL_FLAG(int, ens, kDefaults.ens, "Samples of the test ensemble (mean of probabilities).");
 ABSL_FLAG(double, logvarinit, -10, "Initial log sigma^2 of every weight.");
@@ -29,8 +33,8 @@ namespace {
 absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(SharedRun run, LoadSharedRun(rt.data_dir));
   BnnConfig c;
-  c.net.c1 = run.hid.first, c.net.c2 = run.hid.second, c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
-  c.net.classes = run.domain.classes;
+  run.SetNet(c.net);
+  c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
   c.net.logvar_init = absl::GetFlag(FLAGS_logvarinit);
   c.prior_list = SplitList(absl::GetFlag(FLAGS_prior_list));
   c.epochs = run.epochs, c.bs = run.bs, c.lr = run.lr, c.decrease_from = run.decrease_from;
@@ -50,7 +54,9 @@ int main(int argc, char** argv) {
   list_flags.push_back("--prior_list");
   return common::util::RunMainWithListFlags(
       argc, argv, list_flags,
-      "Variational Bayesian fconv with the Deep Weight Prior or N(0,1) / log-uniform "
-      "priors: loss (N/B) sum CE + sum KL; the log-uniform prior needs bayes-mtrunca.",
+      "Variational Bayesian fconv / cifarnet / cifarnetnew with the Deep Weight Prior or "
+      "N(0,1) / log-uniform priors: loss (N/B) sum CE + sum KL; the log-uniform prior needs a "
+      "mu-trunc-alpha config. Unlike the reference, --model=cifarnet works (and honours "
+      "--logvarinit).",
       deep_weight_prior::Main);
 }

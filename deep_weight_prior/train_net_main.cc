@@ -1,4 +1,4 @@
-// Trains a deterministic fconv (the reference's train-net.py): the source nets of the kernel
+// Trains a deterministic fconv, CIFARNet or CIFARNetNew (the reference's train-net.py): the source nets of the kernel
 // dataset (--l2 0.001 --hid_dim 256 512), the initialisation / convergence experiments
 // (--init_list vae|xavier|filters with --fastconv), random feature extraction (--rfe).
 //
@@ -17,12 +17,16 @@
 
 // Also --num_examples --data_split_seed --classes --lr --epochs --decrease_from --bs --hid_dim
 // --init_list --vae_list --filters_list (cli_common.cc).
-ABSL_FLAG(std::string, net_cfg, "vanilla", "vanilla or vanilla-do (with --do).");
+ABSL_FLAG(std::string, net_cfg, "vanilla",
+          "fconv: vanilla or vanilla-do (with --do_rates); cifarnet: vanilla; cifarnetnew: vanilla, "
+          "vanilla-nofc or vanilla-do.");
+ABSL_FLAG(bool, aug, false, "CIFAR models: reflect-pad 4, random 32x32 crop, horizontal flip.");
 ABSL_FLAG(std::string, do_rates, "", "Two dropout rates for vanilla-do (the reference's --do).");
 ABSL_FLAG(double, l2, 0.0, "Coefficient of the sum of squares of the conv weights and biases.");
 ABSL_FLAG(int64_t, eval_freq, 1, "With --fastconv: test accuracy every this many steps.");
 ABSL_FLAG(bool, fastconv, false, "Log the test accuracy every --eval_freq steps (the convergence curves).");
-ABSL_FLAG(bool, rfe, false, "Random feature extraction: train the classifier only.");
+ABSL_FLAG(bool, rfe, false,
+          "Random feature extraction: train the classifier only (and CIFARNet's BatchNorms).");
 
 namespace deep_weight_prior {
 namespace {
@@ -30,8 +34,9 @@ namespace {
 absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(SharedRun shared, LoadSharedRun(rt.data_dir));
   NetConfig c;
-  c.net.c1 = shared.hid.first, c.net.c2 = shared.hid.second, c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
-  c.net.classes = shared.domain.classes;
+  shared.SetNet(c.net);
+  c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
+  c.aug = absl::GetFlag(FLAGS_aug);
   for (const std::string& r : SplitList(absl::GetFlag(FLAGS_do_rates))) c.net.dropout.push_back(std::stod(r));
   c.lr = shared.lr, c.epochs = shared.epochs, c.bs = shared.bs, c.decrease_from = shared.decrease_from;
   c.l2 = absl::GetFlag(FLAGS_l2), c.rfe = absl::GetFlag(FLAGS_rfe);
@@ -58,7 +63,7 @@ int main(int argc, char** argv) {
   list_flags.push_back("--do_rates");
   return common::util::RunMainWithListFlags(
       argc, argv, list_flags,
-      "Trains a deterministic fconv (source nets, init/convergence experiments, random "
-      "feature extraction) for the Deep Weight Prior.",
+      "Trains a deterministic fconv / cifarnet / cifarnetnew (source nets, init/convergence "
+      "experiments, random feature extraction) for the Deep Weight Prior.",
       deep_weight_prior::Main);
 }

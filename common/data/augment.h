@@ -24,6 +24,9 @@ torch::Tensor PaddingValue(const std::vector<double>& mean, const std::vector<do
 torch::Tensor RandomCropFlip(const torch::Tensor& x, int64_t padding, const torch::Tensor& fill,
                              torch::Generator& gen);
 
+// The same crop and flip with reflection padding (torchvision's padding_mode="reflect").
+torch::Tensor RandomCropFlipReflect(const torch::Tensor& x, int64_t padding, torch::Generator& gen);
+
 // x [N, C, H, W]: in each image the square [cy - length/2, cy + length/2) x [cx - ...) with a
 // uniformly random centre (cy, cx) over the whole image, clipped to it, is set to 0.
 torch::Tensor Cutout(const torch::Tensor& x, int64_t length, torch::Generator& gen);

@@ -30,6 +30,30 @@ TEST(Augment, CropFlipIsATranslatedWindowOfThePaddedImage) {
   }
 }
 
+TEST(Augment, ReflectCropFlipIsAWindowOfTheMirroredImage) {
+  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(4);
+  const torch::Tensor x = torch::arange(3 * 6 * 6, torch::kFloat).view({1, 3, 6, 6});
+  // Reflection by hand (edge not repeated): row index -1 -> 1, 6 -> 4.
+  auto mirror = [](int64_t i) { return i < 0 ? -i : (i > 5 ? 10 - i : i); };
+  torch::Tensor padded = torch::empty({3, 10, 10});
+  for (int64_t r = 0; r < 10; ++r)
+    for (int64_t c = 0; c < 10; ++c) padded.select(1, r).select(1, c).copy_(x[0].select(1, mirror(r - 2)).select(1, mirror(c - 2)));
+  int distinct_offsets = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    const torch::Tensor y = RandomCropFlipReflect(x, 2, gen)[0];
+    bool found = false;
+    for (int64_t dy = 0; dy <= 4 && !found; ++dy) {
+      for (int64_t dx = 0; dx <= 4 && !found; ++dx) {
+        const torch::Tensor win = padded.narrow(1, dy, 6).narrow(2, dx, 6);
+        found = torch::equal(y, win) || torch::equal(y, win.flip({2}));
+      }
+    }
+    EXPECT_TRUE(found) << "trial " << trial;
+    distinct_offsets += !torch::equal(y, x[0]);
+  }
+  EXPECT_GT(distinct_offsets, 10);  // really random
+}
+
 TEST(Augment, CutoutZeroesAClippedSquare) {
   torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(5);
   const torch::Tensor x = torch::ones({200, 1, 8, 8});
