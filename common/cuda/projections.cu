@@ -11,12 +11,13 @@ constexpr int kThreads = 256;
 
 // theta with sum_i max(v_i - theta, 0) = radius over v_i = |get(i)|, i < count, given
 // sum = sum_i v_i > radius > 0: Michelot (1986), theta <- (sum_{v > theta} v - r) / #{v > theta}
-// until the set stops shrinking. Every thread of the block returns the same theta.
+// until the set stops shrinking (at most `count` passes in exact arithmetic; capped so that float
+// rounding cannot cycle). Every thread of the block returns the same theta.
 template <typename Get>
 __device__ float MichelotThreshold(Get get, int count, float sum, float radius, float* scratch) {
   float theta = (sum - radius) / count;
   int kept = count;
-  for (;;) {
+  for (int pass = 0; pass < 64; ++pass) {
     float s = 0, c = 0;
     for (int i = threadIdx.x; i < count; i += blockDim.x) {
       const float v = fabsf(get(i));
@@ -32,6 +33,7 @@ __device__ float MichelotThreshold(Get get, int count, float sum, float radius, 
     kept = now;
     theta = (s - radius) / now;
   }
+  return theta;
 }
 
 template <typename Get>
