@@ -9,7 +9,7 @@ Written from shared/specs/implicit_dl.md and excess_capacity.md (not copied):
     iterate before the last update returned; the adjoint V = D * (A.T @ V) + D * G likewise.
   * Row-wise L1 projection: the reference's per-row numpy loop (A copied to the host), and a
     batched sort-based GPU version (the fastest plain-PyTorch route; the ratio goal uses it).
-  * (2,1) group projection (excess_capacity's DistProj): group norms, lambda by bisection with an
+  * (2,1) group projection: excess_capacity_reference.dist_proj (the reference DistProj: lambda by bisection with an
     `.item()` per step (1000 steps or |f| <= 1e-8), soft-thresholding.
   * Spectral norms: power iteration with mv / mv on a matrix; for cyclic convs, conv2d and
     conv_transpose2d with circular padding on a [1, c, side, side] input, as the reference's lip().
@@ -25,6 +25,8 @@ import time
 
 import numpy as np
 import torch
+
+from excess_capacity_reference import dist_proj as group_bisection  # DistProj, bisection
 
 
 def hash_matrix(rows, cols, scale, offset=0):
@@ -73,24 +75,6 @@ def l1_rows_sort(a, v=0.95):
     theta = ((c.gather(1, rho - 1) - v) / rho).squeeze(1)
     theta = torch.where(outside, theta, torch.zeros_like(theta))
     return torch.sign(a) * (absa - theta[:, None]).clamp(min=0)
-
-
-def group_bisection(x, x0, r):
-    delta = x - x0
-    n = delta.norm(dim=1, keepdim=True)
-    if n.sum() <= r:
-        return x
-    lo, hi = 0.0, n.max().item()
-    for _ in range(1000):
-        mid = 0.5 * (lo + hi)
-        f = (n - mid).clamp(min=0).sum() - r
-        if abs(f.item()) <= 1e-8:
-            break
-        if f > 0:
-            lo = mid
-        else:
-            hi = mid
-    return x0 + delta * (1 - mid / n).clamp(min=0)
 
 
 def power_matrix(w, v, iters=20):

@@ -6,15 +6,12 @@
 #include <vector>
 
 #include "common/cuda/device_buffer.h"
-#include "common/cuda/device_info.h"
+#include "common/cuda/gpu_test.h"
 #include "common/cuda/projections_host.h"
 #include "gtest/gtest.h"
 
 namespace common::cuda {
 namespace {
-
-#define SKIP_WITHOUT_GPU() \
-  if (DeviceCount() == 0) GTEST_SKIP() << "no CUDA device visible: GPU test skipped"
 
 std::vector<float> Normal(size_t n, float scale, unsigned seed) {
   std::mt19937 gen(seed);

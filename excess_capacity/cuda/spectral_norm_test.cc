@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/cuda/device_buffer.h"
-#include "common/cuda/device_info.h"
+#include "common/cuda/gpu_test.h"
 #include "excess_capacity/cuda/spectral_norm_host.h"
 #include "gtest/gtest.h"
 
@@ -14,10 +14,6 @@ namespace excess_capacity::cuda {
 namespace {
 
 using common::cuda::DeviceBuffer;
-
-#define SKIP_WITHOUT_GPU()               \
-  if (common::cuda::DeviceCount() == 0) \
-  GTEST_SKIP() << "no CUDA device visible: GPU test skipped"
 
 std::vector<float> Normal(size_t n, unsigned seed) {
   std::mt19937 gen(seed);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "common/cuda/device_buffer.h"
-#include "common/cuda/device_info.h"
+#include "common/cuda/gpu_test.h"
 #include "gtest/gtest.h"
 #include "implicit_dl/cuda/picard_host.h"
 
@@ -15,10 +15,6 @@ namespace implicit_dl::cuda {
 namespace {
 
 using common::cuda::DeviceBuffer;
-
-#define SKIP_WITHOUT_GPU()               \
-  if (common::cuda::DeviceCount() == 0) \
-  GTEST_SKIP() << "no CUDA device visible: GPU test skipped"
 
 std::vector<float> Uniform(size_t count, float lo, float hi, unsigned seed) {
   std::mt19937 gen(seed);
