@@ -238,7 +238,24 @@ void ConstrainedConv2dImpl::Project(int n_iter, bool exact) {
   const bool embedded = x.size(2) != k;  // false when the kernel already fills the input grid
   const bool fits = k <= input_height && k <= input_width;
   std::vector<Projector> sets;
-  if (dist) sets.push_back(DistanceProjector(embed(init_weight), constraints.dist_cond(), constraints.proj_mode()));
+  if (dist) {
+    Projector on_kernel = DistanceProjector(init_weight, constraints.dist_cond(), constraints.proj_mode());
+    if (embedded) {
+      // Dykstra's distance step only sees points supported on the kernel window (its input is
+      // the last support projection plus its own correction, both zero outside the window), so
+      // projecting the window projects the whole embedded point, at a fraction of the cost.
+      sets.push_back([on_kernel, k](const torch::Tensor& e) {
+        const torch::Tensor window = e.narrow(2, 0, k).narrow(3, 0, k);
+        const torch::Tensor projected = on_kernel(window);
+        if (projected.is_same(window)) return e;
+        torch::Tensor out = torch::zeros_like(e);
+        out.narrow(2, 0, k).narrow(3, 0, k).copy_(projected);
+        return out;
+      });
+    } else {
+      sets.push_back(on_kernel);
+    }
+  }
   const double bound = constraints.lip_cond();
   if (lip && orthogonal && fits) {
     sets.push_back([bound](const torch::Tensor& e) { return ClipCyclicConvSpectrum(e, bound); });

@@ -4,7 +4,9 @@
 
 #include "common/data/synthetic.h"
 #include "common/train/checkpoint.h"
+#include "common/linalg/projections.h"
 #include "excess_capacity/cyclic_conv.h"
+#include "excess_capacity/dykstra.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -99,6 +101,39 @@ TEST(ConstrainedConv2d, DykstraSweepsApproachTheIntersectionExactStepReachesIt) 
   EXPECT_GT(one, 1e-3);
   layer->Project(1, /*exact=*/true);
   EXPECT_LE(violation(), 1e-5);
+}
+
+// Project(n) works on the kernel window in its distance step; the textbook Dykstra over the
+// embedded tensors (distance ball of the embedded anchor, spectral clip, kernel support) must give
+// the same point.
+TEST(ConstrainedConv2d, ProjectEqualsDykstraOnTheEmbeddedKernel) {
+  torch::manual_seed(11);
+  ConstrainedConv2d layer(6, 5, 3, 1, ConstraintOptions().lip_cond(0.8).dist_cond(1.5));
+  layer->Init(6, 7);
+  {
+    torch::NoGradGuard no_grad;
+    layer->weight.add_(0.4 * torch::randn_like(layer->weight));
+  }
+  const torch::Tensor start = layer->weight.detach().clone();
+  const torch::Tensor anchor = EmbedKernel(layer->init_weight, 6, 7);
+  const std::vector<Projector> sets = {
+      [&](const torch::Tensor& e) { return common::linalg::ProjectOntoGroupNormBall(e, anchor, 1.5, 1); },
+      [](const torch::Tensor& e) { return ClipCyclicConvSpectrum(e, 0.8); },
+      [](const torch::Tensor& e) {
+        torch::Tensor out = torch::zeros_like(e);
+        out.narrow(2, 0, 3).narrow(3, 0, 3).copy_(e.narrow(2, 0, 3).narrow(3, 0, 3));
+        return out;
+      }};
+  for (int sweeps : {1, 4}) {
+    const torch::Tensor want = Dykstra(sets, EmbedKernel(start, 6, 7), sweeps).narrow(2, 0, 3).narrow(3, 0, 3);
+    {
+      torch::NoGradGuard no_grad;
+      layer->weight.copy_(start);
+    }
+    layer->Project(sweeps);
+    EXPECT_TRUE(torch::allclose(layer->weight.detach(), want, 1e-5, 1e-6)) << sweeps << " sweeps";
+    EXPECT_FALSE(torch::allclose(layer->weight.detach(), start)) << "the test must move the weights";
+  }
 }
 
 TEST(ConstrainedLinear, ProjectMeetsBothConstraints) {

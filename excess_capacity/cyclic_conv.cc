@@ -1,5 +1,10 @@
 #include "excess_capacity/cyclic_conv.h"
 
+#include <algorithm>
+#include <complex>
+#include <type_traits>
+#include <vector>
+
 #include <torch/torch.h>
 
 namespace excess_capacity {
@@ -19,30 +24,128 @@ torch::Tensor CyclicPad(const torch::Tensor& x, int64_t kh, int64_t kw, bool adj
   return F::pad(x, F::PadFuncOptions({left, right, top, bottom}).mode(torch::kCircular));
 }
 
-// Per-frequency singular values and vectors of the DFT of an embedded kernel, on the half
-// spectrum of the real FFT: X [H, W/2 + 1, cout, cin] complex.
-torch::Tensor HalfSpectrum(const torch::Tensor& embedded) {
-  return torch::fft::rfft2(embedded, c10::nullopt, {2, 3}).permute({2, 3, 0, 1});
+// cos and sin of 2 pi (i * j mod n) / n for i < rows, j < cols (angles in double).
+std::pair<torch::Tensor, torch::Tensor> DftTable(int64_t n, int64_t rows, int64_t cols, c10::ScalarType type) {
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const torch::Tensor i = torch::arange(rows, f64.dtype(torch::kInt64)).unsqueeze(1);
+  const torch::Tensor j = torch::arange(cols, f64.dtype(torch::kInt64)).unsqueeze(0);
+  const torch::Tensor angle = (i * j).remainder(n).to(torch::kFloat64) * (2 * M_PI / static_cast<double>(n));
+  return {angle.cos().to(type), angle.sin().to(type)};
 }
 
-// Clips the singular values of every matrix in x [..., m, k] at `bound` through the Hermitian
+// The real-FFT half spectrum of an embedded kernel [cout, cin, H, W] as real and imaginary parts
+// [H, W/2 + 1, cout, cin], each contiguous: X[u, v] = sum_{a, b} w[a, b] e^{-2 pi i (ua/H + vb/W)},
+// computed as real matrix products with DFT tables (for these small grids several times faster
+// than batched FFTs, and the result comes out in the per-frequency layout the Gram products need).
+struct Spectrum {
+  torch::Tensor re, im;
+};
+
+Spectrum HalfSpectrum(const torch::Tensor& embedded) {
+  const int64_t n = embedded.size(0) * embedded.size(1), h = embedded.size(2), w = embedded.size(3);
+  const int64_t half = w / 2 + 1;
+  const auto type = embedded.scalar_type();
+  const auto [cos_w, sin_w] = DftTable(w, w, half, type);  // [w, half]
+  const torch::Tensor rows = embedded.contiguous().view({n * h, w});
+  // Along the columns: T = w (cos - i sin), then reorder [n, h, half] -> [h, half * n].
+  auto reorder = [&](const torch::Tensor& t) {
+    return t.view({n, h, half}).permute({1, 2, 0}).reshape({h, half * n});
+  };
+  const torch::Tensor tr = reorder(rows.mm(cos_w)), ti = reorder(rows.mm(sin_w).neg_());
+  // Along the rows: X = (cos - i sin)(tr + i ti).
+  const auto [cos_h, sin_h] = DftTable(h, h, h, type);
+  const std::vector<int64_t> shape = {h, half, embedded.size(0), embedded.size(1)};
+  return {torch::addmm(cos_h.mm(tr), sin_h, ti).view(shape),
+          torch::addmm(cos_h.mm(ti), sin_h, tr, 1, -1).view(shape)};
+}
+
+// Gram matrices of x = re + i im [..., m, k]: x^H x (k x k) when tall, x x^H (m x m) otherwise,
+// as real and imaginary parts from four real batched products (no complex copies); the imaginary
+// part is undefined when im is.
+Spectrum GramMatrices(const torch::Tensor& re, const torch::Tensor& im, bool tall) {
+  // Many tiny Gram matrices (the stem's 3 input channels at 32 x 32: 544 of 3 x 3) as one
+  // broadcast product and sum: batched GEMM calls cost more than their arithmetic there.
+  const bool tiny = std::min(re.size(-2), re.size(-1)) <= 4;
+  auto prod = [tall, tiny](const torch::Tensor& a, const torch::Tensor& b) {
+    if (tiny) {
+      return tall ? (a.unsqueeze(-1) * b.unsqueeze(-2)).sum(-3) : (a.unsqueeze(-2) * b.unsqueeze(-3)).sum(-1);
+    }
+    return tall ? torch::matmul(a.transpose(-2, -1), b) : torch::matmul(a, b.transpose(-2, -1));
+  };
+  if (!im.defined()) return {prod(re, re), {}};
+  // tall: (R - iI)^T (R + iI) = R^T R + I^T I + i (R^T I - I^T R); wide: R R^T + I I^T + i (I R^T - R I^T).
+  return {prod(re, re).add_(prod(im, im)), tall ? prod(re, im).sub_(prod(im, re)) : prod(im, re).sub_(prod(re, im))};
+}
+
+// LAPACK's Cholesky factorisations (the LAPACK that LibTorch itself calls).
+extern "C" {
+void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info);
+void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
+void cpotrf_(const char* uplo, const int* n, std::complex<float>* a, const int* lda, int* info);
+void zpotrf_(const char* uplo, const int* n, std::complex<double>* a, const int* lda, int* info);
+}
+inline void Potrf(int n, float* a, int* info) { spotrf_("L", &n, a, &n, info); }
+inline void Potrf(int n, double* a, int* info) { dpotrf_("L", &n, a, &n, info); }
+inline void Potrf(int n, std::complex<float>* a, int* info) { cpotrf_("L", &n, a, &n, info); }
+inline void Potrf(int n, std::complex<double>* a, int* info) { zpotrf_("L", &n, a, &n, info); }
+
+// Indices of the Hermitian matrices g = re + i im [B, k, k] that are not certified to satisfy
+// g < b2 I: b2 I - g has a Cholesky factor iff every eigenvalue of g is below b2, and one
+// unblocked factorisation per matrix (stopping at the first failing pivot) costs a fraction of
+// an eigendecomposition. Called per matrix on a reused buffer: LibTorch's batched Cholesky
+// spends more on copies and on zeroing the upper triangle than on the factorisations here.
+template <typename Real, typename Elem>
+std::vector<int64_t> Uncertified(const torch::Tensor& re, const torch::Tensor& im, double b2) {
+  const int64_t batch = re.size(0), k = re.size(1);
+  const Real* r = re.data_ptr<Real>();
+  const Real* i = im.defined() ? im.data_ptr<Real>() : nullptr;
+  std::vector<Elem> buffer(k * k);
+  std::vector<int64_t> out;
+  for (int64_t m = 0; m < batch; ++m) {
+    const int64_t offset = m * k * k;
+    for (int64_t e = 0; e < k * k; ++e) {
+      if constexpr (std::is_same_v<Elem, Real>) {
+        buffer[e] = -r[offset + e];
+      } else {
+        buffer[e] = Elem(-r[offset + e], -i[offset + e]);  // row-major g^T = conj(g): same test
+      }
+    }
+    for (int64_t d = 0; d < k; ++d) buffer[d * k + d] += static_cast<Real>(b2);
+    int info = 0;
+    Potrf(static_cast<int>(k), buffer.data(), &info);
+    if (info != 0) out.push_back(m);
+  }
+  return out;
+}
+
+std::vector<int64_t> UncertifiedMatrices(const torch::Tensor& re, const torch::Tensor& im, double b2) {
+  if (re.scalar_type() == torch::kDouble) {
+    return im.defined() ? Uncertified<double, std::complex<double>>(re, im, b2) : Uncertified<double, double>(re, im, b2);
+  }
+  TORCH_CHECK(re.scalar_type() == torch::kFloat, "spectral clip: float or double weights, got ", re.scalar_type());
+  return im.defined() ? Uncertified<float, std::complex<float>>(re, im, b2) : Uncertified<float, float>(re, im, b2);
+}
+
+// Clips the singular values of every matrix in x = re + i im [..., m, k] (im undefined: real) at
+// `bound` through the Hermitian
 // eigendecomposition of the smaller Gram matrix (batched eigh is several times cheaper than
 // batched SVD): with x^H x = V diag(s^2) V^H, x' = x V diag(min(1, bound / s)) V^H. Matrices
-// already within the bound are left alone (returns `x` itself when all are).
-torch::Tensor ClipSingularValues(const torch::Tensor& x, double bound) {
-  const bool tall = x.size(-2) >= x.size(-1);
-  const torch::Tensor xh = x.transpose(-2, -1).conj();
-  const torch::Tensor gram = tall ? torch::matmul(xh, x) : torch::matmul(x, xh);
-  const int64_t k = gram.size(-1);
-  const torch::Tensor flat_gram = gram.reshape({-1, k, k});
-  // Certified skip: b^2 I - x^H x has a Cholesky factor iff every singular value is below b,
-  // and the factorisation costs a fraction of an eigendecomposition.
-  const torch::Tensor shifted =
-      torch::eye(k, gram.options()) * (bound * bound * (1 - 1e-6)) - flat_gram;
-  const torch::Tensor outside = std::get<1>(torch::linalg_cholesky_ex(shifted)).ne(0);
-  const torch::Tensor index = outside.nonzero().squeeze(1);
-  if (index.numel() == 0) return x;
-  auto [eigenvalues, vectors] = torch::linalg_eigh(flat_gram.index_select(0, index));
+// already within the bound are left alone (returns an undefined tensor when all are).
+torch::Tensor ClipSingularValues(const torch::Tensor& re, const torch::Tensor& im, double bound) {
+  const bool tall = re.size(-2) >= re.size(-1);
+  const Spectrum gram = GramMatrices(re, im, tall);
+  const int64_t k = gram.re.size(-1);
+  const torch::Tensor flat_re = gram.re.reshape({-1, k, k}).contiguous();
+  const torch::Tensor flat_im = gram.im.defined() ? gram.im.reshape({-1, k, k}).contiguous() : torch::Tensor();
+  // Certified skip: only the matrices with a singular value at or above the bound are clipped.
+  const std::vector<int64_t> outside = UncertifiedMatrices(flat_re, flat_im, bound * bound * (1 - 1e-6));
+  if (outside.empty()) return {};
+  const torch::Tensor index = torch::tensor(outside, torch::kLong);
+  const torch::Tensor x = im.defined() ? torch::complex(re, im) : re;
+  const torch::Tensor selected = flat_im.defined()
+                                     ? torch::complex(flat_re.index_select(0, index), flat_im.index_select(0, index))
+                                     : flat_re.index_select(0, index);
+  auto [eigenvalues, vectors] = torch::linalg_eigh(selected);
   const torch::Tensor s = eigenvalues.clamp_min(0).sqrt();
   const torch::Tensor factor = (bound / s.clamp_min(1e-30)).clamp_max(1).to(x.scalar_type());
   const torch::Tensor projector =
@@ -77,25 +180,23 @@ torch::Tensor EmbedKernel(const torch::Tensor& w, int64_t height, int64_t width)
 
 double CyclicConvSpectralNorm(const torch::Tensor& w, int64_t height, int64_t width) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor x = HalfSpectrum(EmbedKernel(w.detach(), height, width));
-  return torch::linalg_svdvals(x).max().item<double>();
+  const Spectrum x = HalfSpectrum(EmbedKernel(w.detach(), height, width));
+  return torch::linalg_svdvals(torch::complex(x.re, x.im)).max().item<double>();
 }
 
 torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound) {
   torch::NoGradGuard no_grad;
   const int64_t height = embedded.size(2), width = embedded.size(3);
   if (height == 1 && width == 1) {  // the operator is the cout x cin matrix itself
-    return ClipSingularValues(embedded.view({embedded.size(0), embedded.size(1)}), bound)
-        .view(embedded.sizes())
-        .clone();
+    const torch::Tensor clipped = ClipSingularValues(embedded.view({embedded.size(0), embedded.size(1)}), {}, bound);
+    return clipped.defined() ? clipped.view(embedded.sizes()) : embedded.clone();
   }
-  torch::Tensor x = HalfSpectrum(embedded);
+  const Spectrum x = HalfSpectrum(embedded);
   // On grids of side <= 2 every DFT bin is real (e^{-i pi k} = +-1): decompose real matrices,
   // several times cheaper than complex ones (the 2x2 layers of the ResNet).
   const bool real = height <= 2 && width <= 2;
-  if (real) x = torch::real(x).contiguous();
-  torch::Tensor clipped = ClipSingularValues(x, bound);
-  if (clipped.is_same(x)) return embedded.clone();
+  torch::Tensor clipped = ClipSingularValues(x.re, real ? torch::Tensor() : x.im, bound);
+  if (!clipped.defined()) return embedded.clone();
   if (real) clipped = torch::complex(clipped, torch::zeros_like(clipped));
   return torch::fft::irfft2(clipped.permute({2, 3, 0, 1}), std::vector<int64_t>{height, width},
                             {2, 3});
@@ -103,8 +204,8 @@ torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound
 
 torch::Tensor ClipMatrixSpectrum(const torch::Tensor& w, double bound) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor clipped = ClipSingularValues(w, bound);
-  return clipped.is_same(w) ? w.clone() : clipped;
+  const torch::Tensor clipped = ClipSingularValues(w, {}, bound);
+  return clipped.defined() ? clipped : w.clone();
 }
 
 }  // namespace excess_capacity

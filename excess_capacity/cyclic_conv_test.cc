@@ -50,6 +50,11 @@ TEST_P(CyclicConvTest, FftNormAndClipMatchTheDenseOperator) {
     EXPECT_TRUE(torch::allclose(DenseOperator(clipped, h, wd), ClipMatrixSpectrum(m_embedded, bound),
                                 1e-9, 1e-10)) << h << "x" << wd;
     EXPECT_NEAR(CyclicConvSpectralNorm(clipped, h, wd), bound, 1e-9);
+    // Certified inside (every frequency below the bound): returned as it is, bit for bit.
+    EXPECT_TRUE(torch::equal(ClipCyclicConvSpectrum(embedded, 1.001 * dense_norm), embedded));
+    // Just below the norm: only the top singular value moves.
+    const torch::Tensor barely = ClipCyclicConvSpectrum(embedded, 0.999 * dense_norm);
+    EXPECT_NEAR(CyclicConvSpectralNorm(barely, h, wd), 0.999 * dense_norm, 1e-9);
   }
 }
 

@@ -12,7 +12,7 @@ torch::Tensor Dykstra(const std::vector<Projector>& sets, const torch::Tensor& x
     for (size_t i = 0; i < sets.size(); ++i) {
       const torch::Tensor shifted = p[i].defined() ? current + p[i] : current;
       torch::Tensor next = sets[i](shifted);
-      p[i] = shifted - next;
+      if (s + 1 < sweeps) p[i] = shifted - next;  // the last sweep's corrections are never used
       current = next;
     }
   }
