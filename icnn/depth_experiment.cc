@@ -47,7 +47,7 @@ absl::StatusOr<VariantResult> RunVariant(const Variant& variant, const Learnabil
         const torch::Tensor loss = torch::nn::functional::cross_entropy(
             net->forward(b.inputs.to(c.device)), b.targets.to(c.device),
             torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-        adam.zero_grad();
+        net->zero_grad(/*set_to_none=*/true);  // backward stores fresh gradients: no zero + add
         loss.backward();
         adam.step();
         losses.push_back(loss.item<double>() / static_cast<double>(b.inputs.size(0)));

@@ -27,7 +27,7 @@ Curve TrainAndTrack(IcnnOptions options, const SearchConfig& c, const torch::Ten
     for (const torch::Tensor& idx : train.EpochBatches(o.bs, /*shuffle=*/true, o.seed, epoch)) {
       const common::data::Batch b = train.Get(idx);
       const torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(b.inputs), b.targets, sum);
-      adam.zero_grad();
+      net->zero_grad(/*set_to_none=*/true);  // backward stores fresh gradients: no zero + add
       loss.backward();
       adam.step();
     }

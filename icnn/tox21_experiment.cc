@@ -105,7 +105,7 @@ absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& trai
       for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, seed, epoch)) {
         const common::data::Batch b = train.Get(idx);
         torch::Tensor loss = MaskedBceWithLogits(net->forward(b.inputs), b.targets, /*sum=*/true);
-        adam.zero_grad();
+        net->zero_grad(/*set_to_none=*/true);  // backward stores fresh gradients: no zero + add
         loss.backward();
         adam.step();
       }

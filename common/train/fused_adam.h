@@ -2,7 +2,9 @@
 // makes about six), with the same state (AdamParamState) so checkpoints save and load through the
 // base class. Same update as torch::optim::Adam without amsgrad: coupled L2 weight decay,
 // bias-corrected moments, eps added after the square root. Other tensors (CUDA, float64, amsgrad)
-// take the base implementation.
+// take the base implementation. The one difference: subnormal floats (|x| < 1.2e-38) in the update
+// arithmetic are flushed to zero (x86), which moves no update by more than ~1e-30 and avoids the
+// slow subnormal path (see fused_adam.cc).
 //
 // Example:
 //   common::train::FusedAdam adam(model->parameters(), torch::optim::AdamOptions(1e-3));
