@@ -1,5 +1,7 @@
 #include "deep_weight_prior/dwp_pipeline.h"
 
+#include <algorithm>
+
 #include <map>
 
 #include <glog/logging.h>
@@ -158,9 +160,26 @@ PipelineOptions QuickPipeline(PipelineOptions o) {
   return o;
 }
 
+absl::Status ValidateDomains(const PipelineOptions& o) {
+  if (o.source_classes.empty() || o.target_classes.empty()) {
+    return absl::InvalidArgumentError("--source_classes and --target_classes need at least one class each");
+  }
+  if (!o.source_data_dir.empty() && o.source_data_dir != o.data_dir) return absl::OkStatus();
+  for (int64_t c : o.source_classes) {
+    if (std::find(o.target_classes.begin(), o.target_classes.end(), c) != o.target_classes.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "class ", c, " is in both --source_classes and --target_classes of the same dataset; give "
+          "disjoint classes or a separate --source_data_dir"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& o) {
+  RETURN_IF_ERROR(ValidateDomains(o));
   RETURN_IF_ERROR(common::data::MakeDirs(o.out_dir));
-  ASSIGN_OR_RETURN(Domain source, LoadDomain(o.data_dir, o.source_classes));
+  const std::string& source_dir = o.source_data_dir.empty() ? o.data_dir : o.source_data_dir;
+  ASSIGN_OR_RETURN(Domain source, LoadDomain(source_dir, o.source_classes));
   ASSIGN_OR_RETURN(Domain target, LoadDomain(o.data_dir, o.target_classes));
   ASSIGN_OR_RETURN(SourceKernels kernels, CollectSourceKernels(o, source));
   PipelineResult r;

@@ -1,4 +1,5 @@
-// The whole Deep Weight Prior method on data on this machine (Fashion-MNIST by default):
+// The whole Deep Weight Prior method on data on this machine (Fashion-MNIST by default, or a source
+// dataset and a target dataset, e.g. notMNIST -> MNIST as in the paper):
 //
 //   1. source nets:  vanilla fconv on the source classes (0-4), strong L2 on the conv parameters
 //   2. kernels:      every 7x7 kernel of conv1 and 5x5 kernel of conv2, pruned, split 80/20
@@ -20,7 +21,8 @@
 namespace deep_weight_prior {
 
 struct PipelineOptions {
-  std::string data_dir, out_dir;
+  std::string data_dir, out_dir;  // data_dir: the target domain
+  std::string source_data_dir;    // the source domain; empty: data_dir (then classes must differ)
   std::vector<int64_t> source_classes = {0, 1, 2, 3, 4}, target_classes = {5, 6, 7, 8, 9};
   int source_nets = 10;
   int64_t source_c1 = 64, source_c2 = 128, source_epochs = 5;
@@ -52,6 +54,10 @@ struct PipelineResult {
   std::vector<FewShotRow> fewshot;
   std::string table_markdown;
 };
+
+// Source and target must be different data: another directory (notMNIST -> MNIST, the paper's
+// setting), or disjoint classes of one dataset (the Fashion-MNIST default).
+absl::Status ValidateDomains(const PipelineOptions& options);
 
 absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& options);
 
