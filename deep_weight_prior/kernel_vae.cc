@@ -7,6 +7,7 @@
 #include <torch/nn/modules/activation.h>
 
 #include "absl/strings/str_cat.h"
+#include "deep_weight_prior/conv_transpose_gemm.h"
 
 namespace deep_weight_prior {
 namespace {
@@ -75,7 +76,14 @@ HeadedNetImpl::HeadedNetImpl(const std::string& trunk_name, Sequential trunk_, c
 }
 
 Gaussian HeadedNetImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor h = trunk->forward(x);
+  torch::Tensor h = x;
+  for (auto& layer : *trunk) {  // the transposed convolutions through the GEMM route
+    if (const auto* t = dynamic_cast<const torch::nn::ConvTranspose2dImpl*>(layer.ptr().get())) {
+      h = ConvTranspose2dGemm(h, t->weight, t->bias);
+    } else {
+      h = layer.forward(h);
+    }
+  }
   return {mu(h), torch::nn::functional::softplus(var(h))};  // same as reference: no floor
 }
 
