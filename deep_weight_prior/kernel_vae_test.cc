@@ -60,6 +60,24 @@ TEST(KernelVae, LossMatchesAHandComputation) {
   EXPECT_NEAR(loss.kl.item<double>(), kl, 1e-5);
 }
 
+// The decoder's transposed convolutions take the GEMM route (conv_transpose_gemm.h); the plain
+// Sequential forward (LibTorch's conv_transpose2d) must give the same means and the same
+// gradients with respect to the latent code, for the 7x7 and the 5x5 decoders.
+TEST(KernelVae, DecoderGemmRouteEqualsTheModules) {
+  torch::manual_seed(4);
+  for (auto [k, z, h] : {std::tuple<int64_t, int64_t, int64_t>{7, 2, 32}, {5, 4, 64}}) {
+    KernelVae vae(KernelVaeOptions(k, z, h));
+    const torch::Tensor code = torch::randn({33, z, 1, 1});
+    torch::Tensor a = code.clone().requires_grad_(), b = code.clone().requires_grad_();
+    const torch::Tensor got = vae->Decode(a).mean;
+    const torch::Tensor want = vae->decoder->mu(vae->decoder->trunk->forward(b));
+    EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6)) << k;
+    got.pow(2).sum().backward();
+    want.pow(2).sum().backward();
+    EXPECT_TRUE(torch::allclose(a.grad(), b.grad(), 1e-4, 1e-6)) << k;
+  }
+}
+
 TEST(KernelVae, BadOptions) {
   EXPECT_FALSE(Validate(KernelVaeOptions(4, 2, 8)).ok());
   EXPECT_FALSE(Validate(KernelVaeOptions(7, 0, 8)).ok());
