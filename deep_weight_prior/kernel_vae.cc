@@ -75,6 +75,14 @@ HeadedNetImpl::HeadedNetImpl(const std::string& trunk_name, Sequential trunk_, c
   mu = mu_, var = var_;
 }
 
+void HeadedNetImpl::clone_(torch::nn::Module& other, const c10::optional<torch::Device>& device) {
+  torch::NoGradGuard no_grad;
+  auto params = named_parameters(), buffers = named_buffers();
+  for (const auto& p : other.named_parameters()) params[p.key()].copy_(p.value());
+  for (const auto& b : other.named_buffers()) buffers[b.key()].copy_(b.value());
+  if (device) to(*device);
+}
+
 Gaussian HeadedNetImpl::forward(const torch::Tensor& x) {
   torch::Tensor h = x;
   for (auto& layer : *trunk) {  // the transposed convolutions through the GEMM route

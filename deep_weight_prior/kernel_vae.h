@@ -61,6 +61,11 @@ class HeadedNetImpl : public torch::nn::Module {
 
   torch::nn::Sequential trunk{nullptr};
   torch::nn::Conv2d mu{nullptr}, var{nullptr};
+
+ private:
+  // KernelVae::clone() rebuilds this part with fresh weights, then asks it to copy `other`: copy
+  // every parameter and buffer (Module's default copies nothing, leaving a random clone).
+  void clone_(torch::nn::Module& other, const c10::optional<torch::Device>& device) override;
 };
 TORCH_MODULE(HeadedNet);
 

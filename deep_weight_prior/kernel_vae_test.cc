@@ -104,6 +104,21 @@ TEST(KernelVae, TrainingThroughTheGemmRouteMatchesTheModules) {
   }
 }
 
+TEST(KernelVae, CloneIsAnIndependentCopy) {
+  torch::manual_seed(6);
+  for (int64_t k : {5, 7}) {
+    KernelVae vae(KernelVaeOptions(k, 3, 8));
+    KernelVae copy = std::dynamic_pointer_cast<KernelVaeImpl>(vae->clone());
+    const torch::Tensor w = torch::randn({4, 1, k, k}), eps = torch::randn({4, 3, 1, 1});
+    EXPECT_EQ(vae->Loss(w, eps).total().item<double>(), copy->Loss(w, eps).total().item<double>()) << k;
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& p : copy->parameters()) p.add_(1.0);
+    }
+    EXPECT_NE(vae->Loss(w, eps).total().item<double>(), copy->Loss(w, eps).total().item<double>()) << k;
+  }
+}
+
 TEST(KernelVae, BadOptions) {
   EXPECT_FALSE(Validate(KernelVaeOptions(4, 2, 8)).ok());
   EXPECT_FALSE(Validate(KernelVaeOptions(7, 0, 8)).ok());
