@@ -22,7 +22,7 @@ ABSL_FLAG(std::string, model, "fconv",
           "fconv (28x28 MNIST-style data), cifarnet or cifarnetnew (32x32 CIFAR data).");
 ABSL_FLAG(double, model_size, 1.0, "CIFAR models: width k (convs 128k and 256k channels).");
 ABSL_FLAG(std::string, hid_dim, "32 64", "fconv: channels of conv1 and conv2.");
-ABSL_FLAG(std::string, init_list, "", "Per conv: xavier (default), vae or filters.");
+ABSL_FLAG(std::string, init_list, "", "Per conv: xavier (default), vae, filters or recon (VAE reconstructions of source kernels).");
 ABSL_FLAG(std::string, vae_list, "", "Per conv: a kernel VAE directory (vae.json or params.yaml + vae_params.pt).");
 ABSL_FLAG(std::string, filters_list, "", "Per conv: source kernels (.npy [N, 1, K, K]) for --init_list filters.");
 

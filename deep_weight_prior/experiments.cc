@@ -148,9 +148,26 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
     return absl::InvalidArgumentError("--epochs, --bs and --lr must be positive and --l2 >= 0");
   }
   if (c.aug && c.net.model == "fconv") return absl::InvalidArgumentError("--aug is for the CIFAR models");
+  if (c.dwp_reg < 0) return absl::InvalidArgumentError("--dwp_reg must be >= 0");
   torch::manual_seed(c.seed);
   NetResult r{DwpNet(c.net)};
   RETURN_IF_ERROR(ApplyKernelInit(*r.net, init, c.seed));
+  std::vector<std::pair<size_t, KernelVae>> regularisers;  // (conv, frozen VAE) for --dwp_reg
+  if (c.dwp_reg > 0) {
+    for (size_t i = 0; i < r.net->convs.size() && i < init.vaes.size(); ++i) {
+      if (init.vaes[i].is_empty()) continue;
+      const int64_t k = r.net->convs[i].kernel().size(2);
+      if (init.vaes[i]->options.kernel_dim() != k) {
+        return absl::InvalidArgumentError(absl::StrCat("--dwp_reg: conv", i + 1, " has ", k, "x", k,
+                                                       " kernels but its VAE is ", init.vaes[i]->options.kernel_dim(), "x",
+                                                       init.vaes[i]->options.kernel_dim()));
+      }
+      KernelVae vae = init.vaes[i];
+      Freeze(vae);
+      regularisers.emplace_back(i, vae);
+    }
+    if (regularisers.empty()) return absl::InvalidArgumentError("--dwp_reg needs --vae_list (one VAE per conv)");
+  }
   std::vector<torch::Tensor> params = r.net->parameters();
   if (c.rfe) {  // the conv layers stay at their initialisation
     for (torch::Tensor& p : r.net->FeatureParameters()) p.requires_grad_(false);
@@ -168,6 +185,15 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
       torch::Tensor loss = F::cross_entropy(r.net->forward(inputs), b.targets);
       if (c.l2 > 0 && !c.rfe) {
         for (const torch::Tensor& p : r.net->FeatureParameters()) loss = loss + c.l2 * p.pow(2).sum();
+      }
+      if (!regularisers.empty() && !c.rfe) {
+        torch::Tensor reg = torch::zeros({});
+        for (auto& [i, vae] : regularisers) {
+          const torch::Tensor& w = r.net->convs[i].kernel();
+          reg = reg + vae->Loss(w.reshape({-1, 1, w.size(2), w.size(3)})).total();
+        }
+        r.dwp_reg = reg.item<double>();
+        loss = loss + c.dwp_reg * reg;
       }
       adam.zero_grad();
       loss.backward();

@@ -62,12 +62,16 @@ struct NetConfig {
   int64_t eval_every_steps = 0;  // > 0: test accuracy every k steps (the convergence curves)
   bool rfe = false;             // random feature extraction: train the classifier only
   bool aug = false;             // CIFAR models: reflect-pad 4 + random crop + flip (same as reference)
+  // > 0: adds dwp_reg * sum_l -ELBO_vae_l(kernels of conv l) to the loss (the reference's MAP
+  // "DWP regulariser", one z sample); the frozen VAEs are --vae_list's, conv by conv.
+  double dwp_reg = 0;
   uint64_t seed = 42;           // same as reference
 };
 
 struct NetResult {
   DwpNet net{nullptr};
   double test_acc = 0;
+  double dwp_reg = 0;  // the regulariser's last value (without the coefficient), when used
   std::vector<std::pair<int64_t, double>> curve;  // (step, test accuracy)
 };
 

@@ -193,30 +193,48 @@ absl::Status InitKernels(DwpNetImpl& net, size_t index, const std::string& init,
   torch::NoGradGuard no_grad;
   torch::Tensor& w = net.convs[index].kernel();
   const int64_t n = w.size(0) * w.size(1), k = w.size(2);
-  if (init == "xavier") {
-    torch::nn::init::xavier_normal_(w);
-  } else if (init == "vae") {
-    if (vae.is_empty()) return absl::InvalidArgumentError(absl::StrCat("--init_list: vae for conv", index + 1, " needs --vae_list"));
+  auto check_vae = [&]() -> absl::Status {
+    if (vae.is_empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--init_list: ", init, " for conv", index + 1, " needs --vae_list"));
+    }
     if (vae->options.kernel_dim() != k) {
       return absl::InvalidArgumentError(absl::StrCat("conv", index + 1, " has ", k, "x", k, " kernels but its VAE is ",
                                                      vae->options.kernel_dim(), "x", vae->options.kernel_dim()));
     }
-    const torch::Tensor z = torch::randn({n, vae->options.z_dim(), 1, 1}, gen);
-    w.copy_(vae->Decode(z).mean.reshape(w.sizes()));  // same as reference: the mean, unscaled
-  } else if (init == "filters") {
+    return absl::OkStatus();
+  };
+  // `n` source kernels drawn without replacement; the CIFAR models tile the file 10 times first
+  // (same as reference), so a kernel can repeat there.
+  auto draw_filters = [&]() -> absl::StatusOr<torch::Tensor> {
     if (!filters.defined() || filters.dim() != 4 || filters.size(2) != k || filters.size(3) != k) {
       return absl::InvalidArgumentError(absl::StrCat("--filters_list for conv", index + 1, " must hold [N, 1, ", k, ", ", k, "] kernels"));
     }
-    // The CIFAR models tile the file 10 times first (same as reference), so a kernel can repeat.
     const torch::Tensor pool = net.options.model == "fconv" ? filters : filters.repeat({10, 1, 1, 1});
     if (pool.size(0) < n) {
       return absl::InvalidArgumentError(absl::StrCat("conv", index + 1, " needs ", n, " source kernels, the file has ",
                                                      filters.size(0), net.options.model == "fconv" ? "" : " (x10)"));
     }
-    const torch::Tensor pick = torch::randperm(pool.size(0), gen, torch::kInt64).slice(0, 0, n);
-    w.copy_(pool.index_select(0, pick).reshape(w.sizes()));
+    return pool.index_select(0, torch::randperm(pool.size(0), gen, torch::kInt64).slice(0, 0, n));
+  };
+  if (init == "xavier") {
+    torch::nn::init::xavier_normal_(w);
+  } else if (init == "vae") {
+    RETURN_IF_ERROR(check_vae());
+    const torch::Tensor z = torch::randn({n, vae->options.z_dim(), 1, 1}, gen);
+    w.copy_(vae->Decode(z).mean.reshape(w.sizes()));  // same as reference: the mean, unscaled
+  } else if (init == "filters") {
+    ASSIGN_OR_RETURN(const torch::Tensor picked, draw_filters());
+    w.copy_(picked.reshape(w.sizes()));
+  } else if (init == "recon") {
+    // Reconstructions of drawn source kernels: the decoder mean at z ~ q(z | w) (same as reference).
+    RETURN_IF_ERROR(check_vae());
+    ASSIGN_OR_RETURN(const torch::Tensor picked, draw_filters());
+    const Gaussian q = vae->Encode(picked);
+    const torch::Tensor z = q.mean + q.var.sqrt() * torch::randn(q.mean.sizes(), gen);
+    w.copy_(vae->Decode(z).mean.reshape(w.sizes()));
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("--init_list entries must be xavier, vae or filters, got '", init, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--init_list entries must be xavier, vae, filters or recon, got '", init, "'"));
   }
   return absl::OkStatus();
 }

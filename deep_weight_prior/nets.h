@@ -89,7 +89,8 @@ TORCH_MODULE(DwpNet);
 // Re-initialises the kernels of conv `index`: "xavier" (xavier-normal), "vae" (decoder means of
 // z ~ N(0, I), no noise, no rescaling: "samples from the DWP") or "filters" (random kernels of
 // `filters` [N, 1, K, K] drawn without replacement; the CIFAR models tile the file 10 times
-// first, as the reference). For "vae", `vae` must be given.
+// first, as the reference) or "recon" (VAE reconstructions of such drawn kernels: the decoder mean
+// at z ~ q(z | w); the reference offers it for the CIFAR models only). "vae" and "recon" need `vae`.
 absl::Status InitKernels(DwpNetImpl& net, size_t index, const std::string& init, KernelVae vae,
                          const torch::Tensor& filters, torch::Generator& gen);
 

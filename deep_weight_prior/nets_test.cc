@@ -52,6 +52,24 @@ TEST(DwpNet, FilterInitDrawsDistinctSourceKernels) {
               HasSubstr("needs 12 source kernels, the file has 5"));
 }
 
+TEST(DwpNet, ReconInitWritesReconstructionsOfSourceKernels) {
+  torch::manual_seed(1);
+  DwpNet net(Options("vanilla", 3, 2));
+  KernelVae vae(KernelVaeOptions(7, 2, 4));
+  vae->eval();
+  const torch::Tensor source = torch::randn({10, 1, 7, 7});
+  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(2), same = at::make_generator<at::CPUGeneratorImpl>(2);
+  ASSERT_TRUE(InitKernels(*net, 0, "recon", vae, source, gen).ok());
+  // By hand: the same draw of 3 kernels, their posterior means plus the same noise, decoded.
+  torch::NoGradGuard no_grad;
+  const torch::Tensor picked = source.index_select(0, torch::randperm(10, same, torch::kInt64).slice(0, 0, 3));
+  const Gaussian q = vae->Encode(picked);
+  const torch::Tensor z = q.mean + q.var.sqrt() * torch::randn(q.mean.sizes(), same);
+  EXPECT_TRUE(torch::allclose(net->convs[0].kernel(), vae->Decode(z).mean.reshape({3, 1, 7, 7})));
+  EXPECT_THAT(std::string(InitKernels(*net, 0, "recon", {nullptr}, source, gen).message()), HasSubstr("needs --vae_list"));
+  EXPECT_THAT(std::string(InitKernels(*net, 0, "pretrained", vae, source, gen).message()), HasSubstr("or recon"));
+}
+
 TEST(DwpNet, NetworkKlSumsTheBayesianLayers) {
   DwpNet net(Options("bayes-mtrunca"));
   const auto kl = NetworkKl(*net, {{PriorKind::kLogUniform}, {PriorKind::kLogUniform}});

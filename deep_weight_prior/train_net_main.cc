@@ -20,6 +20,10 @@
 ABSL_FLAG(std::string, net_cfg, "vanilla",
           "fconv: vanilla or vanilla-do (with --do_rates); cifarnet: vanilla; cifarnetnew: vanilla, "
           "vanilla-nofc or vanilla-do.");
+ABSL_FLAG(double, dwp_reg, 0.0,
+          "Coefficient of the DWP regulariser: the summed -ELBO of each conv's kernels under its "
+          "--vae_list VAE (frozen), added to the loss (the reference's --dwp_reg, which it offers "
+          "for cifarnetnew only; here any model).");
 ABSL_FLAG(bool, aug, false, "CIFAR models: reflect-pad 4, random 32x32 crop, horizontal flip.");
 ABSL_FLAG(std::string, do_rates, "", "Two dropout rates for vanilla-do (the reference's --do).");
 ABSL_FLAG(double, l2, 0.0, "Coefficient of the sum of squares of the conv weights and biases.");
@@ -37,6 +41,7 @@ absl::Status Main(const common::util::Runtime& rt) {
   shared.SetNet(c.net);
   c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
   c.aug = absl::GetFlag(FLAGS_aug);
+  c.dwp_reg = absl::GetFlag(FLAGS_dwp_reg);
   for (const std::string& r : SplitList(absl::GetFlag(FLAGS_do_rates))) c.net.dropout.push_back(std::stod(r));
   c.lr = shared.lr, c.epochs = shared.epochs, c.bs = shared.bs, c.decrease_from = shared.decrease_from;
   c.l2 = absl::GetFlag(FLAGS_l2), c.rfe = absl::GetFlag(FLAGS_rfe);
@@ -50,7 +55,7 @@ absl::Status Main(const common::util::Runtime& rt) {
     RETURN_IF_ERROR(run.AppendMetrics({{"step", static_cast<double>(step)}, {"test_acc", acc}}));
   }
   RETURN_IF_ERROR(common::train::SaveStateDict(run.File("model.pt"), *r.net));
-  RETURN_IF_ERROR(run.WriteSummary({{"test_acc", r.test_acc}}));
+  RETURN_IF_ERROR(run.WriteSummary({{"test_acc", r.test_acc}, {"dwp_reg", r.dwp_reg}}));
   std::printf("test acc %.4f; model.pt in %s\n", r.test_acc, out.c_str());
   return absl::OkStatus();
 }
