@@ -250,6 +250,33 @@ absl::StatusOr<KernelVae> LoadVae(const std::string& dir) {
   return vae;
 }
 
+absl::Status CopyPretrained(DwpNetImpl& net, const std::string& path) {
+  ASSIGN_OR_RETURN(const common::train::TensorMap file, common::train::LoadTensorMap(path));
+  auto params = net.named_parameters(), buffers = net.named_buffers();
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, value] : file) {
+    torch::Tensor* target = params.find(name);
+    if (target == nullptr) target = buffers.find(name);
+    if (target == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": '", name, "' is not in --model=", net.options.model,
+                                                     " --net_cfg=", net.options.net_cfg, " (another architecture?)"));
+    }
+    if (target->sizes() != value.sizes()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": '", name, "' has shape ", absl::StrJoin(value.sizes().vec(), "x"),
+                                                     ", the net ", absl::StrJoin(target->sizes().vec(), "x"), " (check --hid_dim)"));
+    }
+    target->copy_(value);
+  }
+  for (const auto& p : params) {
+    const std::string& name = p.key();
+    const bool variance = name.size() >= 4 && name.compare(name.size() - 4, 4, ".rho") == 0;
+    if (!variance && file.count(name) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(path, " lacks '", name, "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, const InMemoryDataset& train,
                                    const InMemoryDataset& test) {
   RETURN_IF_ERROR(Validate(c.net));
@@ -260,6 +287,7 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
   torch::manual_seed(c.seed);
   DwpNet net(c.net);
   RETURN_IF_ERROR(ApplyKernelInit(*net, init, c.seed));
+  if (!c.pretrained.empty()) RETURN_IF_ERROR(CopyPretrained(*net, c.pretrained));
   std::vector<LayerPrior> priors;
   for (size_t i = 0; i < net->convs.size(); ++i) {
     LayerPrior p{PriorKind::kStandardNormal, KernelVae(nullptr), c.dwp_samples};

@@ -109,7 +109,14 @@ struct BnnConfig {
   int ens = 10;                         // same as reference
   int dwp_samples = 1;                  // same as reference
   uint64_t seed = 42;
+  std::string pretrained;  // a train_net model.pt copied in after the kernel init (see CopyPretrained)
 };
+
+// The reference's `pretrained` init: copies a deterministic net's state dict (train_net's
+// model.pt) into `net`: conv weights into the posterior means, biases, BatchNorms, classifier.
+// Every tensor of the file must exist in `net` with its shape; only the posteriors' variance
+// parameters (`rho`) may be missing from the file.
+absl::Status CopyPretrained(DwpNetImpl& net, const std::string& path);
 
 struct BnnResult {
   double ens_acc = 0, samp_acc = 0, det_acc = 0, test_nll = 0, kl = 0;

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "common/train/checkpoint.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -126,6 +127,28 @@ TEST(Experiments, DwpRegulariserLowersTheKernelsVaeLoss) {
   EXPECT_NE(regularised->dwp_reg, 0);
   nc.dwp_reg = 1.0;
   EXPECT_THAT(std::string(TrainNet(nc, {}, train, test).status().message()), ::testing::HasSubstr("needs --vae_list"));
+}
+
+TEST(Experiments, PretrainedCopiesADeterministicNetIntoTheBnn) {
+  torch::manual_seed(8);
+  NetOptions vanilla;
+  vanilla.net_cfg = "vanilla", vanilla.c1 = 3, vanilla.c2 = 5;
+  DwpNet source(vanilla);
+  const std::string path = ::testing::TempDir() + "/pretrained.pt";
+  ASSERT_TRUE(common::train::SaveStateDict(path, *source).ok());
+  NetOptions bayes = vanilla;
+  bayes.net_cfg = "bayes";
+  DwpNet bnn(bayes);
+  const torch::Tensor rho = bnn->convs[1].bayes->rho.detach().clone();
+  ASSERT_TRUE(CopyPretrained(*bnn, path).ok());
+  EXPECT_TRUE(torch::equal(bnn->convs[0].kernel(), source->convs[0].kernel()));  // into the means
+  EXPECT_TRUE(torch::equal(bnn->convs[1].bayes->bias, source->convs[1].plain->bias));
+  EXPECT_TRUE(torch::equal(bnn->linear_classifier->weight, source->linear_classifier->weight));
+  EXPECT_TRUE(torch::equal(bnn->convs[1].bayes->rho, rho));  // variances keep their init
+  bayes.c2 = 6;  // another width: a clear error naming the tensor
+  DwpNet wider(bayes);
+  EXPECT_THAT(std::string(CopyPretrained(*wider, path).message()), ::testing::HasSubstr("check --hid_dim"));
+  EXPECT_FALSE(CopyPretrained(*bnn, path + ".missing").ok());
 }
 
 TEST(Experiments, BadConfigurations) {

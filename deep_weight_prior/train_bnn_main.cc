@@ -24,6 +24,9 @@ ABSL_FLAG(std::string, net_cfg, "bayes",
           "bayes111-mutrunca.");
 ABSL_FLAG(std::string, prior_list, "", "Per conv: vae (the DWP), sn, loguniform or no (default sn).");
 ABSL_FLAG(int, ens, kDefaults.ens, "Samples of the test ensemble (mean of probabilities).");
+ABSL_FLAG(std::string, pretrained, "",
+          "A train_net model.pt of the same --model / --hid_dim: its conv weights become the "
+          "posterior means, with its biases and classifier (the reference's --init_list pretrained).");
 ABSL_FLAG(double, logvarinit, -10, "Initial log sigma^2 of every weight.");
 ABSL_FLAG(int, dwp_samples, kDefaults.dwp_samples, "Weight samples S of the DWP KL estimate.");
 
@@ -40,6 +43,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.epochs = run.epochs, c.bs = run.bs, c.lr = run.lr, c.decrease_from = run.decrease_from;
   c.ens = absl::GetFlag(FLAGS_ens);
   c.dwp_samples = absl::GetFlag(FLAGS_dwp_samples), c.seed = rt.seed;
+  if (!absl::GetFlag(FLAGS_pretrained).empty()) {
+    c.pretrained = common::util::ResolveUserPath(absl::GetFlag(FLAGS_pretrained));
+  }
   ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, run.init, run.train, run.domain.test));
   std::printf("ens[%d]_test_acc %.4f  samp_test_acc %.4f  det_test_acc %.4f  test_nll %.4f  kl %.6g\n", c.ens,
               r.ens_acc, r.samp_acc, r.det_acc, r.test_nll, r.kl);
