@@ -37,11 +37,11 @@ std::pair<torch::Tensor, torch::Tensor> DftTable(int64_t n, int64_t rows, int64_
 // [H, W/2 + 1, cout, cin], each contiguous: X[u, v] = sum_{a, b} w[a, b] e^{-2 pi i (ua/H + vb/W)},
 // computed as real matrix products with DFT tables (for these small grids several times faster
 // than batched FFTs, and the result comes out in the per-frequency layout the Gram products need).
-struct Spectrum {
-  torch::Tensor re, im;
+struct ComplexParts {
+  torch::Tensor re, im;  // im undefined: a real tensor
 };
 
-Spectrum HalfSpectrum(const torch::Tensor& embedded) {
+ComplexParts HalfSpectrum(const torch::Tensor& embedded) {
   const int64_t n = embedded.size(0) * embedded.size(1), h = embedded.size(2), w = embedded.size(3);
   const int64_t half = w / 2 + 1;
   const auto type = embedded.scalar_type();
@@ -62,7 +62,7 @@ Spectrum HalfSpectrum(const torch::Tensor& embedded) {
 // Gram matrices of x = re + i im [..., m, k]: x^H x (k x k) when tall, x x^H (m x m) otherwise,
 // as real and imaginary parts from four real batched products (no complex copies); the imaginary
 // part is undefined when im is.
-Spectrum GramMatrices(const torch::Tensor& re, const torch::Tensor& im, bool tall) {
+ComplexParts GramMatrices(const torch::Tensor& re, const torch::Tensor& im, bool tall) {
   // Many tiny Gram matrices (the stem's 3 input channels at 32 x 32: 544 of 3 x 3) as one
   // broadcast product and sum: batched GEMM calls cost more than their arithmetic there.
   const bool tiny = std::min(re.size(-2), re.size(-1)) <= 4;
@@ -91,7 +91,7 @@ inline void Potrf(int n, std::complex<double>* a, int* info) { zpotrf_("L", &n, 
 
 // Indices of the Hermitian matrices g = re + i im [B, k, k] that are not certified to satisfy
 // g < b2 I: b2 I - g has a Cholesky factor iff every eigenvalue of g is below b2, and one
-// unblocked factorisation per matrix (stopping at the first failing pivot) costs a fraction of
+// factorisation per matrix (LAPACK stops at the first non-positive pivot) costs a fraction of
 // an eigendecomposition. Called per matrix on a reused buffer: LibTorch's batched Cholesky
 // spends more on copies and on zeroing the upper triangle than on the factorisations here.
 template <typename Real, typename Elem>
@@ -133,7 +133,7 @@ std::vector<int64_t> UncertifiedMatrices(const torch::Tensor& re, const torch::T
 // already within the bound are left alone (returns an undefined tensor when all are).
 torch::Tensor ClipSingularValues(const torch::Tensor& re, const torch::Tensor& im, double bound) {
   const bool tall = re.size(-2) >= re.size(-1);
-  const Spectrum gram = GramMatrices(re, im, tall);
+  const ComplexParts gram = GramMatrices(re, im, tall);
   const int64_t k = gram.re.size(-1);
   const torch::Tensor flat_re = gram.re.reshape({-1, k, k}).contiguous();
   const torch::Tensor flat_im = gram.im.defined() ? gram.im.reshape({-1, k, k}).contiguous() : torch::Tensor();
@@ -180,7 +180,7 @@ torch::Tensor EmbedKernel(const torch::Tensor& w, int64_t height, int64_t width)
 
 double CyclicConvSpectralNorm(const torch::Tensor& w, int64_t height, int64_t width) {
   torch::NoGradGuard no_grad;
-  const Spectrum x = HalfSpectrum(EmbedKernel(w.detach(), height, width));
+  const ComplexParts x = HalfSpectrum(EmbedKernel(w.detach(), height, width));
   return torch::linalg_svdvals(torch::complex(x.re, x.im)).max().item<double>();
 }
 
@@ -191,7 +191,7 @@ torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound
     const torch::Tensor clipped = ClipSingularValues(embedded.view({embedded.size(0), embedded.size(1)}), {}, bound);
     return clipped.defined() ? clipped.view(embedded.sizes()) : embedded.clone();
   }
-  const Spectrum x = HalfSpectrum(embedded);
+  const ComplexParts x = HalfSpectrum(embedded);
   // On grids of side <= 2 every DFT bin is real (e^{-i pi k} = +-1): decompose real matrices,
   // several times cheaper than complex ones (the 2x2 layers of the ResNet).
   const bool real = height <= 2 && width <= 2;
