@@ -1,9 +1,11 @@
 // Builds the kernel dataset from trained source nets (model.pt of train_net): every 7x7 kernel of
-// conv1 and 5x5 kernel of conv2, pruned by L2 norm, split 80/20, as conv7x7/{train,test}.npy and
-// conv5x5/{train,test}.npy.
+// conv1 and every 5x5 kernel of the later convs (conv2 of fconv; conv2-4 / conv2-3 of the CIFAR
+// models), pruned by L2 norm, split 80/20, as conv7x7/{train,test}.npy and conv5x5/{train,test}.npy.
 //
 //   ./bazelw run //deep_weight_prior:collect_kernels -- --models runs/source_net_1 runs/source_net_2 \
 //       --hid_dim 64 128 --out_dir=runs/kernels
+//   ./bazelw run //deep_weight_prior:collect_kernels -- --models runs/cifar100_net_1 --model cifarnetnew \
+//       --model_size 0.5 --n_classes 100 --out_dir=runs/cifar_kernels
 #include <cstdio>
 
 #include "absl/flags/declare.h"
@@ -22,7 +24,12 @@ ABSL_FLAG(double, prune_7x7, 0.05, "Keep 7x7 kernels with L2 norm >= this (the r
 ABSL_FLAG(double, prune_5x5, 0.02, "Keep 5x5 kernels with L2 norm >= this (the released set: min 0.131).");
 ABSL_FLAG(double, train_fraction, 0.8, "Share of the kept kernels in train.npy.");
 
-ABSL_DECLARE_FLAG(std::string, hid_dim);  // cli_common.cc: the source nets' conv widths
+ABSL_FLAG(std::string, net_cfg, "vanilla", "The source nets' --net_cfg (a vanilla one).");
+
+// cli_common.cc: the source nets' architecture.
+ABSL_DECLARE_FLAG(std::string, hid_dim);
+ABSL_DECLARE_FLAG(std::string, model);
+ABSL_DECLARE_FLAG(double, model_size);
 
 namespace deep_weight_prior {
 namespace {
@@ -36,11 +43,14 @@ absl::Status Main(const common::util::Runtime& rt) {
     std::string path = common::util::ResolveUserPath(m);
     if (path.size() < 3 || path.substr(path.size() - 3) != ".pt") path += "/model.pt";
     NetOptions o;
-    o.net_cfg = "vanilla", o.c1 = hid.first, o.c2 = hid.second, o.classes = absl::GetFlag(FLAGS_n_classes);
+    o.model = absl::GetFlag(FLAGS_model), o.model_size = absl::GetFlag(FLAGS_model_size);
+    o.net_cfg = absl::GetFlag(FLAGS_net_cfg), o.c1 = hid.first, o.c2 = hid.second;
+    o.classes = absl::GetFlag(FLAGS_n_classes);
+    RETURN_IF_ERROR(Validate(o));
     DwpNet net(o);
     RETURN_IF_ERROR(common::train::LoadStateDict(path, *net));
     k7.push_back(ExtractKernels(net->convs[0].kernel()));
-    k5.push_back(ExtractKernels(net->convs[1].kernel()));
+    for (size_t i = 1; i < net->convs.size(); ++i) k5.push_back(ExtractKernels(net->convs[i].kernel()));
   }
   const std::string out = rt.ResolveOutDir("deep_weight_prior_kernels");
   for (const auto& [name, parts, threshold] :
