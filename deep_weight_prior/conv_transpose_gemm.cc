@@ -77,7 +77,7 @@ class ConvTransposeGemm : public torch::autograd::Function<ConvTransposeGemm> {
     OverlapAdd(cols.data_ptr<float>(), out.data_ptr<float>(), s);
     ctx->save_for_backward({rows, w});
     ctx->saved_data["shape"] = std::vector<int64_t>{s.batch, s.height, s.width, s.out, s.k};
-    return out.permute({0, 3, 1, 2}).contiguous();
+    return out.permute({0, 3, 1, 2});  // a channels-last view: the next layers read it as it is
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
@@ -109,6 +109,14 @@ torch::Tensor ConvTranspose2dGemm(const torch::Tensor& x, const torch::Tensor& w
   if (!fast) return torch::nn::functional::conv_transpose2d(x, weight, torch::nn::functional::ConvTranspose2dFuncOptions().bias(bias));
   // A zero bias stands in for none: autograd functions take defined tensors.
   return ConvTransposeGemm::apply(x, weight, bias.defined() ? bias : torch::zeros({weight.size(1)}, weight.options()));
+}
+
+torch::Tensor Conv1x1Gemm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  const int64_t b = x.size(0), h = x.size(2), w = x.size(3), o = weight.size(0);
+  const torch::Tensor rows = x.permute({0, 2, 3, 1}).reshape({b * h * w, x.size(1)});
+  const torch::Tensor wt = weight.view({o, -1}).t();
+  const torch::Tensor y = bias.defined() ? torch::addmm(bias, rows, wt) : rows.mm(wt);
+  return y.view({b, h, w, o}).permute({0, 3, 1, 2});
 }
 
 }  // namespace deep_weight_prior

@@ -83,16 +83,38 @@ void HeadedNetImpl::clone_(torch::nn::Module& other, const c10::optional<torch::
   if (device) to(*device);
 }
 
+namespace {
+
+bool IsPointwise(const torch::nn::Conv2dImpl& conv) {
+  const auto& o = conv.options;
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  return conv.weight.size(2) == 1 && conv.weight.size(3) == 1 && (*o.stride())[0] == 1 && (*o.stride())[1] == 1 &&
+         padding != nullptr && (**padding)[0] == 0 && (**padding)[1] == 0 && o.groups() == 1;
+}
+
+// 1x1 convolutions as matrix products over pixels; the others as LibTorch runs them.
+torch::Tensor ConvForward(torch::nn::Conv2dImpl& conv, const torch::Tensor& x) {
+  return IsPointwise(conv) && x.scalar_type() == torch::kFloat ? Conv1x1Gemm(x, conv.weight, conv.bias)
+                                                               : conv.forward(x);
+}
+
+}  // namespace
+
+// The transposed and the 1x1 convolutions run as matrix products in channels-last memory, so the
+// decoders' tails (ConvT -> ELU -> 1x1 -> ELU -> 1x1 heads) never change layout; LibTorch's CPU
+// kernels for these thousands of tiny images are several times slower.
 Gaussian HeadedNetImpl::forward(const torch::Tensor& x) {
   torch::Tensor h = x;
-  for (auto& layer : *trunk) {  // the transposed convolutions through the GEMM route
-    if (const auto* t = dynamic_cast<const torch::nn::ConvTranspose2dImpl*>(layer.ptr().get())) {
+  for (auto& layer : *trunk) {
+    if (auto* t = dynamic_cast<torch::nn::ConvTranspose2dImpl*>(layer.ptr().get())) {
       h = ConvTranspose2dGemm(h, t->weight, t->bias);
+    } else if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(layer.ptr().get())) {
+      h = ConvForward(*c, h);
     } else {
       h = layer.forward(h);
     }
   }
-  return {mu(h), torch::nn::functional::softplus(var(h))};  // same as reference: no floor
+  return {ConvForward(*mu, h), torch::nn::functional::softplus(ConvForward(*var, h))};  // no floor, as reference
 }
 
 KernelVaeImpl::KernelVaeImpl(KernelVaeOptions options_) : options(std::move(options_)) { reset(); }

@@ -69,11 +69,15 @@ TEST(KernelVae, DecoderGemmRouteEqualsTheModules) {
     KernelVae vae(KernelVaeOptions(k, z, h));
     const torch::Tensor code = torch::randn({33, z, 1, 1});
     torch::Tensor a = code.clone().requires_grad_(), b = code.clone().requires_grad_();
-    const torch::Tensor got = vae->Decode(a).mean;
-    const torch::Tensor want = vae->decoder->mu(vae->decoder->trunk->forward(b));
+    const Gaussian decoded = vae->Decode(a);
+    const torch::Tensor got = decoded.mean;
+    const torch::Tensor trunk_out = vae->decoder->trunk->forward(b);
+    const torch::Tensor want = vae->decoder->mu(trunk_out);
+    const torch::Tensor want_var = torch::nn::functional::softplus(vae->decoder->var(trunk_out));
     EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-6)) << k;
-    got.pow(2).sum().backward();
-    want.pow(2).sum().backward();
+    EXPECT_TRUE(torch::allclose(decoded.var, want_var, 1e-5, 1e-6)) << k;
+    (got.pow(2).sum() + decoded.var.sum()).backward();
+    (want.pow(2).sum() + want_var.sum()).backward();
     EXPECT_TRUE(torch::allclose(a.grad(), b.grad(), 1e-4, 1e-6)) << k;
   }
 }
@@ -101,6 +105,19 @@ TEST(KernelVae, TrainingThroughTheGemmRouteMatchesTheModules) {
     ob.zero_grad();
     lb.backward();
     ob.step();
+  }
+}
+
+// The encoders' 1x1 heads run as matrix products too; the plain modules must agree (all sizes).
+TEST(KernelVae, EncoderEqualsTheModules) {
+  torch::manual_seed(7);
+  for (int64_t k : {3, 5, 7}) {
+    KernelVae vae(KernelVaeOptions(k, 3, 16));
+    const torch::Tensor w = torch::randn({21, 1, k, k});
+    const Gaussian got = vae->Encode(w);
+    const torch::Tensor h = vae->encoder->trunk->forward(w);
+    EXPECT_TRUE(torch::allclose(got.mean, vae->encoder->mu(h), 1e-5, 1e-6)) << k;
+    EXPECT_TRUE(torch::allclose(got.var, torch::nn::functional::softplus(vae->encoder->var(h)), 1e-5, 1e-6)) << k;
   }
 }
 
