@@ -156,11 +156,8 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
   if (c.dwp_reg > 0) {
     for (size_t i = 0; i < r.net->convs.size() && i < init.vaes.size(); ++i) {
       if (init.vaes[i].is_empty()) continue;
-      const int64_t k = r.net->convs[i].kernel().size(2);
-      if (init.vaes[i]->options.kernel_dim() != k) {
-        return absl::InvalidArgumentError(absl::StrCat("--dwp_reg: conv", i + 1, " has ", k, "x", k,
-                                                       " kernels but its VAE is ", init.vaes[i]->options.kernel_dim(), "x",
-                                                       init.vaes[i]->options.kernel_dim()));
+      if (const absl::Status fits = CheckVaeFits(*r.net, i, *init.vaes[i]); !fits.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("--dwp_reg: ", fits.message()));
       }
       KernelVae vae = init.vaes[i];
       Freeze(vae);

@@ -187,6 +187,13 @@ std::vector<torch::Tensor> DwpNetImpl::FeatureParameters() {
   return out;
 }
 
+absl::Status CheckVaeFits(DwpNetImpl& net, size_t index, const KernelVaeImpl& vae) {
+  const int64_t k = net.convs[index].kernel().size(2);
+  if (vae.options.kernel_dim() == k) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("conv", index + 1, " has ", k, "x", k, " kernels but its VAE is ",
+                                                 vae.options.kernel_dim(), "x", vae.options.kernel_dim()));
+}
+
 absl::Status InitKernels(DwpNetImpl& net, size_t index, const std::string& init, KernelVae vae,
                          const torch::Tensor& filters, torch::Generator& gen) {
   if (index >= net.convs.size()) return absl::InvalidArgumentError(absl::StrCat("no conv layer ", index));
@@ -197,11 +204,7 @@ absl::Status InitKernels(DwpNetImpl& net, size_t index, const std::string& init,
     if (vae.is_empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--init_list: ", init, " for conv", index + 1, " needs --vae_list"));
     }
-    if (vae->options.kernel_dim() != k) {
-      return absl::InvalidArgumentError(absl::StrCat("conv", index + 1, " has ", k, "x", k, " kernels but its VAE is ",
-                                                     vae->options.kernel_dim(), "x", vae->options.kernel_dim()));
-    }
-    return absl::OkStatus();
+    return CheckVaeFits(net, index, *vae);
   };
   // `n` source kernels drawn without replacement; the CIFAR models tile the file 10 times first
   // (same as reference), so a kernel can repeat there.

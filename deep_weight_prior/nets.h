@@ -86,6 +86,9 @@ class DwpNetImpl : public torch::nn::Module {
 };
 TORCH_MODULE(DwpNet);
 
+// OK when `vae` models the kernels of conv `index` (same kernel size), else an error naming both.
+absl::Status CheckVaeFits(DwpNetImpl& net, size_t index, const KernelVaeImpl& vae);
+
 // Re-initialises the kernels of conv `index`: "xavier" (xavier-normal), "vae" (decoder means of
 // z ~ N(0, I), no noise, no rescaling: "samples from the DWP") or "filters" (random kernels of
 // `filters` [N, 1, K, K] drawn without replacement; the CIFAR models tile the file 10 times
