@@ -8,6 +8,7 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
+#include "common/util/allocator.h"
 #include "common/util/blas.h"
 
 namespace benchmarks {
@@ -32,6 +33,7 @@ int RunBenchmarks(int argc, char** argv) {
   benchmark::AddCustomContext("torch_threads", std::to_string(at::get_num_threads()));
   benchmark::AddCustomContext("blas", BlasLibrary());
   benchmark::AddCustomContext("blas_core", common::util::BlasCoreName());
+  benchmark::AddCustomContext("malloc", common::util::MallocName());
   if (const std::string advice = common::util::BlasAdvice(); !advice.empty()) {
     std::fprintf(stderr, "WARNING: %s\n", advice.c_str());
   }
