@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "deep_weight_prior/conv_transpose_gemm.h"
+#include "deep_weight_prior/toom_conv.h"
 
 namespace deep_weight_prior {
 namespace {
@@ -92,22 +93,43 @@ bool IsPointwise(const torch::nn::Conv2dImpl& conv) {
          padding != nullptr && (**padding)[0] == 0 && (**padding)[1] == 0 && o.groups() == 1;
 }
 
-// 1x1 convolutions as matrix products over pixels; the others as LibTorch runs them.
+// Stride 1, dilation 1, one group, symmetric zero padding: the padding, else -1.
+int64_t PlainPadding(const torch::nn::Conv2dImpl& conv) {
+  const auto& o = conv.options;
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  if (padding == nullptr || (**padding)[0] != (**padding)[1] || (*o.stride())[0] != 1 || (*o.stride())[1] != 1 ||
+      (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 || o.groups() != 1 ||
+      c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) == nullptr) {
+    return -1;
+  }
+  return (**padding)[0];
+}
+
+// 1x1 convolutions as matrix products over pixels; frozen 3x3 ones on 3x3..7x7 images by
+// Toom-Cook transforms (the DWP's KL); the others as LibTorch runs them.
 torch::Tensor ConvForward(torch::nn::Conv2dImpl& conv, const torch::Tensor& x) {
-  return IsPointwise(conv) && x.scalar_type() == torch::kFloat ? Conv1x1Gemm(x, conv.weight, conv.bias)
-                                                               : conv.forward(x);
+  if (IsPointwise(conv) && x.scalar_type() == torch::kFloat) return Conv1x1Gemm(x, conv.weight, conv.bias);
+  const int64_t padding = PlainPadding(conv);
+  if (padding >= 0 && ToomConvApplies(x, conv.weight, padding)) return ToomConv3x3(x, conv.weight, conv.bias, padding);
+  return conv.forward(x);
+}
+
+torch::Tensor ConvTransposeForward(torch::nn::ConvTranspose2dImpl& conv, const torch::Tensor& x) {
+  if (ToomConvTransposeApplies(x, conv.weight)) return ToomConvTranspose3x3(x, conv.weight, conv.bias);
+  return ConvTranspose2dGemm(x, conv.weight, conv.bias);
 }
 
 }  // namespace
 
 // The transposed and the 1x1 convolutions run as matrix products in channels-last memory, so the
 // decoders' tails (ConvT -> ELU -> 1x1 -> ELU -> 1x1 heads) never change layout; LibTorch's CPU
-// kernels for these thousands of tiny images are several times slower.
+// kernels for these thousands of tiny images are several times slower. A frozen VAE (the prior
+// in the KL bound) runs its 3x3 convolutions by Toom-Cook transforms, also channels last.
 Gaussian HeadedNetImpl::forward(const torch::Tensor& x) {
   torch::Tensor h = x;
   for (auto& layer : *trunk) {
     if (auto* t = dynamic_cast<torch::nn::ConvTranspose2dImpl*>(layer.ptr().get())) {
-      h = ConvTranspose2dGemm(h, t->weight, t->bias);
+      h = ConvTransposeForward(*t, h);
     } else if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(layer.ptr().get())) {
       h = ConvForward(*c, h);
     } else {

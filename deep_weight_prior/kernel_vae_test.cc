@@ -121,6 +121,30 @@ TEST(KernelVae, EncoderEqualsTheModules) {
   }
 }
 
+// A frozen VAE (the prior inside the KL bound) runs its 3x3 convolutions by Toom-Cook transforms
+// (toom_conv.h): the whole loss and its gradient with respect to the kernels must equal the plain
+// modules', for every kernel size.
+TEST(KernelVae, FrozenVaeEqualsTheModules) {
+  torch::manual_seed(8);
+  for (auto [k, z, h] : {std::tuple<int64_t, int64_t, int64_t>{7, 2, 32}, {5, 4, 64}, {3, 2, 8}}) {
+    KernelVae vae(KernelVaeOptions(k, z, h));
+    for (auto& p : vae->parameters()) p.requires_grad_(false);
+    const torch::Tensor w0 = 0.2 * torch::randn({37, 1, k, k}), eps = torch::randn({37, z, 1, 1});
+    torch::Tensor a = w0.clone().requires_grad_(), b = w0.clone().requires_grad_();
+    const torch::Tensor got = vae->Loss(a, eps).total();
+    const torch::Tensor hq = vae->encoder->trunk->forward(b);
+    const torch::Tensor zm = vae->encoder->mu(hq), zv = torch::nn::functional::softplus(vae->encoder->var(hq));
+    const torch::Tensor hp = vae->decoder->trunk->forward(zm + zv.sqrt() * eps);
+    const torch::Tensor want =
+        GaussianNll(b, vae->decoder->mu(hp), torch::nn::functional::softplus(vae->decoder->var(hp))) +
+        KlToStandardNormal(zm, zv);
+    EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-5 * std::abs(want.item<double>())) << k;
+    got.backward();
+    want.backward();
+    EXPECT_TRUE(torch::allclose(a.grad(), b.grad(), 1e-3, 1e-4 * b.grad().abs().max().item<double>())) << k;
+  }
+}
+
 TEST(KernelVae, CloneIsAnIndependentCopy) {
   torch::manual_seed(6);
   for (int64_t k : {5, 7}) {
