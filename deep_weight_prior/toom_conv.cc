@@ -1,5 +1,6 @@
 #include "deep_weight_prior/toom_conv.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -120,12 +121,19 @@ torch::Tensor ToomApply(const torch::Tensor& x, const torch::Tensor& m_in, const
                         const torch::Tensor& m_out, const torch::Tensor& bias) {
   const int64_t batch = x.size(0), s = x.size(1), c = x.size(3), p = m_in.size(0), r = m_out.size(0);
   const int64_t o = ghat.size(2);
-  torch::Tensor xh = torch::empty({p * p, batch, c}, x.options());
-  Transform2d({x.data_ptr<float>(), s, false}, {xh.data_ptr<float>(), p, true}, m_in, batch, c, nullptr);
-  const torch::Tensor yh = torch::bmm(xh, ghat);  // [P^2, B, O]
   torch::Tensor y = torch::empty({batch, r, r, o}, x.options());
-  Transform2d({yh.data_ptr<float>(), p, true}, {y.data_ptr<float>(), r, false}, m_out, batch, o,
-              bias.defined() ? bias.data_ptr<float>() : nullptr);
+  // Images in chunks whose transformed copies stay in cache between the three steps (one chunk of
+  // the 5x5 VAE: 3.3 MB; 128 measured 10% faster than 512 or the whole batch).
+  constexpr int64_t kChunk = 128;
+  for (int64_t start = 0; start < batch; start += kChunk) {
+    const int64_t len = std::min(kChunk, batch - start);
+    torch::Tensor xh = torch::empty({p * p, len, c}, x.options());
+    Transform2d({x.data_ptr<float>() + start * s * s * c, s, false}, {xh.data_ptr<float>(), p, true}, m_in, len, c,
+                nullptr);
+    const torch::Tensor yh = torch::bmm(xh, ghat);  // [P^2, len, O]
+    Transform2d({yh.data_ptr<float>(), p, true}, {y.data_ptr<float>() + start * r * r * o, r, false}, m_out, len, o,
+                bias.defined() ? bias.data_ptr<float>() : nullptr);
+  }
   return y;
 }
 
