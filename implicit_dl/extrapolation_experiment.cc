@@ -198,6 +198,9 @@ absl::Status Validate(const ExtrapolationConfig& c) {
 absl::StatusOr<std::map<std::string, ExtrapolationCurves>> RunExtrapolation(
     const ExtrapolationConfig& c) {
   RETURN_IF_ERROR(Validate(c));
+  // The models' initial weights come from LibTorch's global generator, which starts from a
+  // random seed in every process: seed it, so that a config gives one result.
+  torch::manual_seed(c.seed);
   std::map<std::string, ExtrapolationCurves> out;
   if (c.arithmetic) {
     for (const std::string& fn : c.functions) {
