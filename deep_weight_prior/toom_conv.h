@@ -12,7 +12,8 @@
 // product, instead of 9 taps on every output pixel: the 5x5 VAE's 3x3 -> 5x5 transposed
 // convolution and 5x5 -> 3x3 convolution take 25 products where direct evaluation takes 81 (3.2x
 // fewer multiply-adds), the 5x5 -> 5x5 padded convolution 49 instead of 169. Results equal the
-// direct convolution up to float rounding (the transforms' coefficients are at most 128/45).
+// direct convolution up to float rounding: the points are 0, +-1, 2 (and -2, 1/2 for 7 points)
+// and infinity, and the tests bound the error by 2e-5 of the largest output.
 //
 //   y = ToomConvTranspose3x3(x, conv_t->weight, conv_t->bias);   // == conv_transpose2d (stride 1)
 //   y = ToomConv3x3(x, conv->weight, conv->bias, /*padding=*/1);  // == conv2d (stride 1)
