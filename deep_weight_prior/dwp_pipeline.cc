@@ -140,7 +140,13 @@ absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target, c
     c.eval_every_steps = std::max<int64_t>(1, o.convergence_steps / 15);
     ASSIGN_OR_RETURN(common::data::InMemoryDataset train, FewShot(target.train, o.convergence_steps * c.bs / c.epochs, o.seed));
     KernelInit ki{{init, init}, vaes, {kernels.k7.train, kernels.k5.train}};
-    if (init == std::string("filters") && kernels.k5.train.size(0) < o.target_c1 * o.target_c2) continue;  // too few
+    if (init == std::string("filters") && kernels.k5.train.size(0) < o.target_c1 * o.target_c2) {
+      // Drawn without replacement, as the reference: one source kernel per (out, in) pair.
+      LOG(WARNING) << "convergence figure without the 'filters' curve: it needs " << o.target_c1 * o.target_c2
+                   << " 5x5 training kernels, " << kernels.k5.train.size(0)
+                   << " were kept (lower --prune_5x5 or train more source nets)";
+      continue;
+    }
     ASSIGN_OR_RETURN(NetResult r, TrainNet(c, ki, train, target.test));
     common::plot::Series s{init, {}, {}, {}, {}};
     for (const auto& [step, acc] : r.curve) s.x.push_back(static_cast<double>(step)), s.y.push_back(acc);
