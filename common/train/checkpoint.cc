@@ -1,5 +1,6 @@
 #include "common/train/checkpoint.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -177,7 +178,9 @@ absl::StatusOr<TrainProgress> RunEpochs(
   for (int64_t epoch = progress.epoch; epoch < options.epochs; ++epoch) {
     RETURN_IF_ERROR(run_epoch(epoch, progress));
     progress.epoch = epoch + 1;
-    if (checkpointing) {
+    const bool due = progress.epoch % std::max<int64_t>(1, options.checkpoint_every) == 0 ||
+                     progress.epoch == options.epochs;
+    if (checkpointing && due) {
       RETURN_IF_ERROR(SaveCheckpoint(options.checkpoint_path, module, optimizer, progress));
     }
   }

@@ -55,9 +55,11 @@ struct EpochLoopOptions {
   int64_t epochs = 1;
   std::string checkpoint_path;  // empty: no checkpoints
   bool resume = false;          // continue from checkpoint_path if it exists
+  int64_t checkpoint_every = 1;  // epochs between checkpoints; the last epoch always gets one
 };
 
-// Calls run_epoch(epoch, progress) for every epoch not yet done, then saves a checkpoint. With
+// Calls run_epoch(epoch, progress) for every epoch not yet done, saving a checkpoint after every
+// `checkpoint_every`-th and the last (a killed run repeats the epochs since its last one). With
 // `resume` and an existing checkpoint, restores model, optimizer, progress and the CPU RNG first.
 // Data order must be a function of (seed, epoch), as InMemoryDataset::EpochBatches is.
 absl::StatusOr<TrainProgress> RunEpochs(

@@ -61,6 +61,39 @@ TEST(RunEpochs, TwoEpochsStraightEqualOnePlusResumePlusOne) {
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pc[i])) << i;
 }
 
+// With checkpoint_every = 2 a run killed in its fourth epoch restarts after the second, and ends
+// where an uninterrupted run ends.
+TEST(RunEpochs, CheckpointEveryKthEpochResumesFromTheLastOne) {
+  const data::InMemoryDataset d = data::GaussianBlobs(100, 6, 3, 1);
+  const std::string ckpt = data::TestDir("resume_every") + "/checkpoint.pt";
+  torch::manual_seed(0);
+  auto straight = MakeModel();
+  torch::optim::Adam opt_a(straight->parameters(), 1e-2);
+  auto run_a = [&](int64_t e, TrainProgress& p) { return TrainEpoch(straight, opt_a, d, e, p); };
+  ASSERT_TRUE(RunEpochs({5, "", false, 2}, *straight, opt_a, run_a).ok());
+
+  torch::manual_seed(0);
+  auto killed = MakeModel();
+  torch::optim::Adam opt_b(killed->parameters(), 1e-2);
+  auto run_b = [&](int64_t e, TrainProgress& p) {
+    if (e == 3) return absl::AbortedError("killed");
+    return TrainEpoch(killed, opt_b, d, e, p);
+  };
+  EXPECT_EQ(RunEpochs({5, ckpt, false, 2}, *killed, opt_b, run_b).status().code(), absl::StatusCode::kAborted);
+  auto probe = MakeModel();
+  torch::optim::Adam opt_p(probe->parameters(), 1e-2);
+  EXPECT_EQ(LoadCheckpoint(ckpt, *probe, opt_p).value().epoch, 2);
+
+  torch::manual_seed(123);
+  auto resumed = MakeModel();
+  torch::optim::Adam opt_c(resumed->parameters(), 1e-2);
+  auto run_c = [&](int64_t e, TrainProgress& p) { return TrainEpoch(resumed, opt_c, d, e, p); };
+  EXPECT_EQ(RunEpochs({5, ckpt, true, 2}, *resumed, opt_c, run_c).value().epoch, 5);
+  EXPECT_EQ(LoadCheckpoint(ckpt, *probe, opt_p).value().epoch, 5);  // the last epoch always saves
+  auto pa = straight->parameters(), pc = resumed->parameters();
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pc[i])) << i;
+}
+
 TEST(StateDict, RoundTripAndMismatchErrors) {
   const std::string dir = data::TestDir("state_dict");
   torch::manual_seed(0);
