@@ -92,7 +92,7 @@ absl::StatusOr<std::vector<FewShotRow>> FewShotTable(const PipelineOptions& o, c
         c.net.net_cfg = prior == std::string("log-uniform") ? "bayes-mtrunca" : "bayes";
         const std::string p = prior == std::string("DWP") ? "vae" : prior == std::string("N(0,1)") ? "sn" : "loguniform";
         c.prior_list = {p, p};
-        c.epochs = o.bnn_epochs, c.seed = seed;
+        c.epochs = o.bnn_epochs, c.seed = seed, c.eval_freq = 0;  // evaluated once, at the end
         KernelInit init;
         if (p == "vae") init = {{"vae", "vae"}, vaes, {}};
         ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, init, train, target.test));

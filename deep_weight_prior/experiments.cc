@@ -38,16 +38,29 @@ double TestAccuracy(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
   return static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
-// Mean -log of the ensemble's probability of the true class.
-double TestNll(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
-  torch::NoGradGuard no_grad;
-  double nll = 0;
-  for (const torch::Tensor& idx : test.EpochBatches(1000, false, 0, 0)) {
-    const common::data::Batch b = test.Get(idx);
-    const torch::Tensor p = EnsembleProbabilities(net, b.inputs, samples);
-    nll -= p.gather(1, b.targets.unsqueeze(1)).clamp_min(1e-12).log().sum().item<double>();
+// Ensemble accuracy and mean -log probability of the true class from the same `ens` passes, then
+// one stochastic pass and the deterministic means.
+BnnResult EvaluateBnn(DwpNetImpl& net, const InMemoryDataset& test, int ens) {
+  BnnResult r;
+  net.eval();  // BatchNorm and dropout; the posteriors stay stochastic (SetStochastic decides)
+  {
+    torch::NoGradGuard no_grad;
+    int64_t correct = 0;
+    for (const torch::Tensor& idx : test.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
+      const common::data::Batch b = test.Get(idx);
+      const torch::Tensor p = EnsembleProbabilities(net, b.inputs, ens);
+      correct += common::train::CountCorrect(p, b.targets);
+      r.test_nll -= p.gather(1, b.targets.unsqueeze(1)).clamp_min(1e-12).log().sum().item<double>();
+    }
+    r.ens_acc = static_cast<double>(correct) / static_cast<double>(test.size());
+    r.test_nll /= static_cast<double>(test.size());
   }
-  return nll / static_cast<double>(test.size());
+  r.samp_acc = TestAccuracy(net, test, 1);
+  SetStochastic(net, false);
+  r.det_acc = TestAccuracy(net, test, 1);
+  SetStochastic(net, true);
+  net.train();
+  return r;
 }
 
 absl::StatusOr<std::string> YamlValue(const std::string& text, const std::string& key) {
@@ -275,12 +288,13 @@ absl::Status CopyPretrained(DwpNetImpl& net, const std::string& path) {
 }
 
 absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, const InMemoryDataset& train,
-                                   const InMemoryDataset& test) {
+                                   const InMemoryDataset& test, const BnnEvalSink& on_eval) {
   RETURN_IF_ERROR(Validate(c.net));
   if (c.net.net_cfg.rfind("bayes", 0) != 0) return absl::InvalidArgumentError("train_bnn needs a bayes* --net_cfg");
   if (c.epochs < 1 || c.bs < 1 || c.lr <= 0 || c.ens < 1 || c.dwp_samples < 1) {
     return absl::InvalidArgumentError("--epochs, --bs, --lr, --ens and --dwp_samples must be positive");
   }
+  if (c.eval_freq < 0) return absl::InvalidArgumentError(absl::StrCat("--eval_freq must be >= 0, got ", c.eval_freq));
   torch::manual_seed(c.seed);
   DwpNet net(c.net);
   RETURN_IF_ERROR(ApplyKernelInit(*net, init, c.seed));
@@ -300,27 +314,35 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
   RETURN_IF_ERROR(NetworkKl(*net, priors).status());  // configuration errors before training
   torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(c.lr));
   const double n = static_cast<double>(train.size());
-  BnnResult r;
-  for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
-    common::train::SetLearningRate(adam, LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch));
+  double kl_value = 0;
+  auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
+    const double lr = LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch);
+    common::train::SetLearningRate(adam, lr);
+    double nll_sum = 0, kl_sum = 0;  // over the epoch's examples (the KL weighted by batch size)
     for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
       const common::data::Batch b = train.Get(idx);
-      const torch::Tensor data = F::cross_entropy(net->forward(b.inputs), b.targets,
-                                                  F::CrossEntropyFuncOptions().reduction(torch::kSum)) *
-                                 (n / static_cast<double>(idx.size(0)));
+      const torch::Tensor ce = F::cross_entropy(net->forward(b.inputs), b.targets,
+                                                F::CrossEntropyFuncOptions().reduction(torch::kSum));
       ASSIGN_OR_RETURN(torch::Tensor kl, NetworkKl(*net, priors));
       adam.zero_grad();
-      (data + kl).backward();
+      (ce * (n / static_cast<double>(idx.size(0))) + kl).backward();
       adam.step();
-      r.kl = kl.item<double>();
+      nll_sum += ce.item<double>();
+      kl_value = kl.item<double>();
+      kl_sum += kl_value * static_cast<double>(idx.size(0));
+      ++progress.step;
     }
-  }
-  r.ens_acc = TestAccuracy(*net, test, c.ens);
-  r.test_nll = TestNll(*net, test, c.ens);
-  r.samp_acc = TestAccuracy(*net, test, 1);
-  SetStochastic(*net, false);
-  r.det_acc = TestAccuracy(*net, test, 1);
-  SetStochastic(*net, true);
+    const int64_t done = epoch + 1;
+    if (c.eval_freq <= 0 || (done != 1 && done % c.eval_freq != 0)) return absl::OkStatus();
+    BnnEval e{done, lr, nll_sum / n, EvaluateBnn(*net, test, c.ens)};
+    e.test.kl = kl_sum / n;
+    return on_eval ? on_eval(e) : absl::OkStatus();
+  };
+  const common::train::EpochLoopOptions loop{c.epochs, c.checkpoint_path, c.resume,
+                                             c.eval_freq > 0 ? c.eval_freq : c.epochs};
+  RETURN_IF_ERROR(common::train::RunEpochs(loop, *net, adam, run_epoch).status());
+  BnnResult r = EvaluateBnn(*net, test, c.ens);
+  r.kl = kl_value;
   return r;
 }
 

@@ -10,6 +10,7 @@
 #ifndef DEEP_WEIGHT_PRIOR_EXPERIMENTS_H_
 #define DEEP_WEIGHT_PRIOR_EXPERIMENTS_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,9 @@ struct BnnConfig {
   int dwp_samples = 1;                  // same as reference
   uint64_t seed = 42;
   std::string pretrained;  // a train_net model.pt copied in after the kernel init (see CopyPretrained)
+  int64_t eval_freq = 1;   // same as reference: test metrics after epoch 1 and every eval_freq-th; 0: none
+  std::string checkpoint_path;  // saved at every eval_freq-th and the last epoch; empty: none
+  bool resume = false;          // continue from checkpoint_path when it exists
 };
 
 // The reference's `pretrained` init: copies a deterministic net's state dict (train_net's
@@ -118,13 +122,26 @@ struct BnnConfig {
 // parameters (`rho`) may be missing from the file.
 absl::Status CopyPretrained(DwpNetImpl& net, const std::string& path);
 
+// Test metrics of a Bayesian net: the `ens`-sample ensemble (mean of probabilities) accuracy and
+// NLL, one stochastic pass, the deterministic means; kl is the last step's KL estimate.
 struct BnnResult {
   double ens_acc = 0, samp_acc = 0, det_acc = 0, test_nll = 0, kl = 0;
 };
 
+// One evaluation during training (a row of train_bnn's metrics.csv).
+struct BnnEval {
+  int64_t epoch = 0;  // epochs done
+  double lr = 0;
+  double train_nll = 0;  // mean cross-entropy per training example over the epoch
+  BnnResult test;        // test.kl: the epoch's mean KL estimate (the reference's KL column)
+};
+using BnnEvalSink = std::function<absl::Status(const BnnEval&)>;
+
+// Minimises (N/B) sum CE + sum KL with Adam; evaluates every c.eval_freq epochs (passing each
+// evaluation to `on_eval`, whose error stops training) and once more at the end (the result).
 absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& config, const KernelInit& init,
                                    const common::data::InMemoryDataset& train,
-                                   const common::data::InMemoryDataset& test);
+                                   const common::data::InMemoryDataset& test, const BnnEvalSink& on_eval = nullptr);
 
 }  // namespace deep_weight_prior
 

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "common/data/synthetic.h"
 #include "common/train/checkpoint.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -67,6 +68,63 @@ TEST(Experiments, TrainNetAndTrainBnnLearnASeparableTask) {
   EXPECT_GT(bnn->kl, 0);
 }
 
+BnnConfig SmallBnn() {
+  BnnConfig bc;
+  bc.net.net_cfg = "bayes", bc.net.c1 = 4, bc.net.c2 = 4, bc.net.classes = 2;
+  bc.prior_list = {"sn", "sn"}, bc.epochs = 5, bc.bs = 50, bc.lr = 3e-3, bc.ens = 3;
+  return bc;
+}
+
+// The reference evaluates after epoch 1 and every eval_freq-th epoch, at the LR of that epoch.
+TEST(Experiments, TrainBnnEvaluatesAtEpochOneAndEveryEvalFreq) {
+  const InMemoryDataset train = Halves(200, 1), test = Halves(100, 2);
+  BnnConfig bc = SmallBnn();
+  bc.eval_freq = 2;
+  std::vector<BnnEval> evals;
+  const auto r = TrainBnn(bc, {}, train, test, [&](const BnnEval& e) {
+    evals.push_back(e);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(evals.size(), 3u);
+  const double lr_of[] = {0, 3e-3, 3e-3 * 0.8, 0, 3e-3 * 0.4};  // lr (1 - t / 5) in epoch t + 1
+  for (const BnnEval& e : evals) {
+    EXPECT_NEAR(e.lr, lr_of[e.epoch], 1e-15) << e.epoch;
+    EXPECT_GT(e.train_nll, 0) << e.epoch;
+    EXPECT_GT(e.test.kl, 0) << e.epoch;
+  }
+  EXPECT_EQ(evals[0].epoch, 1);
+  EXPECT_EQ(evals[1].epoch, 2);
+  EXPECT_EQ(evals[2].epoch, 4);
+  EXPECT_LT(evals[2].train_nll, evals[0].train_nll);
+}
+
+// A run killed in its fourth epoch (checkpoints after the second) resumes there and ends with the
+// same numbers as an uninterrupted run.
+TEST(Experiments, TrainBnnResumesAKilledRun) {
+  const InMemoryDataset train = Halves(200, 1), test = Halves(100, 2);
+  BnnConfig bc = SmallBnn();
+  bc.eval_freq = 2;
+  const auto straight = TrainBnn(bc, {}, train, test);
+  ASSERT_TRUE(straight.ok()) << straight.status();
+  bc.checkpoint_path = common::data::TestDir("bnn_resume") + "/checkpoint.pt";
+  const auto killed = TrainBnn(bc, {}, train, test, [](const BnnEval& e) {
+    return e.epoch == 4 ? absl::AbortedError("killed") : absl::OkStatus();
+  });
+  EXPECT_EQ(killed.status().code(), absl::StatusCode::kAborted);
+  bc.resume = true;
+  std::vector<int64_t> epochs;
+  const auto resumed = TrainBnn(bc, {}, train, test, [&](const BnnEval& e) {
+    epochs.push_back(e.epoch);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(epochs, (std::vector<int64_t>{4}));  // epochs 3-5 again; evaluation after the 4th
+  EXPECT_EQ(resumed->ens_acc, straight->ens_acc);
+  EXPECT_EQ(resumed->test_nll, straight->test_nll);
+  EXPECT_EQ(resumed->kl, straight->kl);
+}
+
 // Three classes of 32x32 colour images: class c has channel c brighter, plus noise.
 InMemoryDataset Colours(int64_t n, uint64_t seed) {
   torch::manual_seed(seed);
@@ -87,7 +145,8 @@ TEST(Experiments, CifarModelsLearnAColourTask) {
   // A CIFARNet BNN (the reference crashes on --model cifarnet in train-bnn).
   BnnConfig bc;
   bc.net = nc.net, bc.net.model = "cifarnet", bc.net.net_cfg = "bayes1000", bc.prior_list = {"sn"};
-  bc.epochs = 4, bc.bs = 50, bc.lr = 3e-3, bc.ens = 2;
+  // Evaluated in eval mode, as the reference: enough steps for BatchNorm's running statistics.
+  bc.epochs = 12, bc.bs = 50, bc.lr = 3e-3, bc.ens = 2;
   const auto bnn = TrainBnn(bc, {}, train, test);
   ASSERT_TRUE(bnn.ok()) << bnn.status();
   EXPECT_GT(bnn->ens_acc, 0.9);

@@ -2,14 +2,19 @@
 //
 //   ./bazelw run //deep_weight_prior:train_bnn -- --num_examples 50 --data_split_seed 0 \
 //       --prior_list vae vae --init_list vae vae --vae_list runs/dwp/vae7x7 runs/dwp/vae5x5 \
-//       --hid_dim 32 128 --epochs 10000
+//       --hid_dim 32 128 --epochs 10000 --eval_freq 100 --out_dir=runs/bnn   # add --resume after a kill
+//
+// Writes config.json, metrics.csv (one row per evaluation: the reference's columns), summary.json
+// and checkpoint.pt (at every evaluation) to --out_dir.
 #include <cstdio>
 
 #include "absl/flags/flag.h"
+#include "common/train/run_dir.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/cli_common.h"
 #include "deep_weight_prior/experiments.h"
+#include "glog/logging.h"
 
 namespace {
 const deep_weight_prior::BnnConfig kDefaults;
@@ -29,6 +34,9 @@ ABSL_FLAG(std::string, pretrained, "",
           "posterior means, with its biases and classifier (the reference's --init_list pretrained).");
 ABSL_FLAG(double, logvarinit, -10, "Initial log sigma^2 of every weight.");
 ABSL_FLAG(int, dwp_samples, kDefaults.dwp_samples, "Weight samples S of the DWP KL estimate.");
+ABSL_FLAG(int64_t, eval_freq, kDefaults.eval_freq,
+          "Test metrics (metrics.csv) and checkpoint after epoch 1 and every this many epochs; 0: only at the end.");
+ABSL_FLAG(bool, resume, false, "Continue the run in --out_dir from its checkpoint.pt.");
 
 namespace deep_weight_prior {
 namespace {
@@ -46,9 +54,28 @@ absl::Status Main(const common::util::Runtime& rt) {
   if (!absl::GetFlag(FLAGS_pretrained).empty()) {
     c.pretrained = common::util::ResolveUserPath(absl::GetFlag(FLAGS_pretrained));
   }
-  ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, run.init, run.train, run.domain.test));
-  std::printf("ens[%d]_test_acc %.4f  samp_test_acc %.4f  det_test_acc %.4f  test_nll %.4f  kl %.6g\n", c.ens,
-              r.ens_acc, r.samp_acc, r.det_acc, r.test_nll, r.kl);
+  c.eval_freq = absl::GetFlag(FLAGS_eval_freq), c.resume = absl::GetFlag(FLAGS_resume);
+  const std::string out = rt.ResolveOutDir("deep_weight_prior_bnn");
+  ASSIGN_OR_RETURN(common::train::RunDir dir,
+                   common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
+  c.checkpoint_path = dir.checkpoint_path();
+  bool first_row = true;
+  auto log_eval = [&](const BnnEval& e) -> absl::Status {
+    // A resumed run repeats the epochs after its checkpoint: drop their rows from the killed run.
+    if (first_row && c.resume) RETURN_IF_ERROR(dir.TruncateMetrics("epoch", static_cast<double>(e.epoch - 1)));
+    first_row = false;
+    LOG(INFO) << "epoch " << e.epoch << ": ens[" << c.ens << "] test acc " << e.test.ens_acc << ", train nll "
+              << e.train_nll << ", kl " << e.test.kl;
+    return dir.AppendMetrics({{"epoch", static_cast<double>(e.epoch)}, {"lr", e.lr}, {"train_nll", e.train_nll},
+                              {"kl", e.test.kl}, {"train_loss", e.train_nll * run.train.size() + e.test.kl},
+                              {"ens_test_acc", e.test.ens_acc}, {"test_nll", e.test.test_nll},
+                              {"samp_test_acc", e.test.samp_acc}, {"det_test_acc", e.test.det_acc}});
+  };
+  ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, run.init, run.train, run.domain.test, log_eval));
+  RETURN_IF_ERROR(dir.WriteSummary({{"ens_test_acc", r.ens_acc}, {"ens", c.ens}, {"samp_test_acc", r.samp_acc},
+                                    {"det_test_acc", r.det_acc}, {"test_nll", r.test_nll}, {"kl", r.kl}}));
+  std::printf("ens[%d]_test_acc %.4f  samp_test_acc %.4f  det_test_acc %.4f  test_nll %.4f  kl %.6g; run in %s\n",
+              c.ens, r.ens_acc, r.samp_acc, r.det_acc, r.test_nll, r.kl, out.c_str());
   return absl::OkStatus();
 }
 
