@@ -221,27 +221,53 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
   return r;
 }
 
-absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data) {
+// -ELBO of `kernels` in chunks of 512 (the reference's test batch), noise from `gen`.
+VaeLoss SummedVaeLoss(KernelVae& vae, const torch::Tensor& kernels, torch::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  VaeLoss sum{torch::zeros({}), torch::zeros({})};
+  for (int64_t start = 0; start < kernels.size(0); start += 512) {
+    const torch::Tensor w = kernels.narrow(0, start, std::min<int64_t>(512, kernels.size(0) - start));
+    const VaeLoss l = vae->Loss(w, torch::randn({w.size(0), vae->options.z_dim(), 1, 1}, gen));
+    sum.nll += l.nll, sum.kl += l.kl;
+  }
+  return sum;
+}
+
+absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, const VaeEpochSink& on_epoch) {
   RETURN_IF_ERROR(Validate(c.vae));
   if (data.train.size(2) != c.vae.kernel_dim()) {
     return absl::InvalidArgumentError(absl::StrCat("--kernel_dim=", c.vae.kernel_dim(), " but the kernels are ",
                                                    data.train.size(2), "x", data.train.size(2)));
   }
+  if (c.epochs < 1 || c.bs < 1 || c.lr <= 0) {
+    return absl::InvalidArgumentError("--num_epochs, --batch_size and --lr must be positive");
+  }
   torch::manual_seed(c.seed);
   VaeResult r{KernelVae(c.vae)};
   torch::optim::Adam adam(r.vae->parameters(), torch::optim::AdamOptions(c.lr));
   const InMemoryDataset train(data.train, torch::zeros({data.train.size(0)}, torch::kInt64));
-  for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
+  const double n_train = static_cast<double>(data.train.size(0)), n_test = static_cast<double>(data.test.size(0));
+  auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
+    double loss_sum = 0;
     for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
       const torch::Tensor loss = r.vae->Loss(train.Get(idx).inputs).total();  // summed (same as reference)
       adam.zero_grad();
       loss.backward();
       adam.step();
+      loss_sum += loss.item<double>();
+      ++progress.step;
     }
-  }
+    if (!on_epoch) return absl::OkStatus();
+    torch::Generator gen = common::data::SeededGenerator(c.seed, /*stream=*/1000 + static_cast<uint64_t>(epoch));
+    const VaeLoss test = SummedVaeLoss(r.vae, data.test, gen);
+    return on_epoch({epoch + 1, loss_sum / n_train, test.total().item<double>() / n_test,
+                     test.nll.item<double>() / n_test, test.kl.item<double>() / n_test});
+  };
+  RETURN_IF_ERROR(
+      common::train::RunEpochs({c.epochs, c.checkpoint_path, c.resume}, *r.vae, adam, run_epoch).status());
   torch::NoGradGuard no_grad;
-  r.train_loss_per_kernel = r.vae->Loss(data.train).total().item<double>() / static_cast<double>(data.train.size(0));
-  r.test_loss_per_kernel = r.vae->Loss(data.test).total().item<double>() / static_cast<double>(data.test.size(0));
+  r.train_loss_per_kernel = r.vae->Loss(data.train).total().item<double>() / n_train;
+  r.test_loss_per_kernel = r.vae->Loss(data.test).total().item<double>() / n_test;
   return r;
 }
 

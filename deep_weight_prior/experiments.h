@@ -86,6 +86,8 @@ struct VaeConfig {
   int64_t bs = 128;       // same as reference
   double lr = 1e-3;       // constant: the released VAEs' effective schedule (PyTorch 0.4's StepLR reset)
   uint64_t seed = 42;     // same as reference
+  std::string checkpoint_path;  // saved after every epoch; empty: none
+  bool resume = false;          // continue from checkpoint_path when it exists
 };
 
 struct VaeResult {
@@ -93,7 +95,18 @@ struct VaeResult {
   double train_loss_per_kernel = 0, test_loss_per_kernel = 0;  // -ELBO / kernel
 };
 
-absl::StatusOr<VaeResult> TrainVae(const VaeConfig& config, const KernelSplit& data);
+// One epoch of VAE training (a row of train_vae's metrics.csv; the reference's per-kernel values).
+struct VaeEpoch {
+  int64_t epoch = 0;      // epochs done
+  double train_loss = 0;  // mean -ELBO per kernel over the epoch's batches
+  double test_loss = 0, test_nll = 0, test_kl = 0;  // -ELBO = -log-likelihood + KL(z), per test kernel
+};
+using VaeEpochSink = std::function<absl::Status(const VaeEpoch&)>;
+
+// Adam on the summed loss; with `on_epoch`, the test set is evaluated after every epoch (with its
+// own noise, so the training run does not depend on it) and passed on; its error stops training.
+absl::StatusOr<VaeResult> TrainVae(const VaeConfig& config, const KernelSplit& data,
+                                   const VaeEpochSink& on_epoch = nullptr);
 
 // vae.json (sizes) and vae_params.pt (state dict) in `dir`; LoadVae also reads the reference's
 // params.yaml next to a converted vae_params.pt (see README).

@@ -239,5 +239,62 @@ TEST(Experiments, VaeSaveLoadRoundTrip) {
   EXPECT_TRUE(torch::allclose(loaded->Decode(z).mean, vae->Decode(z).mean));
 }
 
+KernelSplit SmoothKernels() {
+  torch::manual_seed(9);
+  const torch::Tensor ramp = torch::linspace(-1, 1, 5);
+  auto make = [&](int64_t n) {  // scaled horizontal ramps: a one-dimensional family plus noise
+    return (torch::randn({n, 1, 1, 1}) * ramp.view({1, 1, 1, 5}) * 0.2 + 0.01 * torch::randn({n, 1, 5, 5}));
+  };
+  return {make(256), make(64)};
+}
+
+// Every epoch gives a row; the test -ELBO is its NLL plus its KL; evaluating does not change the
+// training run; the loss falls.
+TEST(Experiments, TrainVaeReportsEveryEpoch) {
+  VaeConfig vc;
+  vc.vae = KernelVaeOptions(5, 2, 8), vc.epochs = 4, vc.bs = 64;
+  const KernelSplit data = SmoothKernels();
+  std::vector<VaeEpoch> rows;
+  const auto with_rows = TrainVae(vc, data, [&](const VaeEpoch& e) {
+    rows.push_back(e);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(with_rows.ok()) << with_rows.status();
+  ASSERT_EQ(rows.size(), 4u);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].epoch, static_cast<int64_t>(i) + 1);
+    EXPECT_NEAR(rows[i].test_loss, rows[i].test_nll + rows[i].test_kl, 1e-4 * std::abs(rows[i].test_loss));
+    EXPECT_GT(rows[i].test_kl, 0);
+  }
+  EXPECT_LT(rows.back().train_loss, rows.front().train_loss);
+  const auto without = TrainVae(vc, data);
+  ASSERT_TRUE(without.ok());
+  EXPECT_EQ(without->test_loss_per_kernel, with_rows->test_loss_per_kernel);
+}
+
+// A run killed in its third epoch resumes after the second and ends as an uninterrupted one.
+TEST(Experiments, TrainVaeResumesAKilledRun) {
+  VaeConfig vc;
+  vc.vae = KernelVaeOptions(5, 2, 8), vc.epochs = 4, vc.bs = 64;
+  const KernelSplit data = SmoothKernels();
+  const auto straight = TrainVae(vc, data);
+  ASSERT_TRUE(straight.ok());
+  vc.checkpoint_path = common::data::TestDir("vae_resume") + "/checkpoint.pt";
+  const auto killed = TrainVae(vc, data, [](const VaeEpoch& e) {
+    return e.epoch == 3 ? absl::AbortedError("killed") : absl::OkStatus();
+  });
+  EXPECT_EQ(killed.status().code(), absl::StatusCode::kAborted);
+  vc.resume = true;
+  std::vector<int64_t> epochs;
+  const auto resumed = TrainVae(vc, data, [&](const VaeEpoch& e) {
+    epochs.push_back(e.epoch);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(epochs, (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(resumed->train_loss_per_kernel, straight->train_loss_per_kernel);
+  EXPECT_EQ(resumed->test_loss_per_kernel, straight->test_loss_per_kernel);
+}
+
 }  // namespace
 }  // namespace deep_weight_prior

@@ -2,14 +2,20 @@
 //
 //   ./bazelw run //deep_weight_prior:train_vae -- --data_dir=runs/dwp/kernels/conv7x7 \
 //       --kernel_dim 7 --z_dim 2 --hidden_dim 32 --num_epochs 300 --out_dir=runs/dwp/vae7x7
+//
+// --out_dir gets the VAE (vae.json, vae_params.pt: what --vae_list reads) and the run
+// (config.json, metrics.csv with the per-kernel train and test -ELBO of every epoch,
+// summary.json, checkpoint.pt after every epoch for --resume).
 #include <cstdio>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
+#include "common/train/run_dir.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/experiments.h"
 #include "deep_weight_prior/kernel_dataset.h"
+#include "glog/logging.h"
 
 ABSL_FLAG(int64_t, kernel_dim, 7, "Kernel size of the data: 3, 5 or 7 (checked against it).");
 ABSL_FLAG(int64_t, z_dim, 2, "Latent dimension.");
@@ -18,6 +24,7 @@ ABSL_FLAG(int64_t, num_epochs, 300, "Epochs.");
 ABSL_FLAG(int64_t, batch_size, 128, "Batch size.");
 ABSL_FLAG(double, lr, 1e-3, "Adam learning rate (constant; see README).");
 ABSL_FLAG(std::string, var, "train", "Decoder variance: 'train' (learned) or a positive constant.");
+ABSL_FLAG(bool, resume, false, "Continue the run in --out_dir from its checkpoint.pt.");
 
 namespace deep_weight_prior {
 namespace {
@@ -35,9 +42,25 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.epochs = absl::GetFlag(FLAGS_num_epochs), c.bs = absl::GetFlag(FLAGS_batch_size), c.lr = absl::GetFlag(FLAGS_lr);
   c.seed = rt.seed;
   ASSIGN_OR_RETURN(KernelSplit data, LoadKernelSplit(rt.data_dir));
-  ASSIGN_OR_RETURN(VaeResult r, TrainVae(c, data));
   const std::string out = rt.ResolveOutDir("deep_weight_prior_vae");
+  c.resume = absl::GetFlag(FLAGS_resume);
+  ASSIGN_OR_RETURN(common::train::RunDir dir,
+                   common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
+  c.checkpoint_path = dir.checkpoint_path();
+  bool first_row = true;
+  auto log_epoch = [&](const VaeEpoch& e) -> absl::Status {
+    // A resumed run repeats the epoch after its checkpoint: drop the killed run's row of it.
+    if (first_row && c.resume) RETURN_IF_ERROR(dir.TruncateMetrics("epoch", static_cast<double>(e.epoch - 1)));
+    first_row = false;
+    LOG_EVERY_N(INFO, 10) << "epoch " << e.epoch << ": -ELBO per kernel train " << e.train_loss << ", test "
+                          << e.test_loss;
+    return dir.AppendMetrics({{"epoch", static_cast<double>(e.epoch)}, {"train_loss", e.train_loss},
+                              {"test_loss", e.test_loss}, {"test_nll", e.test_nll}, {"test_kl", e.test_kl}});
+  };
+  ASSIGN_OR_RETURN(VaeResult r, TrainVae(c, data, log_epoch));
   RETURN_IF_ERROR(SaveVae(out, r.vae));
+  RETURN_IF_ERROR(dir.WriteSummary({{"train_loss_per_kernel", r.train_loss_per_kernel},
+                                    {"test_loss_per_kernel", r.test_loss_per_kernel}}));
   std::printf("-ELBO per kernel: train %.4f, test %.4f; VAE in %s\n", r.train_loss_per_kernel, r.test_loss_per_kernel, out.c_str());
   return absl::OkStatus();
 }
