@@ -149,7 +149,18 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
     archive.load_from(path);
     archive.read(kModelKey, model_archive);
     archive.read(kOptimizerKey, optimizer_archive);
+    // Module::load replaces tensors whatever their shape: a run resumed with other sizes would
+    // silently continue the checkpoint's model.
+    const TensorMap before = StateDict(module);
     module.load(model_archive);
+    for (const auto& [name, tensor] : StateDict(module)) {
+      const auto old = before.find(name);
+      if (old != before.end() && old->second.sizes() != tensor.sizes()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ": '", name, "' has shape [", absl::StrJoin(tensor.sizes().vec(), ", "), "], the model [",
+            absl::StrJoin(old->second.sizes().vec(), ", "), "] (resumed with other sizes than the run that wrote it?)"));
+      }
+    }
     optimizer.load(optimizer_archive);
     torch::Tensor epoch, step, rng;
     archive.read(kEpochKey, epoch);

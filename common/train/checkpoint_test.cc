@@ -94,6 +94,23 @@ TEST(RunEpochs, CheckpointEveryKthEpochResumesFromTheLastOne) {
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pc[i])) << i;
 }
 
+// Resuming with other sizes is an error, not a silent switch to the checkpoint's model.
+TEST(LoadCheckpoint, ShapeMismatchIsAnError) {
+  const std::string ckpt = data::TestDir("ckpt_shapes") + "/checkpoint.pt";
+  auto model = MakeModel();
+  torch::optim::Adam opt(model->parameters(), 1e-2);
+  ASSERT_TRUE(SaveCheckpoint(ckpt, *model, opt, {1, 4}).ok());
+  torch::nn::Sequential wider(torch::nn::Linear(6, 17), torch::nn::ReLU(), torch::nn::Dropout(0.3),
+                              torch::nn::Linear(17, 3));
+  torch::optim::Adam opt_w(wider->parameters(), 1e-2);
+  const auto loaded = LoadCheckpoint(ckpt, *wider, opt_w);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("'0.bias' has shape [16], the model [17]"));
+  auto same = MakeModel();
+  torch::optim::Adam opt_s(same->parameters(), 1e-2);
+  EXPECT_EQ(LoadCheckpoint(ckpt, *same, opt_s).value().step, 4);
+}
+
 TEST(StateDict, RoundTripAndMismatchErrors) {
   const std::string dir = data::TestDir("state_dict");
   torch::manual_seed(0);
