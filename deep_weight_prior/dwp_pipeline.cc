@@ -29,6 +29,7 @@ absl::StatusOr<SourceKernels> CollectSourceKernels(const PipelineOptions& o, con
     NetConfig c;
     c.net.net_cfg = "vanilla", c.net.c1 = o.source_c1, c.net.c2 = o.source_c2, c.net.classes = source.classes;
     c.epochs = o.source_epochs, c.l2 = o.source_l2, c.seed = o.seed * 1000 + static_cast<uint64_t>(i);
+    c.eval_freq = 0;  // only the final test accuracy
     ASSIGN_OR_RETURN(NetResult r, TrainNet(c, {}, source.train, source.test));
     LOG(INFO) << "source net " << i + 1 << "/" << o.source_nets << ": test acc " << r.test_acc;
     acc += r.test_acc / o.source_nets;
@@ -137,7 +138,7 @@ absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target, c
     c.net.net_cfg = "vanilla", c.net.c1 = o.target_c1, c.net.c2 = o.target_c2, c.net.classes = target.classes;
     c.bs = 64, c.seed = o.seed;
     c.epochs = std::max<int64_t>(1, o.convergence_steps * c.bs / std::max<int64_t>(1, target.train.size()));
-    c.eval_every_steps = std::max<int64_t>(1, o.convergence_steps / 15);
+    c.fastconv = true, c.eval_freq = std::max<int64_t>(1, o.convergence_steps / 15);
     ASSIGN_OR_RETURN(common::data::InMemoryDataset train, FewShot(target.train, o.convergence_steps * c.bs / c.epochs, o.seed));
     KernelInit ki{{init, init}, vaes, {kernels.k7.train, kernels.k5.train}};
     if (init == std::string("filters") && kernels.k5.train.size(0) < o.target_c1 * o.target_c2) {

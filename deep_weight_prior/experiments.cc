@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <torch/nn/functional/loss.h>
@@ -38,23 +40,27 @@ double TestAccuracy(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
   return static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
-// Ensemble accuracy and mean -log probability of the true class from the same `ens` passes, then
-// one stochastic pass and the deterministic means.
+// Accuracy and mean -log probability of the true class of the `samples`-pass ensemble.
+std::pair<double, double> TestAccuracyAndNll(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0;
+  double nll = 0;
+  for (const torch::Tensor& idx : test.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
+    const common::data::Batch b = test.Get(idx);
+    const torch::Tensor p = EnsembleProbabilities(net, b.inputs, samples);
+    correct += common::train::CountCorrect(p, b.targets);
+    nll -= p.gather(1, b.targets.unsqueeze(1)).clamp_min(1e-12).log().sum().item<double>();
+  }
+  const double n = static_cast<double>(test.size());
+  return {static_cast<double>(correct) / n, nll / n};
+}
+
+// The ensemble's accuracy and NLL from the same `ens` passes, then one stochastic pass and the
+// deterministic means.
 BnnResult EvaluateBnn(DwpNetImpl& net, const InMemoryDataset& test, int ens) {
   BnnResult r;
   net.eval();  // BatchNorm and dropout; the posteriors stay stochastic (SetStochastic decides)
-  {
-    torch::NoGradGuard no_grad;
-    int64_t correct = 0;
-    for (const torch::Tensor& idx : test.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
-      const common::data::Batch b = test.Get(idx);
-      const torch::Tensor p = EnsembleProbabilities(net, b.inputs, ens);
-      correct += common::train::CountCorrect(p, b.targets);
-      r.test_nll -= p.gather(1, b.targets.unsqueeze(1)).clamp_min(1e-12).log().sum().item<double>();
-    }
-    r.ens_acc = static_cast<double>(correct) / static_cast<double>(test.size());
-    r.test_nll /= static_cast<double>(test.size());
-  }
+  std::tie(r.ens_acc, r.test_nll) = TestAccuracyAndNll(net, test, ens);
   r.samp_acc = TestAccuracy(net, test, 1);
   SetStochastic(net, false);
   r.det_acc = TestAccuracy(net, test, 1);
@@ -154,14 +160,16 @@ absl::Status ApplyKernelInit(DwpNetImpl& net, const KernelInit& init, uint64_t s
   return absl::OkStatus();
 }
 
+// Long because one epoch closure keeps the reference's running training metrics beside the loop.
 absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, const InMemoryDataset& train,
-                                   const InMemoryDataset& test) {
+                                   const InMemoryDataset& test, const NetEvalSink& on_eval) {
   RETURN_IF_ERROR(Validate(c.net));
   if (c.epochs < 1 || c.bs < 1 || c.lr <= 0 || c.l2 < 0) {
     return absl::InvalidArgumentError("--epochs, --bs and --lr must be positive and --l2 >= 0");
   }
   if (c.aug && c.net.model == "fconv") return absl::InvalidArgumentError("--aug is for the CIFAR models");
   if (c.dwp_reg < 0) return absl::InvalidArgumentError("--dwp_reg must be >= 0");
+  if (c.eval_freq < 0) return absl::InvalidArgumentError(absl::StrCat("--eval_freq must be >= 0, got ", c.eval_freq));
   torch::manual_seed(c.seed);
   NetResult r{DwpNet(c.net)};
   RETURN_IF_ERROR(ApplyKernelInit(*r.net, init, c.seed));
@@ -186,15 +194,34 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
   }
   torch::optim::Adam adam(params, torch::optim::AdamOptions(c.lr));
   torch::Generator aug_gen = common::data::SeededGenerator(c.seed, /*stream=*/11);
-  int64_t step = 0;
-  for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
-    common::train::SetLearningRate(adam, LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch));
+  auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
+    NetEval e;
+    e.epoch = epoch + 1, e.lr = LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch);
+    common::train::SetLearningRate(adam, e.lr);
+    double seen = 0, loss_sum = 0, nll_sum = 0, correct = 0;
+    auto evaluate = [&]() -> absl::Status {
+      e.step = progress.step, e.loss = loss_sum / seen, e.train_nll = nll_sum / seen, e.train_acc = correct / seen;
+      r.net->eval();
+      std::tie(e.test_acc, e.test_nll) = TestAccuracyAndNll(*r.net, test, 1);
+      r.net->train();
+      r.curve.emplace_back(e.step, e.test_acc);
+      return on_eval ? on_eval(e) : absl::OkStatus();
+    };
+    auto due = [&](int64_t count) { return c.eval_freq > 0 && (count == 1 || count % c.eval_freq == 0); };
     for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
       const common::data::Batch b = train.Get(idx);
       const torch::Tensor inputs = c.aug ? common::data::RandomCropFlipReflect(b.inputs, 4, aug_gen) : b.inputs;
-      torch::Tensor loss = F::cross_entropy(r.net->forward(inputs), b.targets);
+      const torch::Tensor logits = r.net->forward(inputs);
+      const torch::Tensor nll = F::cross_entropy(logits, b.targets);
+      torch::Tensor loss = nll;
       if (c.l2 > 0 && !c.rfe) {
-        for (const torch::Tensor& p : r.net->FeatureParameters()) loss = loss + c.l2 * p.pow(2).sum();
+        double l2 = 0;
+        for (const torch::Tensor& p : r.net->FeatureParameters()) {
+          const torch::Tensor sq = p.pow(2).sum();
+          loss = loss + c.l2 * sq;
+          l2 += sq.item<double>();
+        }
+        e.l2_norm = l2;
       }
       if (!regularisers.empty() && !c.rfe) {
         torch::Tensor reg = torch::zeros({});
@@ -202,20 +229,21 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
           const torch::Tensor& w = r.net->convs[i].kernel();
           reg = reg + vae->Loss(w.reshape({-1, 1, w.size(2), w.size(3)})).total();
         }
-        r.dwp_reg = reg.item<double>();
+        r.dwp_reg = e.dwp_reg = reg.item<double>();
         loss = loss + c.dwp_reg * reg;
       }
       adam.zero_grad();
       loss.backward();
       adam.step();
-      ++step;
-      if (c.eval_every_steps > 0 && step % c.eval_every_steps == 0) {
-        r.net->eval();
-        r.curve.emplace_back(step, TestAccuracy(*r.net, test, 1));
-        r.net->train();
-      }
+      ++progress.step;
+      const double n = static_cast<double>(idx.size(0));
+      seen += n, loss_sum += loss.item<double>() * n, nll_sum += nll.item<double>() * n;
+      correct += static_cast<double>(common::train::CountCorrect(logits.detach(), b.targets));
+      if (c.fastconv && due(progress.step)) RETURN_IF_ERROR(evaluate());
     }
-  }
+    return !c.fastconv && due(epoch + 1) ? evaluate() : absl::OkStatus();
+  };
+  RETURN_IF_ERROR(common::train::RunEpochs({c.epochs, c.checkpoint_path, c.resume}, *r.net, adam, run_epoch).status());
   r.net->eval();
   r.test_acc = TestAccuracy(*r.net, test, 1);
   return r;

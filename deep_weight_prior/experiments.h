@@ -60,7 +60,10 @@ struct NetConfig {
   double lr = 1e-3;             // same as reference
   int64_t decrease_from = 0;    // same as reference
   double l2 = 0;                // same as reference: coefficient of sum p^2 over the conv parameters
-  int64_t eval_every_steps = 0;  // > 0: test accuracy every k steps (the convergence curves)
+  int64_t eval_freq = 1;        // same as reference: evaluate after epoch 1 and every eval_freq-th; 0: never
+  bool fastconv = false;        // same as reference: count eval_freq in steps (the convergence curves)
+  std::string checkpoint_path;  // saved after every epoch; empty: none
+  bool resume = false;          // continue from checkpoint_path when it exists
   bool rfe = false;             // random feature extraction: train the classifier only
   bool aug = false;             // CIFAR models: reflect-pad 4 + random crop + flip (same as reference)
   // > 0: adds dwp_reg * sum_l -ELBO_vae_l(kernels of conv l) to the loss (the reference's MAP
@@ -73,12 +76,22 @@ struct NetResult {
   DwpNet net{nullptr};
   double test_acc = 0;
   double dwp_reg = 0;  // the regulariser's last value (without the coefficient), when used
-  std::vector<std::pair<int64_t, double>> curve;  // (step, test accuracy)
+  std::vector<std::pair<int64_t, double>> curve;  // (step, test accuracy) of every evaluation
 };
 
+// One evaluation of train_net (a metrics.csv row: the reference's columns). Training columns are
+// means over the epoch's batches so far; l2_norm and dwp_reg are the last batch's values.
+struct NetEval {
+  int64_t epoch = 0, step = 0;  // epochs started, steps done
+  double loss = 0, train_nll = 0, train_acc = 0, test_nll = 0, test_acc = 0, lr = 0, l2_norm = 0, dwp_reg = 0;
+};
+using NetEvalSink = std::function<absl::Status(const NetEval&)>;
+
+// Adam on mean CE + l2 sum p^2 (+ dwp_reg sum -ELBO); evaluations as c.eval_freq / c.fastconv say,
+// each passed to `on_eval` (its error stops training); checkpoints after every epoch.
 absl::StatusOr<NetResult> TrainNet(const NetConfig& config, const KernelInit& init,
                                    const common::data::InMemoryDataset& train,
-                                   const common::data::InMemoryDataset& test);
+                                   const common::data::InMemoryDataset& test, const NetEvalSink& on_eval = nullptr);
 
 struct VaeConfig {
   KernelVaeOptions vae = KernelVaeOptions(7, 2, 32);

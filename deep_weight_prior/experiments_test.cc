@@ -68,6 +68,62 @@ TEST(Experiments, TrainNetAndTrainBnnLearnASeparableTask) {
   EXPECT_GT(bnn->kl, 0);
 }
 
+NetConfig SmallNet() {
+  NetConfig nc;
+  nc.net.net_cfg = "vanilla", nc.net.c1 = 4, nc.net.c2 = 4, nc.net.classes = 2;
+  nc.epochs = 4, nc.bs = 50, nc.lr = 3e-3, nc.l2 = 1e-3;
+  return nc;
+}
+
+// The reference's columns after epoch 1 and every eval_freq-th (or, with fastconv, steps).
+TEST(Experiments, TrainNetEvaluatesAsTheReference) {
+  const InMemoryDataset train = Halves(200, 1), test = Halves(100, 2);
+  NetConfig nc = SmallNet();
+  nc.eval_freq = 2;
+  std::vector<NetEval> rows;
+  auto collect = [&](const NetEval& e) {
+    rows.push_back(e);
+    return absl::OkStatus();
+  };
+  const auto r = TrainNet(nc, {}, train, test, collect);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(rows.size(), 3u);
+  const int64_t epochs[] = {1, 2, 4};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].epoch, epochs[i]);
+    EXPECT_EQ(rows[i].step, epochs[i] * 4);  // 200 examples in batches of 50
+    EXPECT_NEAR(rows[i].lr, 3e-3 * (1 - (epochs[i] - 1) / 4.0), 1e-15);
+    EXPECT_GT(rows[i].loss, rows[i].train_nll);  // + l2 sum p^2
+    EXPECT_GT(rows[i].l2_norm, 0);
+  }
+  EXPECT_EQ(rows.back().test_acc, r->test_acc);
+  rows.clear();
+  nc.fastconv = true, nc.eval_freq = 3;
+  ASSERT_TRUE(TrainNet(nc, {}, train, test, collect).ok());
+  std::vector<int64_t> steps;
+  for (const NetEval& e : rows) steps.push_back(e.step);
+  EXPECT_EQ(steps, (std::vector<int64_t>{1, 3, 6, 9, 12, 15}));
+}
+
+// A run killed in its third epoch resumes after the second and ends as an uninterrupted one.
+TEST(Experiments, TrainNetResumesAKilledRun) {
+  const InMemoryDataset train = Halves(200, 1), test = Halves(100, 2);
+  NetConfig nc = SmallNet();
+  const auto straight = TrainNet(nc, {}, train, test);
+  ASSERT_TRUE(straight.ok());
+  nc.checkpoint_path = common::data::TestDir("net_resume") + "/checkpoint.pt";
+  const auto killed = TrainNet(nc, {}, train, test, [](const NetEval& e) {
+    return e.epoch == 3 ? absl::AbortedError("killed") : absl::OkStatus();
+  });
+  EXPECT_EQ(killed.status().code(), absl::StatusCode::kAborted);
+  nc.resume = true;
+  const auto resumed = TrainNet(nc, {}, train, test);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  const auto a = straight->net->parameters(), b = resumed->net->parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << i;
+}
+
 BnnConfig SmallBnn() {
   BnnConfig bc;
   bc.net.net_cfg = "bayes", bc.net.c1 = 4, bc.net.c2 = 4, bc.net.classes = 2;

@@ -27,8 +27,13 @@ ABSL_FLAG(double, dwp_reg, 0.0,
 ABSL_FLAG(bool, aug, false, "CIFAR models: reflect-pad 4, random 32x32 crop, horizontal flip.");
 ABSL_FLAG(std::string, do_rates, "", "Two dropout rates for vanilla-do (the reference's --do).");
 ABSL_FLAG(double, l2, 0.0, "Coefficient of the sum of squares of the conv weights and biases.");
-ABSL_FLAG(int64_t, eval_freq, 1, "With --fastconv: test accuracy every this many steps.");
-ABSL_FLAG(bool, fastconv, false, "Log the test accuracy every --eval_freq steps (the convergence curves).");
+namespace {
+const deep_weight_prior::NetConfig kNetDefaults;
+}  // namespace
+ABSL_FLAG(int64_t, eval_freq, kNetDefaults.eval_freq,
+          "Evaluate (a metrics.csv row) after epoch 1 and every this many epochs (with --fastconv: steps); 0: never.");
+ABSL_FLAG(bool, fastconv, kNetDefaults.fastconv, "Count --eval_freq in steps (the convergence curves).");
+ABSL_FLAG(bool, resume, false, "Continue the run in --out_dir from its checkpoint.pt (saved after every epoch).");
 ABSL_FLAG(bool, rfe, false,
           "Random feature extraction: train the classifier only (and CIFARNet's BatchNorms).");
 
@@ -45,15 +50,25 @@ absl::Status Main(const common::util::Runtime& rt) {
   for (const std::string& r : SplitList(absl::GetFlag(FLAGS_do_rates))) c.net.dropout.push_back(std::stod(r));
   c.lr = shared.lr, c.epochs = shared.epochs, c.bs = shared.bs, c.decrease_from = shared.decrease_from;
   c.l2 = absl::GetFlag(FLAGS_l2), c.rfe = absl::GetFlag(FLAGS_rfe);
-  c.eval_every_steps = absl::GetFlag(FLAGS_fastconv) ? absl::GetFlag(FLAGS_eval_freq) : 0;
-  c.seed = rt.seed;
+  c.eval_freq = absl::GetFlag(FLAGS_eval_freq), c.fastconv = absl::GetFlag(FLAGS_fastconv);
+  c.seed = rt.seed, c.resume = absl::GetFlag(FLAGS_resume);
   if (c.net.net_cfg.rfind("bayes", 0) == 0) return absl::InvalidArgumentError("train_net trains vanilla nets; use train_bnn");
-  ASSIGN_OR_RETURN(NetResult r, TrainNet(c, shared.init, shared.train, shared.domain.test));
   const std::string out = rt.ResolveOutDir("deep_weight_prior_net");
-  ASSIGN_OR_RETURN(common::train::RunDir run, common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
-  for (const auto& [step, acc] : r.curve) {
-    RETURN_IF_ERROR(run.AppendMetrics({{"step", static_cast<double>(step)}, {"test_acc", acc}}));
-  }
+  ASSIGN_OR_RETURN(common::train::RunDir run,
+                   common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
+  c.checkpoint_path = run.checkpoint_path();
+  const char* key = c.fastconv ? "step" : "epoch";
+  bool first_row = true;
+  auto log_eval = [&](const NetEval& e) -> absl::Status {
+    const double at = static_cast<double>(c.fastconv ? e.step : e.epoch);
+    // A resumed run repeats the epoch after its checkpoint: drop the killed run's rows from there.
+    if (first_row && c.resume) RETURN_IF_ERROR(run.TruncateMetrics(key, at - 1));
+    first_row = false;
+    return run.AppendMetrics({{key, at}, {"loss", e.loss}, {"train_nll", e.train_nll}, {"test_nll", e.test_nll},
+                              {"train_acc", e.train_acc}, {"test_acc", e.test_acc}, {"lr", e.lr},
+                              {"l2_norm", e.l2_norm}, {"dwp_reg", e.dwp_reg}});
+  };
+  ASSIGN_OR_RETURN(NetResult r, TrainNet(c, shared.init, shared.train, shared.domain.test, log_eval));
   RETURN_IF_ERROR(common::train::SaveStateDict(run.File("model.pt"), *r.net));
   RETURN_IF_ERROR(run.WriteSummary({{"test_acc", r.test_acc}, {"dwp_reg", r.dwp_reg}}));
   std::printf("test acc %.4f; model.pt in %s\n", r.test_acc, out.c_str());
