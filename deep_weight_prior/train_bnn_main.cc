@@ -59,17 +59,15 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(common::train::RunDir dir,
                    common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
   c.checkpoint_path = dir.checkpoint_path();
-  bool first_row = true;
+  common::train::ResumableMetrics metrics(dir, "epoch", c.resume);
   auto log_eval = [&](const BnnEval& e) -> absl::Status {
-    // A resumed run repeats the epochs after its checkpoint: drop their rows from the killed run.
-    if (first_row && c.resume) RETURN_IF_ERROR(dir.TruncateMetrics("epoch", static_cast<double>(e.epoch - 1)));
-    first_row = false;
     LOG(INFO) << "epoch " << e.epoch << ": ens[" << c.ens << "] test acc " << e.test.ens_acc << ", train nll "
               << e.train_nll << ", kl " << e.test.kl;
-    return dir.AppendMetrics({{"epoch", static_cast<double>(e.epoch)}, {"lr", e.lr}, {"train_nll", e.train_nll},
-                              {"kl", e.test.kl}, {"train_loss", e.train_nll * run.train.size() + e.test.kl},
-                              {"ens_test_acc", e.test.ens_acc}, {"test_nll", e.test.test_nll},
-                              {"samp_test_acc", e.test.samp_acc}, {"det_test_acc", e.test.det_acc}});
+    return metrics.Append(static_cast<double>(e.epoch),
+                          {{"lr", e.lr}, {"train_nll", e.train_nll}, {"kl", e.test.kl},
+                           {"train_loss", e.train_nll * run.train.size() + e.test.kl}, {"ens_test_acc", e.test.ens_acc},
+                           {"test_nll", e.test.test_nll}, {"samp_test_acc", e.test.samp_acc},
+                           {"det_test_acc", e.test.det_acc}});
   };
   ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, run.init, run.train, run.domain.test, log_eval));
   RETURN_IF_ERROR(dir.WriteSummary({{"ens_test_acc", r.ens_acc}, {"ens", c.ens}, {"samp_test_acc", r.samp_acc},

@@ -57,16 +57,12 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(common::train::RunDir run,
                    common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
   c.checkpoint_path = run.checkpoint_path();
-  const char* key = c.fastconv ? "step" : "epoch";
-  bool first_row = true;
+  common::train::ResumableMetrics metrics(run, c.fastconv ? "step" : "epoch", c.resume);
   auto log_eval = [&](const NetEval& e) -> absl::Status {
-    const double at = static_cast<double>(c.fastconv ? e.step : e.epoch);
-    // A resumed run repeats the epoch after its checkpoint: drop the killed run's rows from there.
-    if (first_row && c.resume) RETURN_IF_ERROR(run.TruncateMetrics(key, at - 1));
-    first_row = false;
-    return run.AppendMetrics({{key, at}, {"loss", e.loss}, {"train_nll", e.train_nll}, {"test_nll", e.test_nll},
-                              {"train_acc", e.train_acc}, {"test_acc", e.test_acc}, {"lr", e.lr},
-                              {"l2_norm", e.l2_norm}, {"dwp_reg", e.dwp_reg}});
+    return metrics.Append(static_cast<double>(c.fastconv ? e.step : e.epoch),
+                          {{"loss", e.loss}, {"train_nll", e.train_nll}, {"test_nll", e.test_nll},
+                           {"train_acc", e.train_acc}, {"test_acc", e.test_acc}, {"lr", e.lr},
+                           {"l2_norm", e.l2_norm}, {"dwp_reg", e.dwp_reg}});
   };
   ASSIGN_OR_RETURN(NetResult r, TrainNet(c, shared.init, shared.train, shared.domain.test, log_eval));
   RETURN_IF_ERROR(common::train::SaveStateDict(run.File("model.pt"), *r.net));

@@ -47,15 +47,12 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(common::train::RunDir dir,
                    common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
   c.checkpoint_path = dir.checkpoint_path();
-  bool first_row = true;
+  common::train::ResumableMetrics metrics(dir, "epoch", c.resume);
   auto log_epoch = [&](const VaeEpoch& e) -> absl::Status {
-    // A resumed run repeats the epoch after its checkpoint: drop the killed run's row of it.
-    if (first_row && c.resume) RETURN_IF_ERROR(dir.TruncateMetrics("epoch", static_cast<double>(e.epoch - 1)));
-    first_row = false;
     LOG_EVERY_N(INFO, 10) << "epoch " << e.epoch << ": -ELBO per kernel train " << e.train_loss << ", test "
                           << e.test_loss;
-    return dir.AppendMetrics({{"epoch", static_cast<double>(e.epoch)}, {"train_loss", e.train_loss},
-                              {"test_loss", e.test_loss}, {"test_nll", e.test_nll}, {"test_kl", e.test_kl}});
+    return metrics.Append(static_cast<double>(e.epoch), {{"train_loss", e.train_loss}, {"test_loss", e.test_loss},
+                                                         {"test_nll", e.test_nll}, {"test_kl", e.test_kl}});
   };
   ASSIGN_OR_RETURN(VaeResult r, TrainVae(c, data, log_epoch));
   RETURN_IF_ERROR(SaveVae(out, r.vae));

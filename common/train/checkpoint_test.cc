@@ -177,5 +177,18 @@ TEST(JsonFile, RoundTripAndErrors) {
   EXPECT_FALSE(ReadJsonFile(dir + "/missing.json").ok());
 }
 
+// The first row after a resume drops the killed run's rows from its key on; later rows append.
+TEST(ResumableMetrics, FirstRowAfterResumeReplacesTheRepeatedEpochs) {
+  const std::string dir = data::TestDir("resumable_metrics");
+  auto run = RunDir::Open(dir, {}).value();
+  ResumableMetrics first(run, "epoch", /*resume=*/false);
+  for (int e = 1; e <= 4; ++e) ASSERT_TRUE(first.Append(e, {{"loss", 1.0 / e}}).ok());
+  auto resumed_run = RunDir::Open(dir, {}, /*resume=*/true).value();
+  ResumableMetrics resumed(resumed_run, "epoch", /*resume=*/true);  // checkpoint after epoch 2
+  ASSERT_TRUE(resumed.Append(3, {{"loss", 0.3}}).ok());
+  ASSERT_TRUE(resumed.Append(4, {{"loss", 0.2}}).ok());
+  EXPECT_EQ(data::ReadFileBytes(run.File("metrics.csv")).value(), "epoch,loss\n1,1\n2,0.5\n3,0.3\n4,0.2\n");
+}
+
 }  // namespace
 }  // namespace common::train

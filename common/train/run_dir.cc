@@ -88,6 +88,14 @@ absl::Status RunDir::WriteSummary(const nlohmann::json& summary) {
   return WriteJsonFile(File("summary.json"), summary);
 }
 
+absl::Status ResumableMetrics::Append(double at, const MetricsRow& row) {
+  if (truncate_) RETURN_IF_ERROR(dir_.TruncateMetrics(key_, at - 1));
+  truncate_ = false;
+  MetricsRow full{{key_, at}};
+  full.insert(full.end(), row.begin(), row.end());
+  return dir_.AppendMetrics(full);
+}
+
 nlohmann::json CommandLineFlagsJson() {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [name, flag] : absl::GetAllFlags()) {

@@ -47,6 +47,24 @@ class RunDir {
   std::string path_;
 };
 
+// metrics.csv of a run that --resume may continue: every row starts with its `key` (epoch or
+// step); the first row after a resume first drops the killed run's rows from that value on (the
+// epochs after its checkpoint, which the resumed run repeats).
+//
+//   ResumableMetrics metrics(run, "epoch", resume);
+//   RETURN_IF_ERROR(metrics.Append(epoch, {{"test_acc", 0.88}}));
+class ResumableMetrics {
+ public:
+  ResumableMetrics(RunDir& dir, std::string key, bool resume)
+      : dir_(dir), key_(std::move(key)), truncate_(resume) {}
+  absl::Status Append(double at, const MetricsRow& row);
+
+ private:
+  RunDir& dir_;
+  std::string key_;
+  bool truncate_;
+};
+
 // Every command-line flag defined outside Abseil itself, name -> current value (as typed).
 nlohmann::json CommandLineFlagsJson();
 
