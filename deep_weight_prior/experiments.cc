@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <tuple>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "common/train/checkpoint.h"
 #include "common/train/lr_schedule.h"
 #include "common/train/metrics.h"
+#include "common/train/progress.h"
 #include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 
@@ -29,6 +31,27 @@ namespace {
 
 namespace F = torch::nn::functional;
 using common::data::InMemoryDataset;
+
+// One progress line (common/train/progress.h) over the steps a possibly resumed run still has to
+// take: `step` counts all steps, the line only those of this process.
+class StepProgress {
+ public:
+  StepProgress(std::string label, int64_t total_steps) : label_(std::move(label)), total_(total_steps) {}
+  void Update(int64_t step, const std::string& status) {
+    if (!line_) first_ = step - 1, line_.emplace(label_, total_ - first_);
+    line_->Update(step - first_, status);
+  }
+  void Finish(const std::string& status) {
+    if (line_) line_->Finish(status);
+  }
+
+ private:
+  std::string label_;
+  int64_t total_, first_ = 0;
+  std::optional<common::train::ProgressLine> line_;
+};
+
+int64_t StepsPerEpoch(int64_t n, int64_t bs) { return (n + bs - 1) / bs; }
 
 double TestAccuracy(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
   torch::NoGradGuard no_grad;
@@ -194,6 +217,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
   }
   torch::optim::Adam adam(params, torch::optim::AdamOptions(c.lr));
   torch::Generator aug_gen = common::data::SeededGenerator(c.seed, /*stream=*/11);
+  StepProgress line("train_net", c.epochs * StepsPerEpoch(train.size(), c.bs));
   auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
     NetEval e;
     e.epoch = epoch + 1, e.lr = LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch);
@@ -238,6 +262,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
       ++progress.step;
       const double n = static_cast<double>(idx.size(0));
       seen += n, loss_sum += loss.item<double>() * n, nll_sum += nll.item<double>() * n;
+      line.Update(progress.step, absl::StrFormat("epoch %d loss %.4f", epoch + 1, loss_sum / seen));
       correct += static_cast<double>(common::train::CountCorrect(logits.detach(), b.targets));
       if (c.fastconv && due(progress.step)) RETURN_IF_ERROR(evaluate());
     }
@@ -246,6 +271,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
   RETURN_IF_ERROR(common::train::RunEpochs({c.epochs, c.checkpoint_path, c.resume}, *r.net, adam, run_epoch).status());
   r.net->eval();
   r.test_acc = TestAccuracy(*r.net, test, 1);
+  line.Finish(absl::StrFormat("test acc %.4f", r.test_acc));
   return r;
 }
 
@@ -275,6 +301,7 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, 
   torch::optim::Adam adam(r.vae->parameters(), torch::optim::AdamOptions(c.lr));
   const InMemoryDataset train(data.train, torch::zeros({data.train.size(0)}, torch::kInt64));
   const double n_train = static_cast<double>(data.train.size(0)), n_test = static_cast<double>(data.test.size(0));
+  StepProgress line("train_vae", c.epochs * StepsPerEpoch(data.train.size(0), c.bs));
   auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
     double loss_sum = 0;
     for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
@@ -284,6 +311,8 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, 
       adam.step();
       loss_sum += loss.item<double>();
       ++progress.step;
+      line.Update(progress.step, absl::StrFormat("epoch %d -ELBO/kernel %.3f", epoch + 1,
+                                                 loss.item<double>() / static_cast<double>(idx.size(0))));
     }
     if (!on_epoch) return absl::OkStatus();
     torch::Generator gen = common::data::SeededGenerator(c.seed, /*stream=*/1000 + static_cast<uint64_t>(epoch));
@@ -296,6 +325,7 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, 
   torch::NoGradGuard no_grad;
   r.train_loss_per_kernel = r.vae->Loss(data.train).total().item<double>() / n_train;
   r.test_loss_per_kernel = r.vae->Loss(data.test).total().item<double>() / n_test;
+  line.Finish(absl::StrFormat("-ELBO/kernel train %.3f test %.3f", r.train_loss_per_kernel, r.test_loss_per_kernel));
   return r;
 }
 
@@ -369,6 +399,7 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
   torch::optim::Adam adam(net->parameters(), torch::optim::AdamOptions(c.lr));
   const double n = static_cast<double>(train.size());
   double kl_value = 0;
+  StepProgress line("train_bnn", c.epochs * StepsPerEpoch(train.size(), c.bs));
   auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
     const double lr = LinearRuleLr(c.lr, c.decrease_from, c.epochs, epoch);
     common::train::SetLearningRate(adam, lr);
@@ -385,6 +416,8 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
       kl_value = kl.item<double>();
       kl_sum += kl_value * static_cast<double>(idx.size(0));
       ++progress.step;
+      line.Update(progress.step, absl::StrFormat("epoch %d nll %.4f kl %.5g", epoch + 1, ce.item<double>() /
+                                                 static_cast<double>(idx.size(0)), kl_value));
     }
     const int64_t done = epoch + 1;
     if (c.eval_freq <= 0 || (done != 1 && done % c.eval_freq != 0)) return absl::OkStatus();
@@ -397,6 +430,7 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
   RETURN_IF_ERROR(common::train::RunEpochs(loop, *net, adam, run_epoch).status());
   BnnResult r = EvaluateBnn(*net, test, c.ens);
   r.kl = kl_value;
+  line.Finish(absl::StrFormat("ens[%d] test acc %.4f", c.ens, r.ens_acc));
   return r;
 }
 
