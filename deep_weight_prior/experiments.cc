@@ -38,7 +38,10 @@ class StepProgress {
  public:
   StepProgress(std::string label, int64_t total_steps) : label_(std::move(label)), total_(total_steps) {}
   void Update(int64_t step, const std::string& status) {
-    if (!line_) first_ = step - 1, line_.emplace(label_, total_ - first_);
+    if (!line_) {
+      first_ = step - 1;
+      line_.emplace(label_, total_ - first_);
+    }
     line_->Update(step - first_, status);
   }
   void Finish(const std::string& status) {
@@ -52,6 +55,12 @@ class StepProgress {
 };
 
 int64_t StepsPerEpoch(int64_t n, int64_t bs) { return (n + bs - 1) / bs; }
+
+// The reference's evaluation schedule: after the first epoch (or step) and every eval_freq-th;
+// never when eval_freq is 0.
+bool EvaluationDue(int64_t count, int64_t eval_freq) {
+  return eval_freq > 0 && (count == 1 || count % eval_freq == 0);
+}
 
 double TestAccuracy(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
   torch::NoGradGuard no_grad;
@@ -231,7 +240,6 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
       r.curve.emplace_back(e.step, e.test_acc);
       return on_eval ? on_eval(e) : absl::OkStatus();
     };
-    auto due = [&](int64_t count) { return c.eval_freq > 0 && (count == 1 || count % c.eval_freq == 0); };
     for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
       const common::data::Batch b = train.Get(idx);
       const torch::Tensor inputs = c.aug ? common::data::RandomCropFlipReflect(b.inputs, 4, aug_gen) : b.inputs;
@@ -264,9 +272,9 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
       seen += n, loss_sum += loss.item<double>() * n, nll_sum += nll.item<double>() * n;
       line.Update(progress.step, absl::StrFormat("epoch %d loss %.4f", epoch + 1, loss_sum / seen));
       correct += static_cast<double>(common::train::CountCorrect(logits.detach(), b.targets));
-      if (c.fastconv && due(progress.step)) RETURN_IF_ERROR(evaluate());
+      if (c.fastconv && EvaluationDue(progress.step, c.eval_freq)) RETURN_IF_ERROR(evaluate());
     }
-    return !c.fastconv && due(epoch + 1) ? evaluate() : absl::OkStatus();
+    return !c.fastconv && EvaluationDue(epoch + 1, c.eval_freq) ? evaluate() : absl::OkStatus();
   };
   RETURN_IF_ERROR(common::train::RunEpochs({c.epochs, c.checkpoint_path, c.resume}, *r.net, adam, run_epoch).status());
   r.net->eval();
@@ -309,10 +317,11 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, 
       adam.zero_grad();
       loss.backward();
       adam.step();
-      loss_sum += loss.item<double>();
+      const double batch_loss = loss.item<double>();
+      loss_sum += batch_loss;
       ++progress.step;
       line.Update(progress.step, absl::StrFormat("epoch %d -ELBO/kernel %.3f", epoch + 1,
-                                                 loss.item<double>() / static_cast<double>(idx.size(0))));
+                                                 batch_loss / static_cast<double>(idx.size(0))));
     }
     if (!on_epoch) return absl::OkStatus();
     torch::Generator gen = common::data::SeededGenerator(c.seed, /*stream=*/1000 + static_cast<uint64_t>(epoch));
@@ -412,15 +421,15 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
       adam.zero_grad();
       (ce * (n / static_cast<double>(idx.size(0))) + kl).backward();
       adam.step();
-      nll_sum += ce.item<double>();
+      const double batch_nll = ce.item<double>(), batch = static_cast<double>(idx.size(0));
+      nll_sum += batch_nll;
       kl_value = kl.item<double>();
-      kl_sum += kl_value * static_cast<double>(idx.size(0));
+      kl_sum += kl_value * batch;
       ++progress.step;
-      line.Update(progress.step, absl::StrFormat("epoch %d nll %.4f kl %.5g", epoch + 1, ce.item<double>() /
-                                                 static_cast<double>(idx.size(0)), kl_value));
+      line.Update(progress.step, absl::StrFormat("epoch %d nll %.4f kl %.5g", epoch + 1, batch_nll / batch, kl_value));
     }
     const int64_t done = epoch + 1;
-    if (c.eval_freq <= 0 || (done != 1 && done % c.eval_freq != 0)) return absl::OkStatus();
+    if (!EvaluationDue(done, c.eval_freq)) return absl::OkStatus();
     BnnEval e{done, lr, nll_sum / n, EvaluateBnn(*net, test, c.ens)};
     e.test.kl = kl_sum / n;
     return on_eval ? on_eval(e) : absl::OkStatus();

@@ -116,7 +116,7 @@ void Transform2d(const Images& in, const Images& out, const torch::Tensor& m, in
 }
 
 // y [B, r, r, O] = (m_out (x) m_out) [per transformed pixel: ((m_in (x) m_in) x) @ ghat] + bias,
-// x [B, s, s, C] contiguous, ghat [P^2, C, O], m_in [P, s], m_out [r, P].
+// x [B, s, s, C] contiguous, ghat [P^2, C, O], m_in [P, s], m_out [r, P] (any strides).
 torch::Tensor ToomApply(const torch::Tensor& x, const torch::Tensor& m_in, const torch::Tensor& ghat,
                         const torch::Tensor& m_out, const torch::Tensor& bias) {
   const int64_t batch = x.size(0), s = x.size(1), c = x.size(3), p = m_in.size(0), r = m_out.size(0);
@@ -151,8 +151,7 @@ class FrozenToomConv : public torch::autograd::Function<FrozenToomConv> {
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
     const torch::Tensor g = grads[0].permute({0, 2, 3, 1}).contiguous();
-    const torch::Tensor gx = ToomApply(g, saved[2].t().contiguous(), saved[1].transpose(1, 2).contiguous(),
-                                       saved[0].t().contiguous(), {});
+    const torch::Tensor gx = ToomApply(g, saved[2].t(), saved[1].transpose(1, 2).contiguous(), saved[0].t(), {});
     return {gx.permute({0, 3, 1, 2}), {}, {}, {}, {}};
   }
 };
@@ -204,9 +203,9 @@ torch::Tensor ToomConv3x3(const torch::Tensor& x, const torch::Tensor& weight, c
               weight.sizes(), " or padding ", padding);
   const int64_t side = x.size(2);
   const Transforms& t = TransformsOf(side + 2 * padding);
-  const torch::Tensor m_in = t.a.t().narrow(1, padding, side).contiguous();
+  const torch::Tensor m_in = t.a.t().narrow(1, padding, side);
   const torch::Tensor ghat = TransformedWeights(t, weight.detach().transpose(0, 1));
-  return FrozenToomConv::apply(x, m_in, ghat, t.bx.t().contiguous(), BiasOrZero(bias, weight.size(0), x.options()));
+  return FrozenToomConv::apply(x, m_in, ghat, t.bx.t(), BiasOrZero(bias, weight.size(0), x.options()));
 }
 
 }  // namespace deep_weight_prior
