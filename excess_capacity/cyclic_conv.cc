@@ -1,8 +1,7 @@
 #include "excess_capacity/cyclic_conv.h"
 
 #include <algorithm>
-#include <complex>
-#include <type_traits>
+#include <cmath>
 #include <vector>
 
 #include <torch/torch.h>
@@ -77,39 +76,39 @@ ComplexParts GramMatrices(const torch::Tensor& re, const torch::Tensor& im, bool
   return {prod(re, re).add_(prod(im, im)), tall ? prod(re, im).sub_(prod(im, re)) : prod(im, re).sub_(prod(re, im))};
 }
 
-// LAPACK's Cholesky factorisations (the LAPACK that LibTorch itself calls).
+// The real matrices [[re, -im], [im, re]] [..., 2m, 2k] that represent x = re + i im [..., m, k]:
+// products of representations represent products, the singular values are x's (each twice), and
+// a Hermitian x is positive definite iff its representation is. Every decomposition here runs on
+// these real matrices, never through complex LAPACK: Debian 12's OpenBLAS 0.3.21 reads out of
+// bounds in complex gemv (OpenBLAS issue 5000), which cgesdd, cheevd and cpotf2 call, and the
+// training step died of it in cgesdd.
+torch::Tensor RealRepresentation(const torch::Tensor& re, const torch::Tensor& im) {
+  if (!im.defined()) return re;
+  return torch::cat({torch::cat({re, im.neg()}, -1), torch::cat({im, re}, -1)}, -2);
+}
+
+// LAPACK's real Cholesky factorisations (the LAPACK that LibTorch itself calls).
 extern "C" {
 void spotrf_(const char* uplo, const int* n, float* a, const int* lda, int* info);
 void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
-void cpotrf_(const char* uplo, const int* n, std::complex<float>* a, const int* lda, int* info);
-void zpotrf_(const char* uplo, const int* n, std::complex<double>* a, const int* lda, int* info);
 }
 inline void Potrf(int n, float* a, int* info) { spotrf_("L", &n, a, &n, info); }
 inline void Potrf(int n, double* a, int* info) { dpotrf_("L", &n, a, &n, info); }
-inline void Potrf(int n, std::complex<float>* a, int* info) { cpotrf_("L", &n, a, &n, info); }
-inline void Potrf(int n, std::complex<double>* a, int* info) { zpotrf_("L", &n, a, &n, info); }
 
-// Indices of the Hermitian matrices g = re + i im [B, k, k] that are not certified to satisfy
-// g < b2 I: b2 I - g has a Cholesky factor iff every eigenvalue of g is below b2, and one
-// factorisation per matrix (LAPACK stops at the first non-positive pivot) costs a fraction of
-// an eigendecomposition. Called per matrix on a reused buffer: LibTorch's batched Cholesky
-// spends more on copies and on zeroing the upper triangle than on the factorisations here.
-template <typename Real, typename Elem>
-std::vector<int64_t> Uncertified(const torch::Tensor& re, const torch::Tensor& im, double b2) {
-  const int64_t batch = re.size(0), k = re.size(1);
-  const Real* r = re.data_ptr<Real>();
-  const Real* i = im.defined() ? im.data_ptr<Real>() : nullptr;
-  std::vector<Elem> buffer(k * k);
+// Indices of the symmetric matrices g [B, k, k] that are not certified to satisfy g < b2 I:
+// b2 I - g has a Cholesky factor iff every eigenvalue of g is below b2, and one factorisation per
+// matrix (LAPACK stops at the first non-positive pivot) costs a fraction of an eigendecomposition.
+// Called per matrix on a reused buffer: LibTorch's batched Cholesky spends more on copies and on
+// zeroing the upper triangle than on the factorisations here.
+template <typename Real>
+std::vector<int64_t> Uncertified(const torch::Tensor& g, double b2) {
+  const int64_t batch = g.size(0), k = g.size(1);
+  const Real* data = g.data_ptr<Real>();
+  std::vector<Real> buffer(k * k);
   std::vector<int64_t> out;
   for (int64_t m = 0; m < batch; ++m) {
-    const int64_t offset = m * k * k;
-    for (int64_t e = 0; e < k * k; ++e) {
-      if constexpr (std::is_same_v<Elem, Real>) {
-        buffer[e] = -r[offset + e];
-      } else {
-        buffer[e] = Elem(-r[offset + e], -i[offset + e]);  // row-major g^T = conj(g): same test
-      }
-    }
+    const Real* matrix = data + m * k * k;
+    for (int64_t e = 0; e < k * k; ++e) buffer[e] = -matrix[e];
     for (int64_t d = 0; d < k; ++d) buffer[d * k + d] += static_cast<Real>(b2);
     int info = 0;
     Potrf(static_cast<int>(k), buffer.data(), &info);
@@ -118,42 +117,47 @@ std::vector<int64_t> Uncertified(const torch::Tensor& re, const torch::Tensor& i
   return out;
 }
 
-std::vector<int64_t> UncertifiedMatrices(const torch::Tensor& re, const torch::Tensor& im, double b2) {
-  if (re.scalar_type() == torch::kDouble) {
-    return im.defined() ? Uncertified<double, std::complex<double>>(re, im, b2) : Uncertified<double, double>(re, im, b2);
-  }
-  TORCH_CHECK(re.scalar_type() == torch::kFloat, "spectral clip: float or double weights, got ", re.scalar_type());
-  return im.defined() ? Uncertified<float, std::complex<float>>(re, im, b2) : Uncertified<float, float>(re, im, b2);
+std::vector<int64_t> UncertifiedMatrices(const torch::Tensor& g, double b2) {
+  if (g.scalar_type() == torch::kDouble) return Uncertified<double>(g, b2);
+  TORCH_CHECK(g.scalar_type() == torch::kFloat, "spectral clip: float or double weights, got ", g.scalar_type());
+  return Uncertified<float>(g, b2);
 }
 
 // Clips the singular values of every matrix in x = re + i im [..., m, k] (im undefined: real) at
-// `bound` through the Hermitian
-// eigendecomposition of the smaller Gram matrix (batched eigh is several times cheaper than
-// batched SVD): with x^H x = V diag(s^2) V^H, x' = x V diag(min(1, bound / s)) V^H. Matrices
-// already within the bound are left alone (returns an undefined tensor when all are).
-torch::Tensor ClipSingularValues(const torch::Tensor& re, const torch::Tensor& im, double bound) {
+// `bound` through the symmetric eigendecomposition of the real representation of the smaller Gram
+// matrix (batched eigh is several times cheaper than batched SVD): with x^H x = V diag(s^2) V^H,
+// x' = x P, P = V diag(min(1, bound / s)) V^H. Matrices already within the bound are left alone
+// (returns undefined parts when all are).
+ComplexParts ClipSingularValues(const torch::Tensor& re, const torch::Tensor& im, double bound) {
   const bool tall = re.size(-2) >= re.size(-1);
   const ComplexParts gram = GramMatrices(re, im, tall);
   const int64_t k = gram.re.size(-1);
-  const torch::Tensor flat_re = gram.re.reshape({-1, k, k}).contiguous();
-  const torch::Tensor flat_im = gram.im.defined() ? gram.im.reshape({-1, k, k}).contiguous() : torch::Tensor();
+  const torch::Tensor flat_re = gram.re.reshape({-1, k, k});
+  const torch::Tensor flat_im = gram.im.defined() ? gram.im.reshape({-1, k, k}) : torch::Tensor();
+  const torch::Tensor real_gram = RealRepresentation(flat_re, flat_im).contiguous();
   // Certified skip: only the matrices with a singular value at or above the bound are clipped.
-  const std::vector<int64_t> outside = UncertifiedMatrices(flat_re, flat_im, bound * bound * (1 - 1e-6));
+  const std::vector<int64_t> outside = UncertifiedMatrices(real_gram, bound * bound * (1 - 1e-6));
   if (outside.empty()) return {};
   const torch::Tensor index = torch::tensor(outside, torch::kLong);
-  const torch::Tensor x = im.defined() ? torch::complex(re, im) : re;
-  const torch::Tensor selected = flat_im.defined()
-                                     ? torch::complex(flat_re.index_select(0, index), flat_im.index_select(0, index))
-                                     : flat_re.index_select(0, index);
-  auto [eigenvalues, vectors] = torch::linalg_eigh(selected);
-  const torch::Tensor s = eigenvalues.clamp_min(0).sqrt();
-  const torch::Tensor factor = (bound / s.clamp_min(1e-30)).clamp_max(1).to(x.scalar_type());
-  const torch::Tensor projector =
-      torch::matmul(vectors * factor.unsqueeze(-2), vectors.transpose(-2, -1).conj());
-  const torch::Tensor flat_x = x.reshape({-1, x.size(-2), x.size(-1)});
-  const torch::Tensor sub = flat_x.index_select(0, index);
-  const torch::Tensor clipped = tall ? torch::matmul(sub, projector) : torch::matmul(projector, sub);
-  return flat_x.index_copy(0, index, clipped).view(x.sizes());
+  auto [eigenvalues, vectors] = torch::linalg_eigh(real_gram.index_select(0, index));
+  const torch::Tensor factor = (bound / eigenvalues.clamp_min(0).sqrt().clamp_min(1e-30)).clamp_max(1);
+  // The representation of P; its left blocks are P's real and imaginary parts.
+  const torch::Tensor p = torch::matmul(vectors * factor.unsqueeze(-2), vectors.transpose(-2, -1));
+  const torch::Tensor p_re = p.narrow(-2, 0, k).narrow(-1, 0, k);
+  const int64_t m = re.size(-2), n = re.size(-1);
+  const torch::Tensor x_re = re.reshape({-1, m, n}), x_im = im.defined() ? im.reshape({-1, m, n}) : torch::Tensor();
+  const torch::Tensor sub_re = x_re.index_select(0, index);
+  auto times = [tall](const torch::Tensor& a, const torch::Tensor& proj) {
+    return tall ? torch::matmul(a, proj) : torch::matmul(proj, a);
+  };
+  if (!im.defined()) return {x_re.index_copy(0, index, times(sub_re, p_re)).view(re.sizes()), {}};
+  // (R + iI)(Pr + iPi) = R Pr - I Pi + i (R Pi + I Pr), and alike with P on the left.
+  const torch::Tensor p_im = p.narrow(-2, k, k).narrow(-1, 0, k);
+  const torch::Tensor sub_im = x_im.index_select(0, index);
+  const torch::Tensor clipped_re = times(sub_re, p_re) - times(sub_im, p_im);
+  const torch::Tensor clipped_im = times(sub_re, p_im) + times(sub_im, p_re);
+  return {x_re.index_copy(0, index, clipped_re).view(re.sizes()),
+          x_im.index_copy(0, index, clipped_im).view(im.sizes())};
 }
 
 }  // namespace
@@ -180,31 +184,34 @@ torch::Tensor EmbedKernel(const torch::Tensor& w, int64_t height, int64_t width)
 
 double CyclicConvSpectralNorm(const torch::Tensor& w, int64_t height, int64_t width) {
   torch::NoGradGuard no_grad;
-  const ComplexParts x = HalfSpectrum(EmbedKernel(w.detach(), height, width));
-  return torch::linalg_svdvals(torch::complex(x.re, x.im)).max().item<double>();
+  const ComplexParts x = HalfSpectrum(EmbedKernel(w.detach().to(torch::kFloat64), height, width));
+  const ComplexParts gram = GramMatrices(x.re, x.im, x.re.size(-2) >= x.re.size(-1));
+  const torch::Tensor eigenvalues = torch::linalg_eigvalsh(RealRepresentation(gram.re, gram.im));
+  return std::sqrt(std::max(0.0, eigenvalues.max().item<double>()));
 }
 
 torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound) {
   torch::NoGradGuard no_grad;
   const int64_t height = embedded.size(2), width = embedded.size(3);
   if (height == 1 && width == 1) {  // the operator is the cout x cin matrix itself
-    const torch::Tensor clipped = ClipSingularValues(embedded.view({embedded.size(0), embedded.size(1)}), {}, bound);
+    const torch::Tensor clipped = ClipSingularValues(embedded.view({embedded.size(0), embedded.size(1)}), {}, bound).re;
     return clipped.defined() ? clipped.view(embedded.sizes()) : embedded.clone();
   }
   const ComplexParts x = HalfSpectrum(embedded);
   // On grids of side <= 2 every DFT bin is real (e^{-i pi k} = +-1): decompose real matrices,
   // several times cheaper than complex ones (the 2x2 layers of the ResNet).
   const bool real = height <= 2 && width <= 2;
-  torch::Tensor clipped = ClipSingularValues(x.re, real ? torch::Tensor() : x.im, bound);
-  if (!clipped.defined()) return embedded.clone();
-  if (real) clipped = torch::complex(clipped, torch::zeros_like(clipped));
-  return torch::fft::irfft2(clipped.permute({2, 3, 0, 1}), std::vector<int64_t>{height, width},
+  const ComplexParts clipped = ClipSingularValues(x.re, real ? torch::Tensor() : x.im, bound);
+  if (!clipped.re.defined()) return embedded.clone();
+  const torch::Tensor spectrum =
+      torch::complex(clipped.re, real ? torch::zeros_like(clipped.re) : clipped.im);  // pocketfft, not LAPACK
+  return torch::fft::irfft2(spectrum.permute({2, 3, 0, 1}), std::vector<int64_t>{height, width},
                             {2, 3});
 }
 
 torch::Tensor ClipMatrixSpectrum(const torch::Tensor& w, double bound) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor clipped = ClipSingularValues(w, {}, bound);
+  const torch::Tensor clipped = ClipSingularValues(w, {}, bound).re;
   return clipped.defined() ? clipped : w.clone();
 }
 
