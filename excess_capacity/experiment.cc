@@ -260,7 +260,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
                                             train.margins.to(torch::kFloat64).quantile(0.05).item<double>());
       row.push_back({"bound_q05", bound.is_null() ? NAN : bound["thm35_first_code"].get<double>()});
       AddLayerColumns(*net, row);
-      RETURN_IF_ERROR(run->AppendMetrics(row));
+      RETURN_IF_ERROR(run->AppendMetrics(row, /*may_be_undefined=*/{"bound_q05"}));
       if (c.save_model && (epoch + 1) % 10 == 0) {
         RETURN_IF_ERROR(common::train::SaveStateDict(run->File(absl::StrCat("weights_", epoch + 1, ".pt")), *net));
       }

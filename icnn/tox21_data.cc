@@ -5,6 +5,8 @@
 #include <DataStructs/ExplicitBitVect.h>
 #include <RDGeneral/RDLog.h>                           // RDLog: silence parse errors
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "common/data/file_bytes.h"
 #include "common/data/npy.h"
+#include "common/util/memory.h"
 #include "common/util/status_macros.h"
 
 namespace icnn {
@@ -67,6 +70,13 @@ absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::stri
     if (task_cols[t] < 0) return absl::DataLossError(absl::StrCat(name, ": no column '", kTaskNames[t], "'"));
   }
   if (smiles_col < 0) return absl::DataLossError(absl::StrCat(name, ": no column 'smiles'"));
+  if (bits < 1 || bits > kMaxEcfpBits) {
+    return absl::InvalidArgumentError(absl::StrCat("--bits must be in [1, ", kMaxEcfpBits, "], got ", bits));
+  }
+  // The fingerprints as float rows, twice (the per-molecule rows and their stack).
+  RETURN_IF_ERROR(common::util::CheckFitsInMemory(
+      2.0 * 4.0 * static_cast<double>(bits) * static_cast<double>(lines.size() - 1),
+      absl::StrCat("--bits=", bits, " (ECFP features of ", lines.size() - 1, " molecules)")));
   Tox21Data data;
   std::vector<torch::Tensor> features;
   std::vector<float> labels;
@@ -91,6 +101,9 @@ absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::stri
     for (int c : task_cols) labels.push_back(cells[c].empty() ? NAN : std::stof(cells[c]));
   }
   if (features.empty()) return absl::DataLossError(absl::StrCat(name, ": no valid molecules"));
+  if (std::none_of(labels.begin(), labels.end(), [](float v) { return !std::isnan(v); })) {
+    return absl::DataLossError(absl::StrCat(name, ": every label is empty (nothing to train on)"));
+  }
   data.features = torch::stack(features);
   data.labels = torch::tensor(labels).view({-1, kTox21Tasks});
   return data;
@@ -149,7 +162,7 @@ absl::StatusOr<Tox21Splits> LoadTox21Dir(const std::string& dir, const std::stri
 
 torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels, bool sum) {
   const torch::Tensor known = ~torch::isnan(labels);
-  if (known.sum().item<int64_t>() == 0) return torch::zeros({}, logits.options());
+  if (known.sum().item<int64_t>() == 0) return logits.sum() * 0;  // no label in this batch: zero, with a graph
   return torch::binary_cross_entropy_with_logits(
       logits.masked_select(known), labels.masked_select(known), {}, {},
       sum ? at::Reduction::Sum : at::Reduction::Mean);

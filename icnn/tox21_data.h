@@ -13,6 +13,9 @@
 
 namespace icnn {
 
+// Largest accepted --bits (ECFP fingerprint length); the paper uses 2048.
+inline constexpr int kMaxEcfpBits = 1 << 20;
+
 inline constexpr int64_t kTox21Tasks = 12;
 
 struct Tox21Data {

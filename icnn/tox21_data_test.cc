@@ -44,6 +44,18 @@ TEST(ParseTox21Csv, MissingLabelsAreNaNAndInvalidSmilesAreCounted) {
               HasSubstr("label '2'"));
 }
 
+// Reproducers 7, 8 and 11 of the reliability issue: --bits=0 died of SIGFPE, --bits=100000000
+// grew past 12 GB, a file without labels failed with "element 0 of tensors does not require grad".
+TEST(ParseTox21Csv, ImpossibleBitsAndNoLabelsAreClearErrors) {
+  const std::string csv = Header() + "0,1,,0,0,0,0,1,0,0,0,0,TOX1,CCO\n";
+  EXPECT_EQ(ParseTox21Csv(csv, "t.csv", 0).status().message(), "--bits must be in [1, 1048576], got 0");
+  EXPECT_THAT(std::string(ParseTox21Csv(csv, "t.csv", 100000000).status().message()),
+              HasSubstr("--bits must be in [1, 1048576]"));
+  const std::string unlabelled = Header() + ",,,,,,,,,,,,TOX1,CCO\n" + ",,,,,,,,,,,,TOX2,CC\n";
+  EXPECT_THAT(std::string(ParseTox21Csv(unlabelled, "u.csv", 64).status().message()),
+              HasSubstr("u.csv: every label is empty"));
+}
+
 TEST(MaskedBce, IgnoresMissingLabels) {
   const torch::Tensor logits = torch::tensor({{0.5f, -1.0f}, {2.0f, 3.0f}});
   const torch::Tensor labels = torch::tensor({{1.0f, NAN}, {0.0f, NAN}});

@@ -124,8 +124,10 @@ absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& trai
   return result;
 }
 
-std::string Tox21Table(const Tox21Result& result) {
-  std::string header = "|", rule = "|", row = "|";
+namespace {
+
+// Per run: the mean AUC over the tasks where it is defined (NaN where none is).
+std::vector<double> RunAverages(const Tox21Result& result) {
   std::vector<double> averages;
   for (const auto& run : result.test_auc) {
     double sum = 0;
@@ -135,6 +137,35 @@ std::string Tox21Table(const Tox21Result& result) {
     }
     averages.push_back(count ? sum / count : NAN);
   }
+  return averages;
+}
+
+// The median of the finite values, or null.
+nlohmann::json FiniteMedian(const std::vector<double>& values) {
+  std::vector<double> finite;
+  for (double v : values) {
+    if (std::isfinite(v)) finite.push_back(v);
+  }
+  return finite.empty() ? nlohmann::json(nullptr) : nlohmann::json(common::plot::Quantile(finite, 0.5));
+}
+
+}  // namespace
+
+nlohmann::json Tox21Summary(const Tox21Result& result) {
+  nlohmann::json per_task = nlohmann::json::array();
+  for (int64_t t = 0; t < kTox21Tasks; ++t) {
+    std::vector<double> values;
+    for (const auto& run : result.test_auc) values.push_back(run[t]);
+    per_task.push_back(FiniteMedian(values));
+  }
+  return {{"runs", result.test_auc.size()},
+          {"median_test_auc_per_task", per_task},
+          {"median_average_test_auc", FiniteMedian(RunAverages(result))}};
+}
+
+std::string Tox21Table(const Tox21Result& result) {
+  std::string header = "|", rule = "|", row = "|";
+  const std::vector<double> averages = RunAverages(result);
   for (int64_t t = 0; t < kTox21Tasks; ++t) {
     std::vector<double> values;
     for (const auto& run : result.test_auc) values.push_back(run[t]);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/types.h>
@@ -66,6 +67,10 @@ absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data&
 // Per task: "median ± max(q95 - median, median - q5)" in percent over runs (the reference's
 // evaluate.py), and the same over the per-run average AUC, as a Markdown table.
 std::string Tox21Table(const Tox21Result& result);
+
+// summary.json: runs, the median test AUC per task and of the per-run averages (null where a
+// task's AUC is undefined in every run).
+nlohmann::json Tox21Summary(const Tox21Result& result);
 
 }  // namespace icnn
 

@@ -45,6 +45,19 @@ TEST(RunTox21, LearnsASimpleSubstructureRuleForEveryModel) {
               HasSubstr("80.0 ± 0.0"));
 }
 
+TEST(Tox21Summary, MediansOverRunsSkipUndefinedAucs) {
+  std::vector<double> a(kTox21Tasks, 0.8), b(kTox21Tasks, 0.6), c(kTox21Tasks, 0.7);
+  a[11] = b[11] = c[11] = NAN;
+  b[0] = 0.9;
+  const nlohmann::json s = Tox21Summary({{a, b, c}});
+  EXPECT_EQ(s["runs"], 3);
+  EXPECT_DOUBLE_EQ(s["median_test_auc_per_task"][0].get<double>(), 0.8);  // of 0.8, 0.9, 0.7
+  EXPECT_DOUBLE_EQ(s["median_test_auc_per_task"][1].get<double>(), 0.7);  // of 0.8, 0.6, 0.7
+  EXPECT_TRUE(s["median_test_auc_per_task"][11].is_null());
+  // Run averages over the 11 defined tasks: 0.8, (0.9 + 10 * 0.6) / 11, 0.7.
+  EXPECT_NEAR(s["median_average_test_auc"].get<double>(), 0.7, 1e-12);
+}
+
 TEST(RunTox21, BadConfigIsAClearError) {
   Tox21Config c;
   c.model = "gnn";

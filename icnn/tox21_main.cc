@@ -50,10 +50,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.test_fraction = absl::GetFlag(FLAGS_test_fraction);
   RETURN_IF_ERROR(Validate(c));
   const std::string out = rt.ResolveOutDir(absl::StrCat("icnn_tox21_", c.model));
-  if (absl::GetFlag(FLAGS_save_models)) {
-    RETURN_IF_ERROR(common::data::MakeDirs(out));
-    c.save_dir = out;
-  }
+  ASSIGN_OR_RETURN(common::train::RunDir run, common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
+  if (absl::GetFlag(FLAGS_save_models)) c.save_dir = out;
   Tox21Result r;
   ASSIGN_OR_RETURN(Tox21Splits s, LoadTox21Dir(rt.data_dir, absl::GetFlag(FLAGS_features), absl::GetFlag(FLAGS_bits)));
   if (s.test.features.defined()) {  // the reference's layout: train + valid -> test (its final_run)
@@ -67,15 +65,18 @@ absl::Status Main(const common::util::Runtime& rt) {
                 static_cast<long long>(s.train.invalid_smiles));
     ASSIGN_OR_RETURN(r, RunTox21(c, s.train));
   }
-  ASSIGN_OR_RETURN(common::train::RunDir run, common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
+  std::vector<std::string> auc_columns;  // NaN where a task's test labels have one class
+  for (int t = 0; t < kTox21Tasks; ++t) auc_columns.push_back(absl::StrCat("auc", t));
   for (size_t i = 0; i < r.test_auc.size(); ++i) {
     common::train::MetricsRow row = {{"run", static_cast<double>(i)}};
-    for (size_t t = 0; t < r.test_auc[i].size(); ++t) row.push_back({absl::StrCat("auc", t), r.test_auc[i][t]});
-    RETURN_IF_ERROR(run.AppendMetrics(row));
+    for (size_t t = 0; t < r.test_auc[i].size(); ++t) row.push_back({auc_columns[t], r.test_auc[i][t]});
+    RETURN_IF_ERROR(run.AppendMetrics(row, auc_columns));
   }
   const std::string table = Tox21Table(r);
   RETURN_IF_ERROR(common::data::WriteFileAtomically(out + "/table.md", table));
-  std::printf("%s\nper-run AUCs in %s/metrics.csv, table in %s/table.md\n", table.c_str(), out.c_str(), out.c_str());
+  RETURN_IF_ERROR(run.WriteSummary(Tox21Summary(r)));
+  std::printf("%s\nper-run AUCs in %s/metrics.csv, table in %s/table.md, summary.json\n", table.c_str(), out.c_str(),
+              out.c_str());
   return absl::OkStatus();
 }
 

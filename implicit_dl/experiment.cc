@@ -156,9 +156,18 @@ absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& prog
 absl::StatusOr<TrainResult> Trainer::Run() {
   const std::string checkpoint = run_ ? run_->checkpoint_path() : "";
   auto epoch_fn = [this](int64_t e, common::train::TrainProgress& p) { return RunEpoch(e, p); };
-  RETURN_IF_ERROR(common::train::RunEpochs({config_.epochs, checkpoint, config_.resume}, *model_,
-                                           optimizer_, epoch_fn)
-                      .status());
+  common::train::EpochLoopOptions loop{config_.epochs, checkpoint, config_.resume};
+  // The best validation accuracy so far is part of the checkpoint: a resumed run keeps the
+  // weights_best.pt of an epoch before the kill unless it finds a better one.
+  loop.save_extra = [this] {
+    return common::train::TensorMap{{"best_valid_acc", torch::tensor(result_.best_valid_accuracy, torch::kFloat64)}};
+  };
+  loop.restore_extra = [this](const common::train::TensorMap& extra) {
+    const auto it = extra.find("best_valid_acc");
+    if (it != extra.end()) result_.best_valid_accuracy = it->second.item<double>();
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(common::train::RunEpochs(loop, *model_, optimizer_, epoch_fn).status());
   const Evaluation test = Evaluate(model_, data_.test, config_.valid_bs, config_.device);
   result_.test_accuracy = test.accuracy;
   result_.test_loss = test.loss;

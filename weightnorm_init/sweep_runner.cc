@@ -38,7 +38,13 @@ std::vector<SweepRun> PlanSweep(const SweepOptions& o) {
 
 absl::Status ExecuteSweep(const SweepOptions& o, const std::vector<SweepRun>& runs) {
   std::vector<common::util::ProcessJob> jobs;
-  for (const SweepRun& r : runs) jobs.push_back({r.argv, r.dir + "/log.txt", SummaryPath(r)});
+  for (const SweepRun& r : runs) {
+    // A run killed before its summary continues from its checkpoint (its directory refuses a
+    // fresh start).
+    std::vector<std::string> argv = r.argv;
+    if (common::data::FileExists(r.dir + "/config.json")) argv.push_back("--resume");
+    jobs.push_back({argv, r.dir + "/log.txt", SummaryPath(r)});
+  }
   return common::util::RunProcessPool(jobs, o.jobs);
 }
 

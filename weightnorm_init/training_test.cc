@@ -109,6 +109,7 @@ TEST(Train, ResumeRestoresMomentumAndGivesTheUninterruptedResult) {
   TrainConfig first = c;
   first.out_dir = TempDir("split"), first.epochs = 1;
   ASSERT_TRUE(Train(first, data, {}).ok());
+  std::remove((first.out_dir + "/summary.json").c_str());  // as if killed after epoch 1's checkpoint
   TrainConfig second = c;
   second.out_dir = first.out_dir, second.resume = true;
   const auto r = Train(second, data, {});

@@ -1,5 +1,7 @@
 #include "common/data/file_bytes.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -97,19 +99,33 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& byt
     payload = *std::move(z);
   }
   const std::string tmp = absl::StrCat(path, ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(tmp, ": cannot create: ", std::strerror(errno)));
-    }
-    out.write(payload.data(), static_cast<std::streamsize>(payload.size()));
-    out.flush();
-    if (!out) return absl::DataLossError(absl::StrCat(tmp, ": write failed"));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::PermissionDeniedError(absl::StrCat(tmp, ": cannot create: ", std::strerror(errno)));
+  }
+  // Written in full and on disk (fsync) before the rename makes it visible; on any failure the
+  // temporary is removed and `path` keeps its old content.
+  size_t done = 0;
+  while (done < payload.size()) {
+    const ssize_t n = ::write(fd, payload.data() + done, payload.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const int write_errno = done == payload.size() ? 0 : (errno != 0 ? errno : EIO);
+  const bool synced = write_errno == 0 && ::fsync(fd) == 0;
+  const int sync_errno = errno;
+  const bool closed = ::close(fd) == 0;
+  if (write_errno != 0 || !synced || !closed) {
+    ::unlink(tmp.c_str());
+    return absl::DataLossError(absl::StrCat(path, ": write failed: ",
+                                            std::strerror(write_errno != 0 ? write_errno : sync_errno),
+                                            " (the old file, if any, is unchanged)"));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(
-        absl::StrCat("rename ", tmp, " -> ", path, ": ", std::strerror(errno)));
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return absl::InternalError(absl::StrCat("rename ", tmp, " -> ", path, ": ", std::strerror(e)));
   }
   return absl::OkStatus();
 }

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
+
+#include <zlib.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/serialize.h>
@@ -29,6 +32,19 @@ constexpr char kOptimizerKey[] = "optimizer";
 constexpr char kEpochKey[] = "epoch";
 constexpr char kStepKey[] = "step";
 constexpr char kRngKey[] = "cpu_rng_state";
+constexpr char kExtraKey[] = "extra";
+constexpr char kPayloadKey[] = "payload";
+constexpr char kCrcKey[] = "crc32";
+
+uint32_t Crc32(const std::string& bytes) {
+  return static_cast<uint32_t>(
+      ::crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+}
+
+torch::Tensor BytesTensor(const std::string& bytes) {
+  return torch::from_blob(const_cast<char*>(bytes.data()), {static_cast<int64_t>(bytes.size())}, torch::kUInt8)
+      .clone();
+}
 
 }  // namespace
 
@@ -114,39 +130,61 @@ absl::Status LoadStateDict(const std::string& path, torch::nn::Module& module) {
 }
 
 absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& module,
-                            const torch::optim::Optimizer& optimizer,
-                            const TrainProgress& progress) {
-  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
-  module.save(model_archive);
-  optimizer.save(optimizer_archive);
-  archive.write(kModelKey, model_archive);
-  archive.write(kOptimizerKey, optimizer_archive);
-  archive.write(kEpochKey, torch::tensor(progress.epoch, torch::kInt64));
-  archive.write(kStepKey, torch::tensor(progress.step, torch::kInt64));
-  {
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    archive.write(kRngKey, gen.get_state());
-  }
-  const std::string tmp = path + ".tmp";
+                            const torch::optim::Optimizer& optimizer, const TrainProgress& progress,
+                            const TensorMap& extra) {
+  std::string payload;
   try {
-    archive.save_to(tmp);
+    torch::serialize::OutputArchive archive, model_archive, optimizer_archive, extra_archive;
+    module.save(model_archive);
+    optimizer.save(optimizer_archive);
+    archive.write(kModelKey, model_archive);
+    archive.write(kOptimizerKey, optimizer_archive);
+    archive.write(kEpochKey, torch::tensor(progress.epoch, torch::kInt64));
+    archive.write(kStepKey, torch::tensor(progress.step, torch::kInt64));
+    for (const auto& [name, tensor] : extra) extra_archive.write(name, tensor.detach().cpu());
+    archive.write(kExtraKey, extra_archive);
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      archive.write(kRngKey, gen.get_state());
+    }
+    std::ostringstream inner;
+    archive.save_to(inner);
+    payload = inner.str();
+    // The payload and its CRC-32 in one file: LibTorch's zip reader does not check CRCs, so a
+    // flipped byte inside a tensor would otherwise load silently.
+    torch::serialize::OutputArchive outer;
+    outer.write(kPayloadKey, BytesTensor(payload));
+    outer.write(kCrcKey, torch::tensor(static_cast<int64_t>(Crc32(payload)), torch::kInt64));
+    std::ostringstream file;
+    outer.save_to(file);
+    payload = file.str();
   } catch (const c10::Error& e) {
-    return FromTorchError(tmp, e);
+    return FromTorchError(path, e);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat("rename ", tmp, " -> ", path));
-  }
-  return absl::OkStatus();
+  return data::WriteFileAtomically(path, payload);
 }
 
 absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn::Module& module,
-                                             torch::optim::Optimizer& optimizer) {
+                                             torch::optim::Optimizer& optimizer, TensorMap* extra) {
   if (!data::FileExists(path)) return absl::NotFoundError(absl::StrCat(path, ": no checkpoint"));
+  ASSIGN_OR_RETURN(const std::string bytes, data::ReadFileBytes(path));
   TrainProgress progress;
   try {
-    torch::serialize::InputArchive archive, model_archive, optimizer_archive;
-    archive.load_from(path);
+    torch::serialize::InputArchive outer, archive, model_archive, optimizer_archive, extra_archive;
+    outer.load_from(bytes.data(), bytes.size());
+    torch::Tensor payload, crc;
+    if (!outer.try_read(kPayloadKey, payload) || !outer.try_read(kCrcKey, crc)) {
+      return absl::DataLossError(absl::StrCat(path, ": not a checkpoint of this version (no checksum); start "
+                                                    "the run anew with --overwrite"));
+    }
+    payload = payload.contiguous();
+    const std::string inner(static_cast<const char*>(payload.data_ptr()), payload.numel());
+    if (static_cast<int64_t>(Crc32(inner)) != crc.item<int64_t>()) {
+      return absl::DataLossError(absl::StrCat(path, ": checksum mismatch, the checkpoint is corrupt; start the "
+                                                    "run anew with --overwrite"));
+    }
+    archive.load_from(inner.data(), inner.size());
     archive.read(kModelKey, model_archive);
     archive.read(kOptimizerKey, optimizer_archive);
     // Module::load replaces tensors whatever their shape: a run resumed with other sizes would
@@ -157,8 +195,8 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
       const auto old = before.find(name);
       if (old != before.end() && old->second.sizes() != tensor.sizes()) {
         return absl::InvalidArgumentError(absl::StrCat(
-            path, ": '", name, "' has shape [", absl::StrJoin(tensor.sizes().vec(), ", "), "], the model [",
-            absl::StrJoin(old->second.sizes().vec(), ", "), "] (resumed with other sizes than the run that wrote it?)"));
+            path, ": '", name, "' has shape ", Shape(tensor), ", the model ", Shape(old->second),
+            " (resumed with other sizes than the run that wrote it?)"));
       }
     }
     optimizer.load(optimizer_archive);
@@ -166,6 +204,13 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
     archive.read(kEpochKey, epoch);
     archive.read(kStepKey, step);
     archive.read(kRngKey, rng);
+    if (extra != nullptr && archive.try_read(kExtraKey, extra_archive)) {
+      for (const std::string& key : extra_archive.keys()) {
+        torch::Tensor t;
+        extra_archive.read(key, t);
+        (*extra)[key] = t;
+      }
+    }
     progress = {epoch.item<int64_t>(), step.item<int64_t>()};
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -182,7 +227,9 @@ absl::StatusOr<TrainProgress> RunEpochs(
   TrainProgress progress;
   const bool checkpointing = !options.checkpoint_path.empty();
   if (options.resume && checkpointing && data::FileExists(options.checkpoint_path)) {
-    ASSIGN_OR_RETURN(progress, LoadCheckpoint(options.checkpoint_path, module, optimizer));
+    TensorMap extra;
+    ASSIGN_OR_RETURN(progress, LoadCheckpoint(options.checkpoint_path, module, optimizer, &extra));
+    if (options.restore_extra) RETURN_IF_ERROR(options.restore_extra(extra));
     LOG(INFO) << "resumed from " << options.checkpoint_path << " after epoch " << progress.epoch
               << " (step " << progress.step << ")";
   }
@@ -192,7 +239,8 @@ absl::StatusOr<TrainProgress> RunEpochs(
     const bool due = progress.epoch % std::max<int64_t>(1, options.checkpoint_every) == 0 ||
                      progress.epoch == options.epochs;
     if (checkpointing && due) {
-      RETURN_IF_ERROR(SaveCheckpoint(options.checkpoint_path, module, optimizer, progress));
+      RETURN_IF_ERROR(SaveCheckpoint(options.checkpoint_path, module, optimizer, progress,
+                                     options.save_extra ? options.save_extra() : TensorMap()));
     }
   }
   return progress;

@@ -46,16 +46,26 @@ struct TrainProgress {
   int64_t step = 0;   // optimizer steps completed
 };
 
+// A checkpoint holds the module, the optimizer, `progress`, the CPU RNG state and `extra`
+// (state beside the model that a resumed run needs, e.g. the best validation accuracy so far),
+// with a CRC-32 that LoadCheckpoint verifies: a corrupt file is DataLoss, never a silent load.
+// Written atomically (temp file, fsync, rename).
 absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& module,
-                            const torch::optim::Optimizer& optimizer, const TrainProgress& progress);
+                            const torch::optim::Optimizer& optimizer, const TrainProgress& progress,
+                            const TensorMap& extra = {});
+// Restores module, optimizer and RNG state; fills `extra` (when given) with what was saved.
 absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn::Module& module,
-                                             torch::optim::Optimizer& optimizer);
+                                             torch::optim::Optimizer& optimizer, TensorMap* extra = nullptr);
 
 struct EpochLoopOptions {
   int64_t epochs = 1;
   std::string checkpoint_path;  // empty: no checkpoints
   bool resume = false;          // continue from checkpoint_path if it exists
   int64_t checkpoint_every = 1;  // epochs between checkpoints; the last epoch always gets one
+  // State beside model and optimizer that a resumed run must continue from (best-so-far value,
+  // counters): saved into every checkpoint, handed back on resume.
+  std::function<TensorMap()> save_extra;
+  std::function<absl::Status(const TensorMap&)> restore_extra;
 };
 
 // Calls run_epoch(epoch, progress) for every epoch not yet done, saving a checkpoint after every

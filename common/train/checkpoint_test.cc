@@ -144,26 +144,6 @@ TEST(Checkpoint, CorruptFileIsDataLoss) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("c.pt"));
 }
 
-TEST(RunDir, ConfigMetricsSummaryAndTruncation) {
-  const std::string dir = data::TestDir("run_dir") + "/nested/run";
-  RunDir run = RunDir::Open(dir, {{"lr", 0.1}}).value();
-  ASSERT_TRUE(run.AppendMetrics({{"epoch", 1}, {"loss", 0.5}}).ok());
-  ASSERT_TRUE(run.AppendMetrics({{"epoch", 2}, {"loss", 0.25}}).ok());
-  EXPECT_THAT(std::string(run.AppendMetrics({{"loss", 1}}).message()), HasSubstr("differ"));
-  ASSERT_TRUE(run.TruncateMetrics("epoch", 1).ok());
-  EXPECT_EQ(data::ReadFileBytes(run.File("metrics.csv")).value(), "epoch,loss\n1,0.5\n");
-  ASSERT_TRUE(run.WriteSummary({{"acc", 0.875}}).ok());
-  auto summary = nlohmann::json::parse(data::ReadFileBytes(run.File("summary.json")).value());
-  EXPECT_DOUBLE_EQ(summary["acc"].get<double>(), 0.875);
-  auto config = nlohmann::json::parse(data::ReadFileBytes(run.File("config.json")).value());
-  EXPECT_DOUBLE_EQ(config["lr"].get<double>(), 0.1);
-  // Reopening for a resume keeps the rows; a new run starts metrics.csv afresh.
-  ASSERT_TRUE(RunDir::Open(dir, {}, /*resume=*/true).ok());
-  EXPECT_TRUE(data::FileExists(run.File("metrics.csv")));
-  ASSERT_TRUE(RunDir::Open(dir, {}, /*resume=*/false).ok());
-  EXPECT_FALSE(data::FileExists(run.File("metrics.csv")));
-}
-
 TEST(JsonFile, RoundTripAndErrors) {
   const std::string dir = data::TestDir("json_file");
   ASSERT_TRUE(WriteJsonFile(dir + "/a.json", {{"x", 2.5}, {"name", "n"}}).ok());
@@ -177,17 +157,51 @@ TEST(JsonFile, RoundTripAndErrors) {
   EXPECT_FALSE(ReadJsonFile(dir + "/missing.json").ok());
 }
 
-// The first row after a resume drops the killed run's rows from its key on; later rows append.
-TEST(ResumableMetrics, FirstRowAfterResumeReplacesTheRepeatedEpochs) {
-  const std::string dir = data::TestDir("resumable_metrics");
-  auto run = RunDir::Open(dir, {}).value();
-  ResumableMetrics first(run, "epoch", /*resume=*/false);
-  for (int e = 1; e <= 4; ++e) ASSERT_TRUE(first.Append(e, {{"loss", 1.0 / e}}).ok());
-  auto resumed_run = RunDir::Open(dir, {}, /*resume=*/true).value();
-  ResumableMetrics resumed(resumed_run, "epoch", /*resume=*/true);  // checkpoint after epoch 2
-  ASSERT_TRUE(resumed.Append(3, {{"loss", 0.3}}).ok());
-  ASSERT_TRUE(resumed.Append(4, {{"loss", 0.2}}).ok());
-  EXPECT_EQ(data::ReadFileBytes(run.File("metrics.csv")).value(), "epoch,loss\n1,1\n2,0.5\n3,0.3\n4,0.2\n");
+// A flipped byte anywhere in a checkpoint is refused: inside the tensor data by the CRC, in the
+// zip structure by the reader.
+TEST(Checkpoint, FlippedBytesAreRefused) {
+  const std::string dir = data::TestDir("ckpt_flip");
+  torch::manual_seed(0);
+  auto model = MakeModel();
+  torch::optim::Adam opt(model->parameters(), 1e-2);
+  ASSERT_TRUE(SaveCheckpoint(dir + "/c.pt", *model, opt, {1, 4}).ok());
+  const std::string good = data::ReadFileBytes(dir + "/c.pt").value();
+  int refused = 0, positions = 0;
+  for (size_t at = 64; at + 16 < good.size(); at += good.size() / 23) {
+    std::string bad = good;
+    for (size_t i = at; i < at + 16; ++i) bad[i] = static_cast<char>(~bad[i]);
+    ASSERT_TRUE(data::WriteFileAtomically(dir + "/bad.pt", bad).ok());
+    ++positions;
+    const absl::Status s = LoadCheckpoint(dir + "/bad.pt", *model, opt).status();
+    if (s.code() == absl::StatusCode::kDataLoss) ++refused;
+  }
+  EXPECT_EQ(refused, positions);
+  EXPECT_EQ(LoadCheckpoint(dir + "/c.pt", *model, opt).value().step, 4);
+}
+
+// Extra state (e.g. the best value so far) travels with the checkpoint through RunEpochs.
+TEST(RunEpochs, ExtraStateIsSavedAndRestored) {
+  const data::InMemoryDataset d = data::GaussianBlobs(60, 6, 3, 1);
+  const std::string ckpt = data::TestDir("ckpt_extra") + "/checkpoint.pt";
+  auto model = MakeModel();
+  torch::optim::Adam opt(model->parameters(), 1e-2);
+  double best = 0;
+  EpochLoopOptions loop{2, ckpt, false};
+  loop.save_extra = [&] { return TensorMap{{"best", torch::tensor(best, torch::kFloat64)}}; };
+  loop.restore_extra = [&](const TensorMap& extra) {
+    best = extra.at("best").item<double>();
+    return absl::OkStatus();
+  };
+  auto run = [&](int64_t e, TrainProgress& p) {
+    best = 0.25 * static_cast<double>(e + 1);
+    return TrainEpoch(model, opt, d, e, p);
+  };
+  ASSERT_TRUE(RunEpochs(loop, *model, opt, run).ok());
+  best = -1;
+  loop.resume = true;
+  loop.epochs = 2;  // nothing left to do: only the restore runs
+  ASSERT_TRUE(RunEpochs(loop, *model, opt, run).ok());
+  EXPECT_DOUBLE_EQ(best, 0.5);
 }
 
 }  // namespace

@@ -1,30 +1,56 @@
 // The run directory of an experiment: config.json (every flag), metrics.csv (one row per
-// logged step or epoch), summary.json (final numbers), checkpoint.pt (see checkpoint.h).
+// logged step or epoch), summary.json (final numbers; its presence marks the run finished),
+// checkpoint.pt (see checkpoint.h).
+//
+// A directory holds one run, identified by its config (every flag except those in
+// kFlagsOutsideIdentity). Open enforces it: a fresh start into a directory holding a run is an
+// error unless `overwrite`; `resume` needs a run with the same config (the error lists each
+// differing flag) and, when that run is finished, returns FinishedRunError, which RunMain
+// reports and exits 0 on. One writer at a time: Open takes an advisory lock (flock) on
+// <dir>/.lock, held until the last copy of the RunDir is gone; a second writer fails at once
+// naming the holder's pid.
 //
 // Example:
-//   ASSIGN_OR_RETURN(RunDir run, RunDir::Open(rt.ResolveOutDir("mnist"), CommandLineFlagsJson()));
+//   ASSIGN_OR_RETURN(RunDir run, RunDir::Open(rt.ResolveOutDir("mnist"), CommandLineFlagsJson(),
+//                                             {.resume = resume}));
 //   RETURN_IF_ERROR(run.AppendMetrics({{"epoch", 1}, {"train_loss", 0.31}, {"test_acc", 0.88}}));
 //   RETURN_IF_ERROR(run.WriteSummary({{"test_acc", 0.88}}));
 #ifndef COMMON_TRAIN_RUN_DIR_H_
 #define COMMON_TRAIN_RUN_DIR_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+
+// --overwrite: replace the run an --out_dir holds (default of RunDirOptions::overwrite).
+ABSL_DECLARE_FLAG(bool, overwrite);
 
 namespace common::train {
 
 using MetricsRow = std::vector<std::pair<std::string, double>>;
 
+// Flags that do not change a run's result: not part of its identity.
+inline constexpr const char* kFlagsOutsideIdentity[] = {"threads", "resume", "overwrite", "out_dir"};
+
+struct RunDirOptions {
+  bool resume = false;     // continue the run the directory holds (same config)
+  bool overwrite = false;  // replace the run the directory holds
+};
+
 class RunDir {
  public:
-  // Creates `path` (and parents) and writes config.json atomically. Unless `resume`, a
-  // metrics.csv left by an earlier run in the same directory is removed.
+  // Creates `path` (and parents), takes its lock, checks the run it holds against `config` as
+  // described above, removes leftover *.tmp files and writes config.json atomically.
+  static absl::StatusOr<RunDir> Open(const std::string& path, const nlohmann::json& config,
+                                     const RunDirOptions& options);
+  // The same with `overwrite` from --overwrite.
   static absl::StatusOr<RunDir> Open(const std::string& path, const nlohmann::json& config,
                                      bool resume = false);
 
@@ -33,19 +59,33 @@ class RunDir {
   std::string checkpoint_path() const { return File("checkpoint.pt"); }
 
   // Appends one row to metrics.csv; the first row of a new file fixes the header, later rows
-  // must have the same columns in the same order.
-  absl::Status AppendMetrics(const MetricsRow& row);
+  // must have the same columns in the same order. A NaN or infinite value is an error naming the
+  // column and the row's first value (its step or epoch), and nothing is written, except in the
+  // columns `may_be_undefined` (NaN there means "not defined here", e.g. the AUC of a task whose
+  // labels have one class).
+  absl::Status AppendMetrics(const MetricsRow& row, const std::vector<std::string>& may_be_undefined = {});
 
   // For --resume: drops the rows of metrics.csv whose `column` exceeds `max_value`, i.e. rows
   // logged after the checkpoint that is being resumed.
   absl::Status TruncateMetrics(const std::string& column, double max_value);
 
+  // Writes summary.json, which marks the run finished. Non-finite numbers are an error naming
+  // the key (nothing is written).
   absl::Status WriteSummary(const nlohmann::json& summary);
 
  private:
-  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  RunDir(std::string path, std::shared_ptr<int> lock) : path_(std::move(path)), lock_(std::move(lock)) {}
   std::string path_;
+  std::shared_ptr<int> lock_;  // the locked file descriptor of <path>/.lock; closed with the last copy
 };
+
+// What Open returns for `resume` of a finished run: AlreadyExists, recognised by IsFinishedRun.
+absl::Status FinishedRunError(const std::string& path);
+bool IsFinishedRun(const absl::Status& status);
+
+// The flags whose values differ between two configs, "--name=old (now new)", in name order;
+// flags in kFlagsOutsideIdentity are ignored.
+std::vector<std::string> ConfigDifferences(const nlohmann::json& before, const nlohmann::json& now);
 
 // metrics.csv of a run that --resume may continue: every row starts with its `key` (epoch or
 // step); the first row after a resume first drops the killed run's rows from that value on (the

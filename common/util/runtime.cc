@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/train/run_dir.h"
 #include "common/util/blas.h"
 #include "glog/logging.h"
 
@@ -121,6 +122,10 @@ int RunMain(int argc, char** argv, const std::string& usage,
     status = absl::InternalError(e.what_without_backtrace());
   } catch (const std::exception& e) {
     status = absl::InternalError(e.what());
+  }
+  if (common::train::IsFinishedRun(status)) {  // --resume of a finished run: nothing to do
+    std::cerr << status.message() << "\n";
+    return 0;
   }
   if (!status.ok()) {
     std::cerr << "error: " << status.message() << "\n";
