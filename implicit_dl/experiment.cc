@@ -232,6 +232,7 @@ absl::StatusOr<ClassificationData> LoadClassificationData(const std::string& dat
 absl::StatusOr<TrainResult> Train(const TrainConfig& config, const ClassificationData& data,
                                   const nlohmann::json& flags_json) {
   RETURN_IF_ERROR(Validate(config));
+  torch::manual_seed(config.seed);  // the init draws from the global generator: same seed, same model
   ImplicitModelOptions options(config.n, data.train.inputs().size(1), data.num_classes);
   options.variant(config.variant).activation(config.activation).solver(config.solver);
   options.bias(config.bias);

@@ -1,7 +1,11 @@
 #include "implicit_dl/experiment.h"
 
+#include <algorithm>
+#include <cstdio>
+
 #include <torch/torch.h>
 
+#include "absl/strings/str_split.h"
 #include "common/data/file_bytes.h"
 #include "common/data/synthetic.h"
 #include "common/train/checkpoint.h"
@@ -50,6 +54,60 @@ TEST(Train, LowersLossAndWritesALoadableRunDirectory) {
   const double acc =
       (m->forward(data.test.inputs()).argmax(1) == data.test.targets()).to(torch::kFloat64).mean().item<double>();
   EXPECT_DOUBLE_EQ(acc, r.test_accuracy);
+}
+
+// valid_acc per epoch from a run's metrics.csv (end-of-epoch rows only with --eval_every=0).
+std::vector<double> ValidAccuracies(const std::string& dir) {
+  const std::string text = common::data::ReadFileBytes(dir + "/metrics.csv").value();
+  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+  const std::vector<std::string> names = absl::StrSplit(lines[0], ',');
+  const size_t col = std::find(names.begin(), names.end(), "valid_acc") - names.begin();
+  std::vector<double> out;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::vector<std::string> cells = absl::StrSplit(lines[i], ',');
+    out.push_back(std::stod(cells[col]));
+  }
+  return out;
+}
+
+// Reproducer 5 of the reliability issue: after a kill and --resume, the best validation accuracy
+// and weights_best.pt must be those of an uninterrupted run, also when the best epoch came
+// before the kill (the resumed run forgot it and saved a worse epoch as the best).
+TEST(Train, ResumeAfterTheBestEpochKeepsTheBest) {
+  auto noisy = [](int64_t n, uint64_t seed) {  // overlapping classes: validation accuracy wobbles
+    const common::data::InMemoryDataset d = common::data::GaussianBlobs(n, 8, 3, seed);
+    torch::Generator gen = common::data::SeededGenerator(seed, /*stream=*/5);
+    return common::data::InMemoryDataset(d.inputs() + 1.5 * torch::randn(d.inputs().sizes(), gen), d.targets());
+  };
+  ClassificationData data{noisy(300, 1), noisy(150, 2), 3};
+  TrainConfig c;
+  c.n = 12, c.epochs = 6, c.bs = 30, c.lr = 0.05, c.eval_every = 0;
+  const std::string dir = common::data::TestDir("idl_best");
+  c.out_dir = dir + "/straight";
+  const TrainResult straight = Train(c, data, {}).value();
+  const std::vector<double> acc = ValidAccuracies(c.out_dir);
+  ASSERT_EQ(acc.size(), 6u);
+  const int64_t best = std::max_element(acc.begin(), acc.end() - 1) - acc.begin() + 1;  // 1-based
+  // The test needs a best epoch followed by one that is not better (which the forgetful resume
+  // saved as the best); the data and lr above give it.
+  ASSERT_LE(acc[best], acc[best - 1]) << "epoch " << best + 1 << " is better than epoch " << best;
+  ASSERT_DOUBLE_EQ(straight.best_valid_accuracy, *std::max_element(acc.begin(), acc.end()));
+
+  TrainConfig killed = c;
+  killed.out_dir = dir + "/killed";
+  killed.epochs = best;  // killed right after the best epoch's checkpoint
+  ASSERT_TRUE(Train(killed, data, {}).ok());
+  std::remove((killed.out_dir + "/summary.json").c_str());
+  TrainConfig resumed = c;
+  resumed.out_dir = killed.out_dir, resumed.resume = true;
+  const TrainResult r = Train(resumed, data, {}).value();
+  EXPECT_DOUBLE_EQ(r.best_valid_accuracy, straight.best_valid_accuracy);
+  EXPECT_DOUBLE_EQ(r.test_accuracy, straight.test_accuracy);
+  for (const char* f : {"weights_best.pt", "weights.pt"}) {
+    const common::train::TensorMap a = common::train::LoadTensorMap(c.out_dir + "/" + f).value();
+    const common::train::TensorMap b = common::train::LoadTensorMap(killed.out_dir + "/" + f).value();
+    for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << f << " " << name;
+  }
 }
 
 TEST(TrainConfig, ValidationNamesTheFlag) {

@@ -63,6 +63,14 @@ absl::Status LoadSplit(const std::string& dir, const std::string& prefix, torch:
   }
   *images = x.unsqueeze(1);
   *labels = y.to(torch::kInt64);
+  const torch::Tensor bad = (*labels >= kIdxClasses).nonzero();
+  if (bad.numel() > 0) {
+    const std::string stem = absl::StrCat(dir, "/", prefix, "-labels-idx1-ubyte");
+    const int64_t at = bad[0][0].item<int64_t>();
+    return absl::DataLossError(absl::StrCat(FileExists(stem) ? stem : stem + ".gz", ": label ",
+                                            (*labels)[at].item<int64_t>(), " at index ", at, " is outside [0, ",
+                                            kIdxClasses, ") (", bad.size(0), " such labels)"));
+  }
   return absl::OkStatus();
 }
 
@@ -134,9 +142,7 @@ absl::StatusOr<ImageSplits> LoadMnistDirectory(const std::string& dir) {
   if (s.train_images.sizes().slice(1) != s.test_images.sizes().slice(1)) {
     return absl::DataLossError(absl::StrCat(dir, ": train and test images differ in shape"));
   }
-  const int64_t max_label =
-      std::max(s.train_labels.max().item<int64_t>(), s.test_labels.max().item<int64_t>());
-  s.num_classes = max_label + 1;
+  s.num_classes = kIdxClasses;
   return s;
 }
 

@@ -71,5 +71,19 @@ TEST(LoadMnistDirectory, CountMismatchAndMissingFileAreErrors) {
   EXPECT_THAT(Message(s), HasSubstr("missing t10k-labels-idx1-ubyte"));
 }
 
+// Reproducer 6 of the reliability issue: labels 10 and 255 made every MNIST experiment train a
+// silent 256-class model.
+TEST(LoadMnistDirectory, LabelsOutsideTheClassesAreDataLossNamingTheFirst) {
+  const std::string dir = TestDir("mnist_labels");
+  ASSERT_TRUE(WriteTinyMnistDirectory(dir, 10, 5, /*gz=*/true).ok());
+  torch::Tensor y = ReadIdx(dir + "/train-labels-idx1-ubyte.gz").value();
+  y[3] = 10;
+  y[7] = 255;
+  ASSERT_TRUE(WriteIdx(dir + "/train-labels-idx1-ubyte.gz", y).ok());
+  const absl::Status s = LoadMnistDirectory(dir).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(Message(s), HasSubstr("train-labels-idx1-ubyte.gz: label 10 at index 3 is outside [0, 10) (2 such labels)"));
+}
+
 }  // namespace
 }  // namespace common::data
