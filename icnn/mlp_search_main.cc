@@ -25,7 +25,7 @@ ABSL_FLAG(std::string, models, "nn,icnn,skip,ours", "Comma-separated: nn, icnn, 
 ABSL_FLAG(std::string, grid, "full", "full (the reference's 180 configurations) or small (8, CPU-sized).");
 ABSL_FLAG(int64_t, epochs, 25, "Epochs per run (same as reference).");
 ABSL_FLAG(int64_t, bs, 128, "Batch size (same as reference).");
-ABSL_FLAG(int, parallel, 2, "Search runs at a time (separate processes, one thread each).");
+ABSL_FLAG(int, parallel, 2, "Search runs at a time (separate processes, cores / --parallel threads each).");
 ABSL_FLAG(bool, retrain, false, "After the search: retrain each model's best configuration over --seeds.");
 ABSL_FLAG(int, seeds, 10, "Retraining runs per model (same as reference).");
 ABSL_FLAG(std::string, dataset, "fashion-mnist", "fashion-mnist (default data), mnist or cifar10 (with --data_dir).");
@@ -92,7 +92,8 @@ absl::Status Search(const common::util::Runtime& rt, const std::vector<std::stri
                        absl::StrCat("--worker_config=", c.id), "--out_dir=" + run, "--grid=" + absl::GetFlag(FLAGS_grid),
                        absl::StrCat("--epochs=", absl::GetFlag(FLAGS_epochs)), absl::StrCat("--bs=", absl::GetFlag(FLAGS_bs)),
                        "--dataset=" + absl::GetFlag(FLAGS_dataset), "--data_dir=" + rt.data_dir,
-                       absl::StrCat("--seed=", rt.seed), "--threads=1"},
+                       absl::StrCat("--seed=", rt.seed),
+                       absl::StrCat("--threads=", common::util::WorkerThreads(absl::GetFlag(FLAGS_parallel)))},
                       run + "/log.txt", run + "/result.json"});
     }
   }

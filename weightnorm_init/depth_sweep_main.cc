@@ -27,7 +27,7 @@ ABSL_FLAG(std::string, inits, "orthogonal_proposed,he_proposed,orthogonal_datade
           "Comma-separated --init values (orthogonal = PyTorch's default g with WN).");
 ABSL_FLAG(int, seeds, kDefaults.seeds, "Runs per (init, depth): seeds 0..N-1.");
 ABSL_FLAG(int, jobs, kDefaults.jobs, "Training processes at a time.");
-ABSL_FLAG(int, threads_per_job, kDefaults.threads_per_job, "--threads of each training process.");
+ABSL_FLAG(int, threads_per_job, kDefaults.threads_per_job, "--threads of each training process; 0: cores / --jobs.");
 ABSL_FLAG(std::string, dataset, "fashion-mnist", "Passed to train.");
 ABSL_FLAG(int64_t, epochs, 1, "Passed to train (the paper's runs were longer; its value is not in the spec).");
 ABSL_FLAG(double, lr, 0.01, "Passed to train.");
@@ -59,8 +59,8 @@ absl::StatusOr<SweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
   o.jobs = absl::GetFlag(FLAGS_jobs);
   o.threads_per_job = absl::GetFlag(FLAGS_threads_per_job);
   if (o.nn != "mlp" && o.nn != "cnn") return absl::InvalidArgumentError("--nn must be mlp or cnn");
-  if (o.inits.empty() || o.seeds < 1 || o.jobs < 1 || o.threads_per_job < 1) {
-    return absl::InvalidArgumentError("--inits must be non-empty; --seeds, --jobs, --threads_per_job >= 1");
+  if (o.inits.empty() || o.seeds < 1 || o.jobs < 1 || o.threads_per_job < 0) {
+    return absl::InvalidArgumentError("--inits must be non-empty; --seeds, --jobs >= 1; --threads_per_job >= 0");
   }
   o.train_binary = absl::GetFlag(FLAGS_train_binary).empty() ? common::util::SelfDirectory() + "train"
                                                               : common::util::ResolveUserPath(absl::GetFlag(FLAGS_train_binary));

@@ -27,7 +27,8 @@ std::vector<SweepRun> PlanSweep(const SweepOptions& o) {
         SweepRun r{init, depth, seed, absl::StrCat(o.dir, "/", init, "_depth", depth, "_seed", seed), {}};
         r.argv = {o.train_binary, "--nn=" + o.nn, absl::StrCat("--num_layers=", depth), "--weight_norm",
                   "--init=" + init, absl::StrCat("--seed=", seed), "--out_dir=" + r.dir,
-                  absl::StrCat("--threads=", o.threads_per_job)};
+                  absl::StrCat("--threads=", o.threads_per_job > 0 ? o.threads_per_job
+                                                                   : common::util::WorkerThreads(o.jobs))};
         r.argv.insert(r.argv.end(), o.train_args.begin(), o.train_args.end());
         runs.push_back(std::move(r));
       }

@@ -22,7 +22,7 @@ struct SweepOptions {
                                     "he_datadep", "orthogonal"};
   int seeds = 1;
   int jobs = 2;               // processes at a time
-  int threads_per_job = 1;
+  int threads_per_job = 0;    // --threads of each run; 0: cores / jobs (common::util::WorkerThreads)
   std::vector<std::string> train_args;  // passed to every run (e.g. --epochs=1, --data_dir=...)
 };
 

@@ -1,5 +1,7 @@
 #include "common/train/progress.h"
 
+#include "common/util/thread_budget.h"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -42,6 +44,7 @@ std::string ProgressLine::Render(int64_t done, const std::string& status) const 
 }
 
 void ProgressLine::Update(int64_t done, const std::string& status) {
+  util::ApplyThreadBudget();  // a step boundary on the thread that runs the model
   const double now = Elapsed();
   if (now - last_print_ < (tty_ ? kTtyInterval : kLogInterval) && done < total_) return;
   last_print_ = now;

@@ -1,5 +1,8 @@
 #include "common/util/process_pool.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -89,6 +92,11 @@ absl::Status RunProcessPool(const std::vector<ProcessJob>& jobs, int parallel) {
   }
   if (failed.empty()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(failed.size(), " runs failed; see ", absl::StrJoin(failed, ", ")));
+}
+
+int WorkerThreads(int parallel) {
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::max(1, cores / std::max(1, parallel));
 }
 
 std::string SelfDirectory() {

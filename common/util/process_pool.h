@@ -25,6 +25,10 @@ struct ProcessJob {
 // status then counts the failures and names their logs.
 absl::Status RunProcessPool(const std::vector<ProcessJob>& jobs, int parallel);
 
+// --threads for each of `parallel` workers on this machine: cores / parallel, at least 1, so that
+// workers x threads <= cores (more would make every worker wait for descheduled threads).
+int WorkerThreads(int parallel);
+
 // This executable's directory (from /proc/self/exe), with a trailing '/': where Bazel puts sibling
 // binaries of the same package.
 std::string SelfDirectory();

@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "common/train/run_dir.h"
 #include "common/util/blas.h"
+#include "common/util/thread_budget.h"
 #include "glog/logging.h"
 
 ABSL_FLAG(std::string, data_dir, "",
@@ -29,8 +30,9 @@ ABSL_FLAG(std::string, out_dir, "",
           "runs/<experiment>. Relative paths are relative to where the command was typed.");
 ABSL_FLAG(uint64_t, seed, 0, "Random seed (LibTorch, data order, splits).");
 ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
-ABSL_FLAG(int, threads, common::util::DefaultThreads(),
-          "LibTorch intra-op threads (default: number of cores).");
+ABSL_FLAG(int, threads, 0,
+          "LibTorch intra-op threads; 0 (default): every core while the machine is idle, fewer while "
+          "other processes keep cores busy (re-checked twice a second).");
 
 namespace common::util {
 
@@ -86,13 +88,18 @@ absl::StatusOr<Runtime> InitRuntime() {
   rt.out_dir = ResolveUserPath(absl::GetFlag(FLAGS_out_dir));
   rt.seed = absl::GetFlag(FLAGS_seed);
   rt.threads = absl::GetFlag(FLAGS_threads);
-  if (rt.threads < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--threads must be >= 1, got ", rt.threads));
+  if (rt.threads < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--threads must be >= 0 (0: adaptive), got ", rt.threads));
   }
   auto device = ParseDevice(absl::GetFlag(FLAGS_device));
   if (!device.ok()) return device.status();
   rt.device = *device;
-  at::set_num_threads(rt.threads);
+  if (rt.threads == 0) {
+    rt.threads = DefaultThreads();
+    StartAdaptiveThreads(rt.threads);
+  } else {
+    at::set_num_threads(rt.threads);
+  }
   if (const std::string advice = BlasAdvice(); !advice.empty()) LOG(WARNING) << advice;
   torch::manual_seed(rt.seed);
   return rt;

@@ -38,7 +38,7 @@ struct Runtime {
   std::string out_dir;   // resolved; empty when --out_dir is empty
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
-  int threads = 1;
+  int threads = 1;  // the maximum; with --threads=0 fewer while the machine is busy (thread_budget.h)
 
   // --out_dir if given, else runs/<default_name> (both relative to where the user typed the
   // command).
