@@ -64,7 +64,14 @@ absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir) {
   for (const std::string& s : SplitList(absl::GetFlag(FLAGS_classes))) {
     int64_t c;
     if (!absl::SimpleAtoi(s, &c)) return absl::InvalidArgumentError(absl::StrCat("--classes: '", s, "' is not a class"));
+    if (std::find(classes.begin(), classes.end(), c) != classes.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("--classes: class ", c, " is listed twice"));
+    }
     classes.push_back(c);
+  }
+  if (absl::GetFlag(FLAGS_num_examples) < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--num_examples must be >= 0 (0: all), got ", absl::GetFlag(FLAGS_num_examples)));
   }
   r.model = absl::GetFlag(FLAGS_model);
   r.model_size = absl::GetFlag(FLAGS_model_size);

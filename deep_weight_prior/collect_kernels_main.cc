@@ -38,6 +38,10 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(auto hid, ParseHidDim(absl::GetFlag(FLAGS_hid_dim)));
   const std::vector<std::string> models = SplitList(absl::GetFlag(FLAGS_models));
   if (models.empty()) return absl::InvalidArgumentError("--models lists no source nets");
+  const double train_fraction = absl::GetFlag(FLAGS_train_fraction);
+  if (!(train_fraction > 0 && train_fraction < 1)) {  // both train.npy and test.npy need kernels
+    return absl::InvalidArgumentError(absl::StrCat("--train_fraction must be in (0, 1), got ", train_fraction));
+  }
   std::vector<torch::Tensor> k7, k5;
   for (const std::string& m : models) {
     std::string path = common::util::ResolveUserPath(m);

@@ -72,10 +72,15 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(std::vector<int64_t> target_hid, ParseList<int64_t>("target_hid", absl::GetFlag(FLAGS_target_hid)));
   if (source_hid.size() != 2 || target_hid.size() != 2) return absl::InvalidArgumentError("--source_hid and --target_hid take two widths");
   o.source_c1 = source_hid[0], o.source_c2 = source_hid[1], o.target_c1 = target_hid[0], o.target_c2 = target_hid[1];
-  if (absl::GetFlag(FLAGS_quick)) o = QuickPipeline(o);  // --quick overrides the sizes above
-  if (o.source_nets < 1 || o.source_epochs < 1 || o.vae_epochs < 1 || o.bnn_epochs < 1) {
-    return absl::InvalidArgumentError("--source_nets, --source_epochs, --vae_epochs and --bnn_epochs must be >= 1");
+  // Checked before --quick replaces them: a nonsense flag is an error with --quick too.
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"--source_nets", o.source_nets}, {"--source_epochs", o.source_epochs},
+                         {"--vae_epochs", o.vae_epochs}, {"--bnn_epochs", o.bnn_epochs}}) {
+    if (v < 1) return absl::InvalidArgumentError(absl::StrCat(name, " must be >= 1, got ", v));
   }
+  for (int64_t n : o.sizes) {
+    if (n < 1) return absl::InvalidArgumentError(absl::StrCat("--sizes must be >= 1 each, got ", n));
+  }
+  if (absl::GetFlag(FLAGS_quick)) o = QuickPipeline(o);  // --quick replaces nets, epochs and split seeds
   ASSIGN_OR_RETURN(PipelineResult r, RunPipeline(o));
   std::printf("source nets: mean test acc %.4f on the source classes; kernels kept: %lld 7x7, %lld 5x5\n\n", r.source_acc,
               static_cast<long long>(r.kernels_7x7), static_cast<long long>(r.kernels_5x5));

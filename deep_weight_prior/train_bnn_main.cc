@@ -6,6 +6,7 @@
 //
 // Writes config.json, metrics.csv (one row per evaluation: the reference's columns), summary.json
 // and checkpoint.pt (at every evaluation) to --out_dir.
+#include <cmath>
 #include <cstdio>
 
 #include "absl/flags/flag.h"
@@ -47,6 +48,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   run.SetNet(c.net);
   c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
   c.net.logvar_init = absl::GetFlag(FLAGS_logvarinit);
+  if (!std::isfinite(c.net.logvar_init)) {
+    return absl::InvalidArgumentError(absl::StrCat("--logvarinit must be a finite log variance, got ", c.net.logvar_init));
+  }
   c.prior_list = SplitList(absl::GetFlag(FLAGS_prior_list));
   c.epochs = run.epochs, c.bs = run.bs, c.lr = run.lr, c.decrease_from = run.decrease_from;
   c.ens = absl::GetFlag(FLAGS_ens);

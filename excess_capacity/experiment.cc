@@ -152,6 +152,12 @@ absl::Status Validate(const TrainConfig& c) {
     return absl::InvalidArgumentError(absl::StrCat("--proj_freq must be >= 1, got ", c.proj_freq));
   }
   if (!(c.lr > 0)) return absl::InvalidArgumentError(absl::StrCat("--lr must be > 0, got ", c.lr));
+  if (!(c.momentum >= 0 && c.momentum < 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("--momentum must be in [0, 1), got ", c.momentum));
+  }
+  if (c.bn && c.arch != "no_stride_preactresnet18") {
+    return absl::InvalidArgumentError("--bn applies to --arch=no_stride_preactresnet18 only, got --arch=" + c.arch);
+  }
   const std::vector<std::string> optimizers = {"sgd", "adam", "lars", "lamb"};
   if (std::find(optimizers.begin(), optimizers.end(), c.optimizer) == optimizers.end()) {
     return absl::InvalidArgumentError("--optimizer must be sgd, adam, lars or lamb, got '" + c.optimizer + "'");

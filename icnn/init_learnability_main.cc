@@ -56,6 +56,10 @@ absl::StatusOr<Variant> MakeVariant(const std::string& name, int64_t input, int6
 }
 
 absl::StatusOr<std::vector<Variant>> VariantsFromFlags(int64_t input, int64_t classes) {
+  const double corr = absl::GetFlag(FLAGS_corr);
+  if (!(corr >= 0 && corr < 1)) {  // mu_w^2 = corr / f(n) >= 0 and v_w ~ (1 - corr) > 0
+    return absl::InvalidArgumentError(absl::StrCat("--corr must be in [0, 1), got ", corr));
+  }
   std::vector<std::string> names = absl::StrSplit(absl::GetFlag(FLAGS_variants), ',', absl::SkipEmpty());
   if (names.empty()) {
     const std::string p = absl::GetFlag(FLAGS_positivity);

@@ -161,6 +161,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   }
   if (!absl::GetFlag(FLAGS_worker_model).empty()) return Worker(rt, grid);
   const std::vector<std::string> models = absl::StrSplit(absl::GetFlag(FLAGS_models), ',', absl::SkipEmpty());
+  if (models.empty()) {
+    return absl::InvalidArgumentError("--models must name at least one of nn, icnn, skip, ours, exp1, exp2");
+  }
   for (const std::string& m : models) RETURN_IF_ERROR(SearchModel(m, 1, 2, {1}).status());
   RETURN_IF_ERROR(LoadSearchData(rt).status());  // one clear error here, not one per worker
   const std::string dir = rt.ResolveOutDir("icnn_mlp_search_" + absl::GetFlag(FLAGS_grid));

@@ -192,6 +192,10 @@ absl::Status Validate(const ExtrapolationConfig& c) {
     return absl::InvalidArgumentError(absl::StrCat("--slice (", c.slice, ") exceeds --dim (", c.dim, ")"));
   }
   if (!(c.lr > 0)) return absl::InvalidArgumentError(absl::StrCat("--lr must be > 0, got ", c.lr));
+  if (!(c.log_min < c.log_max) || !std::isfinite(c.log_min) || !std::isfinite(c.log_max)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log_min must be below --log_max (both finite), got ", c.log_min, " and ", c.log_max));
+  }
   return absl::OkStatus();
 }
 

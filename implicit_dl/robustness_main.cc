@@ -3,6 +3,7 @@
 //
 //   ./bazelw run //implicit_dl:train -- --epochs=1 --out_dir=runs/idl
 //   ./bazelw run //implicit_dl:robustness -- --run_dir=runs/idl
+#include <cmath>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -32,7 +33,7 @@ absl::StatusOr<std::vector<double>> ParseBudgets(const std::string& text) {
   std::vector<double> out;
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     double v;
-    if (!absl::SimpleAtod(part, &v) || v < 0) {
+    if (!absl::SimpleAtod(part, &v) || !(v >= 0) || !std::isfinite(v)) {
       return absl::InvalidArgumentError(absl::StrCat("--eps must be non-negative numbers, got '", part, "'"));
     }
     out.push_back(v);
@@ -65,6 +66,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   const std::string run_dir = common::util::ResolveUserPath(absl::GetFlag(FLAGS_run_dir));
   if (run_dir.empty()) return absl::InvalidArgumentError("--run_dir is required");
   ASSIGN_OR_RETURN(std::vector<double> budgets, ParseBudgets(absl::GetFlag(FLAGS_eps)));
+  if (absl::GetFlag(FLAGS_limit) < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--limit must be >= 1 (test images), got ", absl::GetFlag(FLAGS_limit)));
+  }
   ASSIGN_OR_RETURN(const nlohmann::json config, common::train::ReadJsonFile(run_dir + "/config.json"));
   if (!config.contains("dataset")) {
     return absl::DataLossError(absl::StrCat(run_dir, "/config.json: not a train config"));

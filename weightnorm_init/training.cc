@@ -20,6 +20,7 @@
 #include "common/train/metrics.h"
 #include "common/train/progress.h"
 #include "common/train/run_dir.h"
+#include "common/util/memory.h"
 #include "common/util/status_macros.h"
 #include "weightnorm_init/hessian.h"
 
@@ -302,9 +303,29 @@ class Trainer {
 
 }  // namespace
 
+namespace {
+
+// An impossible size is an error before anything is allocated (the kernel killed the process
+// after it grew past the RAM).
+absl::Status CheckMemory(const TrainConfig& c, const WnData& data) {
+  if (c.nn != "mlp") return absl::OkStatus();  // the deep nets of the depth experiments
+  const double in = static_cast<double>(data.channels * data.side * data.side), h = static_cast<double>(c.hidden_size);
+  const double layers = static_cast<double>(c.num_layers);
+  const double params = in * h + (layers - 1) * h * h + h * static_cast<double>(data.classes);
+  // float32: weights, WN's direction and gradient, momentum; about 10 saved activations of
+  // [mini-batch, hidden] per layer for the backward pass.
+  const double bytes = 4 * (4 * params + 10 * static_cast<double>(MiniBatch(c)) * h * layers);
+  return common::util::CheckFitsInMemory(
+      bytes, absl::StrCat("--nn=mlp --num_layers=", c.num_layers, " --hidden_size=", c.hidden_size, " --batch_size=",
+                          MiniBatch(c)));
+}
+
+}  // namespace
+
 absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
                                   const nlohmann::json& flags_json) {
   RETURN_IF_ERROR(Validate(c));
+  RETURN_IF_ERROR(CheckMemory(c, data));
   torch::manual_seed(c.seed);  // the init draws from the global generator: same seed, same net
   ASSIGN_OR_RETURN(InitScheme scheme, ParseInitScheme(c.init, c.weight_norm, c.backward_gain, c.init_extra_param));
   ASSIGN_OR_RETURN(std::shared_ptr<NetImpl> net, BuildModel(ModelOptionsFor(c, data), scheme, InitBatch(c, data)));

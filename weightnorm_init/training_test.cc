@@ -69,6 +69,17 @@ TEST(Validate, NamesTheFlag) {
   EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("--nn must be"));
 }
 
+// Reproducer 8 of the reliability issue: --num_layers=100000 grew past 12 GB until the kernel
+// killed it. A size that cannot fit is refused before the model is built.
+TEST(Train, ImpossibleSizesAreRefusedBeforeAllocation) {
+  TrainConfig c = SmallMlp();
+  c.num_layers = 100000000, c.hidden_size = 32;  // 400 GB of weights alone
+  const auto r = Train(c, Separable(40), {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("--nn=mlp --num_layers=100000000 --hidden_size=32 --batch_size=32 needs"));
+}
+
 TEST(Train, LearnsASeparableProblemAndReportsTheBestCheckpoint) {
   const WnData data = Separable(800);
   TrainConfig c = SmallMlp();
