@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <memory>
+#include <utility>
 
 #include <plplot/plstream.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "common/data/file_bytes.h"
 #include "common/util/status_macros.h"
 
 namespace common::plot {
@@ -17,7 +21,7 @@ namespace {
 constexpr int kWidth = 800;
 constexpr int kHeight = 600;
 
-// Colour-map-0 indices of the series palette (set in OpenStream).
+// Colour-map-0 indices of the series palette (set in Figure::Open).
 constexpr int kFirstSeriesColor = 2;
 constexpr int kPalette[][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
                                {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127}};
@@ -29,23 +33,65 @@ absl::StatusOr<std::string> DeviceFor(const std::string& path) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": figure name must end in .svg or .png"));
 }
 
-// A stream on white background, black axes, the series palette in colours 2...
-absl::StatusOr<std::unique_ptr<plstream>> OpenStream(const std::string& path, int rows = 1,
-                                                     int cols = 1) {
-  ASSIGN_OR_RETURN(std::string device, DeviceFor(path));
-  auto pls = std::make_unique<plstream>();
-  pls->sdev(device.c_str());
-  pls->sfnam(path.c_str());
-  pls->spage(0, 0, kWidth * cols * 3 / 4 + kWidth / 4, kHeight * rows * 3 / 4 + kHeight / 4, 0, 0);
-  pls->ssub(cols, rows);
-  pls->scol0(0, 255, 255, 255);
-  pls->scol0(1, 0, 0, 0);
-  for (int i = 0; i < kPaletteSize; ++i) {
-    pls->scol0(kFirstSeriesColor + i, kPalette[i][0], kPalette[i][1], kPalette[i][2]);
+// A figure being drawn: a PLplot stream on white background, black axes, the series palette in
+// colours 2..., writing to a temporary beside `path`. Finish() ends the stream, checks that the
+// file is complete (PLplot does not report write errors: a full disk left truncated figures) and
+// moves it into place atomically; a figure that is not finished leaves no file behind.
+class Figure {
+ public:
+  static absl::StatusOr<Figure> Open(const std::string& path, int rows = 1, int cols = 1) {
+    ASSIGN_OR_RETURN(std::string device, DeviceFor(path));
+    Figure f(path);
+    f.pls_ = std::make_unique<plstream>();
+    f.pls_->sdev(device.c_str());
+    f.pls_->sfnam(f.tmp_.c_str());
+    f.pls_->spage(0, 0, kWidth * cols * 3 / 4 + kWidth / 4, kHeight * rows * 3 / 4 + kHeight / 4, 0, 0);
+    f.pls_->ssub(cols, rows);
+    f.pls_->scol0(0, 255, 255, 255);
+    f.pls_->scol0(1, 0, 0, 0);
+    for (int i = 0; i < kPaletteSize; ++i) {
+      f.pls_->scol0(kFirstSeriesColor + i, kPalette[i][0], kPalette[i][1], kPalette[i][2]);
+    }
+    f.pls_->init();
+    return f;
   }
-  pls->init();
-  return pls;
-}
+  Figure(Figure&&) = default;
+  Figure& operator=(Figure&&) = default;
+  ~Figure() {
+    if (tmp_.empty()) return;
+    pls_.reset();
+    std::remove(tmp_.c_str());
+  }
+
+  plstream* operator->() { return pls_.get(); }
+  plstream& operator*() { return *pls_; }
+
+  absl::Status Finish() {
+    pls_.reset();  // plend1: PLplot writes the rest of the file
+    const std::string tmp = std::exchange(tmp_, "");
+    absl::StatusOr<std::string> bytes = data::ReadFileBytes(tmp);
+    std::remove(tmp.c_str());
+    if (!bytes.ok()) return absl::DataLossError(absl::StrCat(path_, ": the figure was not written"));
+    if (!Complete(*bytes)) {
+      return absl::DataLossError(absl::StrCat(path_, ": the figure was written incompletely (", bytes->size(),
+                                              " bytes; disk full?)"));
+    }
+    return data::WriteFileAtomically(path_, *bytes);
+  }
+
+ private:
+  explicit Figure(std::string path) : path_(std::move(path)), tmp_(path_ + ".plot.tmp") {}
+
+  // An SVG ends with its closing tag, a PNG with its IEND chunk.
+  bool Complete(const std::string& bytes) const {
+    const std::string trimmed(absl::StripTrailingAsciiWhitespace(bytes));
+    if (absl::EndsWith(path_, ".svg")) return absl::EndsWith(trimmed, "</svg>");
+    return bytes.size() >= 12 && bytes.compare(bytes.size() - 8, 4, "IEND") == 0;
+  }
+
+  std::string path_, tmp_;
+  std::unique_ptr<plstream> pls_;
+};
 
 absl::Status Transform(bool log, std::vector<double>* v, const char* axis) {
   if (!log) return absl::OkStatus();
@@ -176,9 +222,9 @@ absl::Status LinePlotGrid(const std::string& path, int rows, int cols, const std
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", panels.size(), " panels do not fit a ",
                                                    rows, "x", cols, " grid"));
   }
-  ASSIGN_OR_RETURN(auto pls, OpenStream(path, rows, cols));
+  ASSIGN_OR_RETURN(Figure pls, Figure::Open(path, rows, cols));
   for (const Panel& p : panels) RETURN_IF_ERROR(DrawLinePanel(*pls, path, p.axes, p.series, p.legend));
-  return absl::OkStatus();
+  return pls.Finish();
 }
 
 absl::Status Histogram(const std::string& path, const Axes& axes, const std::vector<double>& values,
@@ -195,14 +241,14 @@ absl::Status Histogram(const std::string& path, const Axes& axes, const std::vec
     counts[std::min(bins - 1, static_cast<int>((v - lo) / width))] += 1;
   }
   for (int b = 0; b < bins; ++b) centers[b] = lo + (b + 0.5) * width;
-  ASSIGN_OR_RETURN(auto pls, OpenStream(path));
+  ASSIGN_OR_RETURN(Figure pls, Figure::Open(path));
   pls->col0(1);
   pls->env(lo, hi, 0, 1.05 * *std::max_element(counts.begin(), counts.end()), 0, 0);
   pls->lab(axes.xlabel.c_str(), axes.ylabel.empty() ? "count" : axes.ylabel.c_str(),
            axes.title.c_str());
   pls->col0(kFirstSeriesColor);
   pls->bin(bins, centers.data(), counts.data(), PL_BIN_CENTRED);
-  return absl::OkStatus();
+  return pls.Finish();
 }
 
 absl::Status Heatmap(const std::string& path, const Axes& axes, const Matrix& m, bool symmetric) {
@@ -214,7 +260,7 @@ absl::Status Heatmap(const std::string& path, const Axes& axes, const Matrix& m,
   Extend(m.values, &lo, &hi);
   if (symmetric) hi = std::max(std::abs(lo), std::abs(hi)), lo = -hi;
   if (!(hi > lo)) hi = lo + 1;
-  ASSIGN_OR_RETURN(auto pls, OpenStream(path));
+  ASSIGN_OR_RETURN(Figure pls, Figure::Open(path));
   const PLFLT pos[] = {0.0, 0.5, 1.0};
   const PLFLT red[] = {0.13, 1.0, 0.84}, green[] = {0.40, 1.0, 0.15}, blue[] = {0.67, 1.0, 0.16};
   pls->scmap1l(true, 3, pos, red, green, blue, nullptr);
@@ -236,7 +282,7 @@ absl::Status Heatmap(const std::string& path, const Axes& axes, const Matrix& m,
   const std::string xlabel = absl::StrFormat("%s  [colour: %.3g (blue) .. %.3g (red)]",
                                              axes.xlabel, lo, hi);
   pls->lab(xlabel.c_str(), axes.ylabel.c_str(), axes.title.c_str());
-  return absl::OkStatus();
+  return pls.Finish();
 }
 
 absl::Status SparsityPattern(const std::string& path, const Axes& axes, const Matrix& m,
@@ -254,7 +300,7 @@ absl::Status SparsityPattern(const std::string& path, const Axes& axes, const Ma
       }
     }
   }
-  ASSIGN_OR_RETURN(auto pls, OpenStream(path));
+  ASSIGN_OR_RETURN(Figure pls, Figure::Open(path));
   pls->col0(1);
   pls->env(0, m.cols, 0, m.rows, 1, -2);
   pls->box("bcst", 0, 0, "bcst", 0, 0);
@@ -264,7 +310,7 @@ absl::Status SparsityPattern(const std::string& path, const Axes& axes, const Ma
   pls->col0(kFirstSeriesColor);
   pls->ssym(0, 0.3);
   if (!xs.empty()) pls->poin(static_cast<PLINT>(xs.size()), xs.data(), ys.data(), 17);
-  return absl::OkStatus();
+  return pls.Finish();
 }
 
 }  // namespace common::plot

@@ -1,5 +1,8 @@
 #include "common/plot/plot.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -81,6 +84,29 @@ TEST(LinePlot, MedianBandsOnLogAxesSvgAndPng) {
   ExpectSvgWithText(Dir() + "/line.svg", "principled init");
   ASSERT_TRUE(LinePlot(Dir() + "/line.png", axes, series).ok());
   ExpectPng(Dir() + "/line.png");
+}
+
+// Reproducer 12 of the reliability issue: on a full disk a figure was left truncated with no error.
+// A file-size limit (RLIMIT_FSIZE, as a full disk: writes past it fail) stands in for the disk.
+TEST(LinePlot, AFailedWriteIsAnErrorAndLeavesNoFile) {
+  std::vector<double> x, y;
+  for (int i = 0; i < 400; ++i) x.push_back(i), y.push_back(std::sin(0.1 * i));
+  const std::string path = Dir() + "/full_disk.svg";
+  signal(SIGXFSZ, SIG_IGN);
+  rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  rlimit small = old;
+  small.rlim_cur = 4096;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+  const absl::Status s = LinePlot(path, {"t", "x", "y"}, {{"sine", x, y, {}, {}}});
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("full_disk.svg: the figure was written incompletely"));
+  EXPECT_FALSE(std::ifstream(path).good());
+  EXPECT_FALSE(std::ifstream(path + ".plot.tmp").good());
+  EXPECT_FALSE(std::ifstream(path + ".tmp").good());
+  ASSERT_TRUE(LinePlot(path, {"t", "x", "y"}, {{"sine", x, y, {}, {}}}).ok());  // without the limit
+  ExpectSvgWithText(path, "sine");
 }
 
 TEST(LinePlotGrid, DrawsEveryPanelAndRejectsOverflow) {
