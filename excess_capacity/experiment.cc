@@ -231,7 +231,9 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     const auto batches = data.train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
     common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c.epochs), batches.size());
     common::train::RunningMean loss;
-    for (size_t j = 0; j < batches.size(); ++j) {
+    const size_t start = static_cast<size_t>(progress.batch);  // > 0: resumed mid-epoch
+    progress.batch = 0;
+    for (size_t j = start; j < batches.size(); ++j) {
       const common::data::Batch b = data.train.Get(batches[j]);
       const torch::Tensor out = net->forward(b.inputs.to(c.device));
       const torch::Tensor l = torch::nn::functional::cross_entropy(out, b.targets.to(c.device));
@@ -247,6 +249,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
         net->Project(c.n_proj);
       }
       line.Update(j + 1, absl::StrFormat("loss %.4f", loss.mean()));
+      if (j + 1 < batches.size()) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(j + 1)));
     }
     const Evaluation train = Evaluate(*net, data.train, c), test = Evaluate(*net, data.test, c);
     line.Finish(absl::StrFormat("train acc %.4f | test acc %.4f | lip %.3g", train.accuracy, test.accuracy, net->Lip()));

@@ -130,13 +130,18 @@ absl::Status Trainer::EvaluateAndLog(double epoch, int64_t step) {
 }
 
 absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& progress) {
-  if (first_epoch_ && run_) RETURN_IF_ERROR(run_->TruncateMetrics("epoch", epoch));
   model_->train();
   const auto batches = data_.train.EpochBatches(config_.bs, /*shuffle=*/true, config_.seed, epoch);
+  const size_t start = static_cast<size_t>(progress.batch);  // > 0: resumed mid-epoch
+  progress.batch = 0;
+  if (first_epoch_ && run_) {  // rows up to the checkpoint stay (the 1e-6: rows are written with 9 digits)
+    const double at = epoch + static_cast<double>(start) / static_cast<double>(batches.size());
+    RETURN_IF_ERROR(run_->TruncateMetrics("epoch", at + 1e-6));
+  }
   common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", config_.epochs),
                                    static_cast<int64_t>(batches.size()));
   epoch_loss_ = common::train::RunningMean();
-  for (size_t i = 0; i < batches.size(); ++i) {
+  for (size_t i = start; i < batches.size(); ++i) {
     RETURN_IF_ERROR(Step(data_.train.Get(batches[i])));
     ++progress.step;
     line.Update(static_cast<int64_t>(i + 1), absl::StrFormat("loss %.4f", window_.loss.mean()));
@@ -145,6 +150,7 @@ absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& prog
       const double at = epoch + static_cast<double>(i + 1) / static_cast<double>(batches.size());
       RETURN_IF_ERROR(EvaluateAndLog(at, progress.step));
     }
+    if (!last) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i + 1)));
   }
   line.Finish(absl::StrFormat("train loss %.4f", epoch_loss_.mean()));
   if (first_epoch_) result_.first_epoch_train_loss = epoch_loss_.mean();

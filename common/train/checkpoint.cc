@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/data/file_bytes.h"
+#include "common/util/interrupt.h"
 #include "common/util/status_macros.h"
 #include "glog/logging.h"
 
@@ -31,6 +32,7 @@ constexpr char kModelKey[] = "model";
 constexpr char kOptimizerKey[] = "optimizer";
 constexpr char kEpochKey[] = "epoch";
 constexpr char kStepKey[] = "step";
+constexpr char kBatchKey[] = "batch";
 constexpr char kRngKey[] = "cpu_rng_state";
 constexpr char kExtraKey[] = "extra";
 constexpr char kPayloadKey[] = "payload";
@@ -141,6 +143,7 @@ absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& mo
     archive.write(kOptimizerKey, optimizer_archive);
     archive.write(kEpochKey, torch::tensor(progress.epoch, torch::kInt64));
     archive.write(kStepKey, torch::tensor(progress.step, torch::kInt64));
+    archive.write(kBatchKey, torch::tensor(progress.batch, torch::kInt64));
     for (const auto& [name, tensor] : extra) extra_archive.write(name, tensor.detach().cpu());
     archive.write(kExtraKey, extra_archive);
     {
@@ -211,7 +214,9 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
         (*extra)[key] = t;
       }
     }
-    progress = {epoch.item<int64_t>(), step.item<int64_t>()};
+    torch::Tensor batch;
+    progress = {epoch.item<int64_t>(), step.item<int64_t>(),
+                archive.try_read(kBatchKey, batch) ? batch.item<int64_t>() : 0};
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(rng);
@@ -221,26 +226,47 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
   return progress;
 }
 
+absl::Status StopIfInterrupted(TrainProgress& progress, int64_t batches_done) {
+  if (!util::InterruptRequested()) return absl::OkStatus();
+  progress.batch = batches_done;
+  return util::InterruptedError(
+      absl::StrCat("at step ", progress.step, " (epoch ", progress.epoch + 1, ", batch ", batches_done, ")"));
+}
+
 absl::StatusOr<TrainProgress> RunEpochs(
     const EpochLoopOptions& options, torch::nn::Module& module, torch::optim::Optimizer& optimizer,
     const std::function<absl::Status(int64_t epoch, TrainProgress& progress)>& run_epoch) {
   TrainProgress progress;
   const bool checkpointing = !options.checkpoint_path.empty();
+  auto save = [&]() {
+    return SaveCheckpoint(options.checkpoint_path, module, optimizer, progress,
+                          options.save_extra ? options.save_extra() : TensorMap());
+  };
   if (options.resume && checkpointing && data::FileExists(options.checkpoint_path)) {
     TensorMap extra;
     ASSIGN_OR_RETURN(progress, LoadCheckpoint(options.checkpoint_path, module, optimizer, &extra));
     if (options.restore_extra) RETURN_IF_ERROR(options.restore_extra(extra));
     LOG(INFO) << "resumed from " << options.checkpoint_path << " after epoch " << progress.epoch
+              << (progress.batch > 0 ? absl::StrCat(" and ", progress.batch, " batches of the next") : "")
               << " (step " << progress.step << ")";
+  } else if (options.resume) {
+    LOG(INFO) << "--resume: no checkpoint yet in " << options.checkpoint_path << ", starting from epoch 1";
   }
   for (int64_t epoch = progress.epoch; epoch < options.epochs; ++epoch) {
-    RETURN_IF_ERROR(run_epoch(epoch, progress));
+    const absl::Status status = run_epoch(epoch, progress);
+    if (util::IsInterrupted(status)) {
+      if (checkpointing) RETURN_IF_ERROR(save());
+      return status;
+    }
+    RETURN_IF_ERROR(status);
     progress.epoch = epoch + 1;
+    progress.batch = 0;
     const bool due = progress.epoch % std::max<int64_t>(1, options.checkpoint_every) == 0 ||
                      progress.epoch == options.epochs;
-    if (checkpointing && due) {
-      RETURN_IF_ERROR(SaveCheckpoint(options.checkpoint_path, module, optimizer, progress,
-                                     options.save_extra ? options.save_extra() : TensorMap()));
+    if (checkpointing && due) RETURN_IF_ERROR(save());
+    if (util::InterruptRequested() && progress.epoch < options.epochs) {
+      if (checkpointing && !due) RETURN_IF_ERROR(save());
+      return util::InterruptedError(absl::StrCat("after epoch ", progress.epoch, " (step ", progress.step, ")"));
     }
   }
   return progress;

@@ -44,7 +44,14 @@ absl::Status LoadStateDict(const std::string& path, torch::nn::Module& module);
 struct TrainProgress {
   int64_t epoch = 0;  // epochs completed
   int64_t step = 0;   // optimizer steps completed
+  int64_t batch = 0;  // batches done of epoch `epoch` when a run stopped mid-epoch (interrupted)
 };
+
+// For the batch loop of a run_epoch callback of RunEpochs, after each step: OK, or (after SIGINT /
+// SIGTERM) progress.batch = batches_done and common::util::InterruptedError, on which RunEpochs
+// writes a mid-epoch checkpoint; resumed, the callback starts at batch progress.batch of the
+// epoch. A callback that never calls it stops at the end of its epoch.
+absl::Status StopIfInterrupted(TrainProgress& progress, int64_t batches_done);
 
 // A checkpoint holds the module, the optimizer, `progress`, the CPU RNG state and `extra`
 // (state beside the model that a resumed run needs, e.g. the best validation accuracy so far),
@@ -69,7 +76,9 @@ struct EpochLoopOptions {
 };
 
 // Calls run_epoch(epoch, progress) for every epoch not yet done, saving a checkpoint after every
-// `checkpoint_every`-th and the last (a killed run repeats the epochs since its last one). With
+// `checkpoint_every`-th and the last (a killed run repeats the epochs since its last one). After
+// SIGINT / SIGTERM it checkpoints and returns common::util::InterruptedError: mid-epoch when the
+// callback stopped through StopIfInterrupted, else after the current epoch. With
 // `resume` and an existing checkpoint, restores model, optimizer, progress and the CPU RNG first.
 // Data order must be a function of (seed, epoch), as InMemoryDataset::EpochBatches is.
 absl::StatusOr<TrainProgress> RunEpochs(

@@ -20,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "common/train/run_dir.h"
 #include "common/util/blas.h"
+#include "common/util/interrupt.h"
 #include "common/util/thread_budget.h"
 #include "glog/logging.h"
 
@@ -121,6 +122,7 @@ int RunMain(int argc, char** argv, const std::string& usage,
     std::cerr << "error: unexpected argument '" << rest[1] << "' (flags are --name=value)\n";
     return 1;
   }
+  InstallInterruptHandlers();
   absl::Status status;
   try {
     absl::StatusOr<Runtime> rt = InitRuntime();
@@ -129,6 +131,10 @@ int RunMain(int argc, char** argv, const std::string& usage,
     status = absl::InternalError(e.what_without_backtrace());
   } catch (const std::exception& e) {
     status = absl::InternalError(e.what());
+  }
+  if (IsInterrupted(status)) {  // SIGINT / SIGTERM: the loop checkpointed and stopped
+    std::cerr << status.message() << "\n";
+    return InterruptExitCode();
   }
   if (common::train::IsFinishedRun(status)) {  // --resume of a finished run: nothing to do
     std::cerr << status.message() << "\n";

@@ -1,0 +1,51 @@
+#include "common/util/interrupt.h"
+
+#include <signal.h>
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+
+namespace common::util {
+namespace {
+
+constexpr char kInterruptedPayload[] = "type.dl-papers/common.util.Interrupted";
+std::atomic<int> requested{0};
+
+extern "C" void OnSignal(int sig) {
+  if (requested.exchange(sig) != 0) {  // the second one: stop now
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+}
+
+const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : (sig == SIGTERM ? "SIGTERM" : "signal"); }
+
+}  // namespace
+
+void InstallInterruptHandlers() {
+  struct sigaction action = {};
+  action.sa_handler = OnSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+bool InterruptRequested() { return requested.load(std::memory_order_relaxed) != 0; }
+int InterruptSignal() { return requested.load(); }
+void RequestInterrupt(int signal) { requested.store(signal); }
+void ClearInterruptForTesting() { requested.store(0); }
+
+absl::Status InterruptedError(const std::string& where) {
+  absl::Status status = absl::AbortedError(
+      absl::StrCat("interrupted (", SignalName(InterruptSignal()), ") ", where, "; --resume continues"));
+  status.SetPayload(kInterruptedPayload, absl::Cord("1"));
+  return status;
+}
+
+bool IsInterrupted(const absl::Status& status) { return status.GetPayload(kInterruptedPayload).has_value(); }
+
+int InterruptExitCode() { return 128 + (InterruptSignal() != 0 ? InterruptSignal() : SIGINT); }
+
+}  // namespace common::util
