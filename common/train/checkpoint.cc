@@ -236,6 +236,7 @@ absl::Status StopIfInterrupted(TrainProgress& progress, int64_t batches_done) {
 absl::StatusOr<TrainProgress> RunEpochs(
     const EpochLoopOptions& options, torch::nn::Module& module, torch::optim::Optimizer& optimizer,
     const std::function<absl::Status(int64_t epoch, TrainProgress& progress)>& run_epoch) {
+  const util::ScopedInterruptHandlers handlers;  // SIGINT / SIGTERM: checkpoint, then stop
   TrainProgress progress;
   const bool checkpointing = !options.checkpoint_path.empty();
   auto save = [&]() {

@@ -23,13 +23,18 @@ const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : (sig == SIGT
 
 }  // namespace
 
-void InstallInterruptHandlers() {
+ScopedInterruptHandlers::ScopedInterruptHandlers() {
   struct sigaction action = {};
   action.sa_handler = OnSignal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, &old_int_);
+  sigaction(SIGTERM, &action, &old_term_);
+}
+
+ScopedInterruptHandlers::~ScopedInterruptHandlers() {
+  sigaction(SIGINT, &old_int_, nullptr);
+  sigaction(SIGTERM, &old_term_, nullptr);
 }
 
 bool InterruptRequested() { return requested.load(std::memory_order_relaxed) != 0; }

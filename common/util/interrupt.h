@@ -1,13 +1,16 @@
-// SIGINT / SIGTERM as a request to stop cleanly: the training loops finish the current step,
-// write a checkpoint and return InterruptedError; RunMain prints its one line ("interrupted at
-// ...; --resume continues") and exits 128 + the signal (130, 143). A second signal ends the
-// process at once.
+// SIGINT / SIGTERM as a request to stop cleanly while a checkpointing loop runs: the loop
+// finishes the current step, writes a checkpoint and returns InterruptedError; RunMain prints its
+// one line ("interrupted at ...; --resume continues") and exits 128 + the signal (130, 143).
+// Outside such a loop the signals keep their default action (the process ends at once), and a
+// second signal inside one ends it at once too.
 //
 // Example:
-//   InstallInterruptHandlers();  // RunMain does this
+//   ScopedInterruptHandlers handlers;  // common::train::RunEpochs holds one
 //   for (...) { Step(); if (InterruptRequested()) return InterruptedError("at step 12"); }
 #ifndef COMMON_UTIL_INTERRUPT_H_
 #define COMMON_UTIL_INTERRUPT_H_
+
+#include <signal.h>
 
 #include <string>
 
@@ -15,7 +18,17 @@
 
 namespace common::util {
 
-void InstallInterruptHandlers();
+// Catches SIGINT and SIGTERM for its lifetime, then restores the previous actions.
+class ScopedInterruptHandlers {
+ public:
+  ScopedInterruptHandlers();
+  ~ScopedInterruptHandlers();
+  ScopedInterruptHandlers(const ScopedInterruptHandlers&) = delete;
+  ScopedInterruptHandlers& operator=(const ScopedInterruptHandlers&) = delete;
+
+ private:
+  struct sigaction old_int_, old_term_;
+};
 
 // True once SIGINT or SIGTERM arrived (or RequestInterrupt was called).
 bool InterruptRequested();

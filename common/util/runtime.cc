@@ -122,7 +122,6 @@ int RunMain(int argc, char** argv, const std::string& usage,
     std::cerr << "error: unexpected argument '" << rest[1] << "' (flags are --name=value)\n";
     return 1;
   }
-  InstallInterruptHandlers();
   absl::Status status;
   try {
     absl::StatusOr<Runtime> rt = InitRuntime();
