@@ -20,6 +20,7 @@
 #include "common/train/metrics.h"
 #include "common/train/progress.h"
 #include "common/train/run_dir.h"
+#include "common/util/interrupt.h"
 #include "common/util/memory.h"
 #include "common/util/status_macros.h"
 #include "weightnorm_init/hessian.h"
@@ -192,9 +193,22 @@ class Trainer {
 
   torch::optim::Optimizer& optimizer() { return sgd_; }
 
+  // The augmentation generator's state of a run stopped mid-epoch, kept in its checkpoint.
+  common::train::TensorMap SaveExtra() const {
+    return aug_state_.defined() ? common::train::TensorMap{{"augment_rng", aug_state_}} : common::train::TensorMap{};
+  }
+  absl::Status RestoreExtra(const common::train::TensorMap& extra) {
+    const auto it = extra.find("augment_rng");
+    if (it != extra.end()) aug_state_ = it->second;
+    return absl::OkStatus();
+  }
+
   // The best model so far: from the run directory when resuming, else the initial weights.
   absl::Status Start() {
-    if (c_.resume && run_ && common::data::FileExists(run_->checkpoint_path())) {
+    // status.json is written at every epoch's end: without it the run stopped inside epoch 1 and
+    // the best so far is the initial model, which the net still is here (RunEpochs restores later).
+    if (c_.resume && run_ && common::data::FileExists(run_->checkpoint_path()) &&
+        common::data::FileExists(run_->File("status.json"))) {
       ASSIGN_OR_RETURN(nlohmann::json status, common::train::ReadJsonFile(run_->File("status.json")));
       r_.best_val_acc = status.value("best_val_acc", 0.0), r_.best_epoch = status.value("best_epoch", 0);
       ASSIGN_OR_RETURN(best_, common::train::LoadTensorMap(run_->File("model_best.pt")));
@@ -243,9 +257,12 @@ class Trainer {
     const int nb = static_cast<int>(batches.size());
     const int64_t accumulate = c_.batch_size / MiniBatch(c_);
     torch::Generator aug = common::data::SeededGenerator(c_.seed, 2000 + static_cast<uint64_t>(epoch));
+    const int start = static_cast<int>(progress.batch);  // > 0: resumed mid-epoch
+    progress.batch = 0;
+    if (start > 0) aug.set_state(aug_state_);  // the augmentation draws continue where they stopped
     common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c_.epochs), nb);
     net_.zero_grad(/*set_to_none=*/true);  // backward then stores fresh gradients: no zero + add
-    for (int i = 0; i < nb; ++i) {
+    for (int i = start; i < nb; ++i) {
       if (static_cast<double>(epoch) < c_.warmup_epochs) {
         stats.lr = common::train::QuadraticWarmupLr(c_.warmup_lr, epoch_lr, c_.warmup_epochs, static_cast<int>(epoch), i, nb);
         common::train::SetLearningRate(sgd_, stats.lr);
@@ -259,7 +276,8 @@ class Trainer {
         return absl::AbortedError(absl::StrCat("loss is NaN at epoch ", epoch + 1, ", batch ", i + 1));
       }
       (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
-      if ((i + 1) % accumulate == 0 || i + 1 == nb) {
+      const bool stepped = (i + 1) % accumulate == 0 || i + 1 == nb;
+      if (stepped) {
         sgd_.step();
         net_.zero_grad(/*set_to_none=*/true);
         ++progress.step;
@@ -267,6 +285,10 @@ class Trainer {
       stats.loss.Add(value, b.targets.size(0));
       stats.acc.Add(common::train::Accuracy(out.detach().cpu(), b.targets), b.targets.size(0));
       line.Update(i + 1, absl::StrFormat("loss %.4f lr %.4g", stats.loss.mean(), stats.lr));
+      if (stepped && i + 1 < nb && common::util::InterruptRequested()) {  // no accumulated gradient pending
+        aug_state_ = aug.get_state();
+        return common::train::StopIfInterrupted(progress, i + 1);
+      }
     }
     line.Finish(absl::StrFormat("train loss %.4f acc %.4f", stats.loss.mean(), stats.acc.mean()));
     return absl::OkStatus();
@@ -298,6 +320,7 @@ class Trainer {
   common::train::FusedSgd sgd_;  // same update as torch::optim::SGD, one pass per tensor
   TrainResult r_;
   common::train::TensorMap best_;  // the best-validation weights
+  torch::Tensor aug_state_;        // see SaveExtra
   bool first_epoch_ = true;
 };
 
@@ -337,8 +360,10 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
   if (c.hessian) return RunHessian(c, data, *net);
   Trainer trainer(c, data, *net, run);
   RETURN_IF_ERROR(trainer.Start());
-  const auto done = common::train::RunEpochs(
-      {c.epochs, run ? run->checkpoint_path() : "", c.resume}, *net, trainer.optimizer(),
+  common::train::EpochLoopOptions loop{c.epochs, run ? run->checkpoint_path() : "", c.resume};
+  loop.save_extra = [&trainer] { return trainer.SaveExtra(); };
+  loop.restore_extra = [&trainer](const common::train::TensorMap& extra) { return trainer.RestoreExtra(extra); };
+  const auto done = common::train::RunEpochs(loop, *net, trainer.optimizer(),
       [&](int64_t epoch, common::train::TrainProgress& progress) { return trainer.RunEpoch(epoch, progress); });
   return trainer.Finish(done);
 }
