@@ -276,7 +276,15 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
     }
     return !c.fastconv && EvaluationDue(epoch + 1, c.eval_freq) ? evaluate() : absl::OkStatus();
   };
-  RETURN_IF_ERROR(common::train::RunEpochs({c.epochs, c.checkpoint_path, c.resume}, *r.net, adam, run_epoch).status());
+  common::train::EpochLoopOptions loop{c.epochs, c.checkpoint_path, c.resume};
+  // The augmentation generator runs across epochs: its state is part of the checkpoint, so a
+  // resumed --aug run draws the crops an uninterrupted one would.
+  loop.save_extra = [&aug_gen] { return common::train::TensorMap{{"augment_rng", aug_gen.get_state()}}; };
+  loop.restore_extra = [&aug_gen](const common::train::TensorMap& extra) {
+    if (const auto it = extra.find("augment_rng"); it != extra.end()) aug_gen.set_state(it->second);
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(common::train::RunEpochs(loop, *r.net, adam, run_epoch).status());
   r.net->eval();
   r.test_acc = TestAccuracy(*r.net, test, 1);
   line.Finish(absl::StrFormat("test acc %.4f", r.test_acc));

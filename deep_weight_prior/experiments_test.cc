@@ -213,6 +213,27 @@ TEST(Experiments, CifarModelsLearnAColourTask) {
               ::testing::HasSubstr("--aug is for the CIFAR models"));
 }
 
+// --aug: the augmentation generator runs across epochs, so its state is part of the checkpoint;
+// a run killed in its third epoch resumes to the uninterrupted run's weights.
+TEST(Experiments, TrainNetWithAugmentationResumesAKilledRun) {
+  const InMemoryDataset train = Colours(150, 1), test = Colours(60, 2);
+  NetConfig nc;
+  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla", nc.net.classes = 3;
+  nc.epochs = 4, nc.bs = 50, nc.lr = 3e-3, nc.aug = true;
+  const auto straight = TrainNet(nc, {}, train, test);
+  ASSERT_TRUE(straight.ok()) << straight.status();
+  nc.checkpoint_path = common::data::TestDir("net_resume_aug") + "/checkpoint.pt";
+  const auto killed = TrainNet(nc, {}, train, test, [](const NetEval& e) {
+    return e.epoch == 3 ? absl::AbortedError("killed") : absl::OkStatus();
+  });
+  EXPECT_EQ(killed.status().code(), absl::StatusCode::kAborted);
+  nc.resume = true;
+  const auto resumed = TrainNet(nc, {}, train, test);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  const auto a = straight->net->parameters(), b = resumed->net->parameters();
+  for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(torch::equal(a[k], b[k])) << k;
+}
+
 // The DWP regulariser pulls the kernels towards the VAE's high-density region: with a large
 // coefficient the kernels' -ELBO under that VAE ends lower than without it (same seed, same data).
 TEST(Experiments, DwpRegulariserLowersTheKernelsVaeLoss) {
