@@ -240,7 +240,12 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
       r.curve.emplace_back(e.step, e.test_acc);
       return on_eval ? on_eval(e) : absl::OkStatus();
     };
-    for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
+    const std::vector<torch::Tensor> batches = train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
+    const size_t start = static_cast<size_t>(progress.batch);  // > 0: resumed mid-epoch
+    progress.batch = 0;
+    for (size_t i = start; i < batches.size(); ++i) {
+      if (i > start) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
+      const torch::Tensor& idx = batches[i];
       const common::data::Batch b = train.Get(idx);
       const torch::Tensor inputs = c.aug ? common::data::RandomCropFlipReflect(b.inputs, 4, aug_gen) : b.inputs;
       const torch::Tensor logits = r.net->forward(inputs);
@@ -320,7 +325,12 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, 
   StepProgress line("train_vae", c.epochs * StepsPerEpoch(data.train.size(0), c.bs));
   auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
     double loss_sum = 0;
-    for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
+    const std::vector<torch::Tensor> batches = train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
+    const size_t start = static_cast<size_t>(progress.batch);  // > 0: resumed mid-epoch
+    progress.batch = 0;
+    for (size_t i = start; i < batches.size(); ++i) {
+      if (i > start) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
+      const torch::Tensor& idx = batches[i];
       const torch::Tensor loss = r.vae->Loss(train.Get(idx).inputs).total();  // summed (same as reference)
       adam.zero_grad();
       loss.backward();

@@ -1,9 +1,12 @@
 #include "deep_weight_prior/experiments.h"
 
+#include <signal.h>
+
 #include <torch/torch.h>
 
 #include "common/data/synthetic.h"
 #include "common/train/checkpoint.h"
+#include "common/util/interrupt.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -227,6 +230,28 @@ TEST(Experiments, TrainNetWithAugmentationResumesAKilledRun) {
     return e.epoch == 3 ? absl::AbortedError("killed") : absl::OkStatus();
   });
   EXPECT_EQ(killed.status().code(), absl::StatusCode::kAborted);
+  nc.resume = true;
+  const auto resumed = TrainNet(nc, {}, train, test);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  const auto a = straight->net->parameters(), b = resumed->net->parameters();
+  for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(torch::equal(a[k], b[k])) << k;
+}
+
+// SIGTERM inside an epoch: train_net stops after the current step with a mid-epoch checkpoint
+// (the augmentation generator's state included) and the resumed run ends as an uninterrupted one.
+TEST(Experiments, TrainNetInterruptedMidEpochResumes) {
+  const InMemoryDataset train = Colours(150, 1), test = Colours(60, 2);
+  NetConfig nc;
+  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla", nc.net.classes = 3;
+  nc.epochs = 2, nc.bs = 50, nc.lr = 3e-3, nc.aug = true;
+  const auto straight = TrainNet(nc, {}, train, test);
+  ASSERT_TRUE(straight.ok()) << straight.status();
+  nc.checkpoint_path = common::data::TestDir("net_interrupt") + "/checkpoint.pt";
+  common::util::RequestInterrupt(SIGTERM);
+  const auto stopped = TrainNet(nc, {}, train, test);
+  common::util::ClearInterruptForTesting();
+  ASSERT_TRUE(common::util::IsInterrupted(stopped.status())) << stopped.status();
+  EXPECT_THAT(std::string(stopped.status().message()), ::testing::HasSubstr("at step 1 (epoch 1, batch 1)"));
   nc.resume = true;
   const auto resumed = TrainNet(nc, {}, train, test);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
