@@ -241,8 +241,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
       return on_eval ? on_eval(e) : absl::OkStatus();
     };
     const std::vector<torch::Tensor> batches = train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
-    const size_t start = static_cast<size_t>(progress.batch);  // > 0: resumed mid-epoch
-    progress.batch = 0;
+    const size_t start = static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     for (size_t i = start; i < batches.size(); ++i) {
       if (i > start) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
       const torch::Tensor& idx = batches[i];
@@ -326,8 +325,7 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, 
   auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
     double loss_sum = 0;
     const std::vector<torch::Tensor> batches = train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
-    const size_t start = static_cast<size_t>(progress.batch);  // > 0: resumed mid-epoch
-    progress.batch = 0;
+    const size_t start = static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     for (size_t i = start; i < batches.size(); ++i) {
       if (i > start) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
       const torch::Tensor& idx = batches[i];

@@ -216,13 +216,25 @@ TEST(Experiments, CifarModelsLearnAColourTask) {
               ::testing::HasSubstr("--aug is for the CIFAR models"));
 }
 
+// A small CIFAR net with augmentation on the colour task, for the resume tests below.
+NetConfig AugmentedColourNet(int64_t epochs) {
+  NetConfig nc;
+  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla", nc.net.classes = 3;
+  nc.epochs = epochs, nc.bs = 50, nc.lr = 3e-3, nc.aug = true;
+  return nc;
+}
+
+void ExpectSameParameters(const NetResult& a, const NetResult& b) {
+  const auto pa = a.net->parameters(), pb = b.net->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t k = 0; k < pa.size(); ++k) EXPECT_TRUE(torch::equal(pa[k], pb[k])) << k;
+}
+
 // --aug: the augmentation generator runs across epochs, so its state is part of the checkpoint;
 // a run killed in its third epoch resumes to the uninterrupted run's weights.
 TEST(Experiments, TrainNetWithAugmentationResumesAKilledRun) {
   const InMemoryDataset train = Colours(150, 1), test = Colours(60, 2);
-  NetConfig nc;
-  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla", nc.net.classes = 3;
-  nc.epochs = 4, nc.bs = 50, nc.lr = 3e-3, nc.aug = true;
+  NetConfig nc = AugmentedColourNet(/*epochs=*/4);
   const auto straight = TrainNet(nc, {}, train, test);
   ASSERT_TRUE(straight.ok()) << straight.status();
   nc.checkpoint_path = common::data::TestDir("net_resume_aug") + "/checkpoint.pt";
@@ -233,17 +245,14 @@ TEST(Experiments, TrainNetWithAugmentationResumesAKilledRun) {
   nc.resume = true;
   const auto resumed = TrainNet(nc, {}, train, test);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
-  const auto a = straight->net->parameters(), b = resumed->net->parameters();
-  for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(torch::equal(a[k], b[k])) << k;
+  ExpectSameParameters(*straight, *resumed);
 }
 
 // SIGTERM inside an epoch: train_net stops after the current step with a mid-epoch checkpoint
 // (the augmentation generator's state included) and the resumed run ends as an uninterrupted one.
 TEST(Experiments, TrainNetInterruptedMidEpochResumes) {
   const InMemoryDataset train = Colours(150, 1), test = Colours(60, 2);
-  NetConfig nc;
-  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla", nc.net.classes = 3;
-  nc.epochs = 2, nc.bs = 50, nc.lr = 3e-3, nc.aug = true;
+  NetConfig nc = AugmentedColourNet(/*epochs=*/2);
   const auto straight = TrainNet(nc, {}, train, test);
   ASSERT_TRUE(straight.ok()) << straight.status();
   nc.checkpoint_path = common::data::TestDir("net_interrupt") + "/checkpoint.pt";
@@ -255,8 +264,7 @@ TEST(Experiments, TrainNetInterruptedMidEpochResumes) {
   nc.resume = true;
   const auto resumed = TrainNet(nc, {}, train, test);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
-  const auto a = straight->net->parameters(), b = resumed->net->parameters();
-  for (size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(torch::equal(a[k], b[k])) << k;
+  ExpectSameParameters(*straight, *resumed);
 }
 
 // The DWP regulariser pulls the kernels towards the VAE's high-density region: with a large

@@ -231,8 +231,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     const auto batches = data.train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
     common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c.epochs), batches.size());
     common::train::RunningMean loss;
-    const size_t start = static_cast<size_t>(progress.batch);  // > 0: resumed mid-epoch
-    progress.batch = 0;
+    const size_t start = static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     for (size_t j = start; j < batches.size(); ++j) {
       const common::data::Batch b = data.train.Get(batches[j]);
       const torch::Tensor out = net->forward(b.inputs.to(c.device));

@@ -132,8 +132,7 @@ absl::Status Trainer::EvaluateAndLog(double epoch, int64_t step) {
 absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& progress) {
   model_->train();
   const auto batches = data_.train.EpochBatches(config_.bs, /*shuffle=*/true, config_.seed, epoch);
-  const size_t start = static_cast<size_t>(progress.batch);  // > 0: resumed mid-epoch
-  progress.batch = 0;
+  const size_t start = static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
   if (first_epoch_ && run_) {  // rows up to the checkpoint stay (the 1e-6: rows are written with 9 digits)
     const double at = epoch + static_cast<double>(start) / static_cast<double>(batches.size());
     RETURN_IF_ERROR(run_->TruncateMetrics("epoch", at + 1e-6));

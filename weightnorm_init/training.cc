@@ -257,8 +257,7 @@ class Trainer {
     const int nb = static_cast<int>(batches.size());
     const int64_t accumulate = c_.batch_size / MiniBatch(c_);
     torch::Generator aug = common::data::SeededGenerator(c_.seed, 2000 + static_cast<uint64_t>(epoch));
-    const int start = static_cast<int>(progress.batch);  // > 0: resumed mid-epoch
-    progress.batch = 0;
+    const int start = static_cast<int>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     if (start > 0) aug.set_state(aug_state_);  // the augmentation draws continue where they stopped
     common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c_.epochs), nb);
     net_.zero_grad(/*set_to_none=*/true);  // backward then stores fresh gradients: no zero + add

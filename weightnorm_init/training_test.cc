@@ -114,6 +114,14 @@ TEST(Train, NanLossEndsTheRunAndEvaluatesTheBestCheckpoint) {
   EXPECT_DOUBLE_EQ(r->test_acc, pred.eq(data.test.targets()).to(torch::kDouble).mean().item<double>());
 }
 
+// The parameters in the checkpoint.pt of the run directory `dir` of config `c`.
+common::train::TensorMap CheckpointWeights(const TrainConfig& c, const WnData& data, const std::string& dir) {
+  auto net = BuildModel(ModelOptionsFor(c, data), ParseInitScheme(c.init, true).value(), {}).value();
+  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum));
+  EXPECT_TRUE(common::train::LoadCheckpoint(dir + "/checkpoint.pt", *net, sgd).ok());
+  return common::train::StateDict(*net);
+}
+
 TEST(Train, ResumeRestoresMomentumAndGivesTheUninterruptedResult) {
   const WnData data = Separable(400);
   TrainConfig c = SmallMlp();
@@ -130,13 +138,8 @@ TEST(Train, ResumeRestoresMomentumAndGivesTheUninterruptedResult) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->epochs_done, 2);
   // Final parameters of both runs (momentum lost on resume would change the second epoch).
-  auto load = [&](const std::string& dir) {
-    auto net = BuildModel(ModelOptionsFor(c, data), ParseInitScheme(c.init, true).value(), {}).value();
-    torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum));
-    EXPECT_TRUE(common::train::LoadCheckpoint(dir + "/checkpoint.pt", *net, sgd).ok());
-    return common::train::StateDict(*net);
-  };
-  const common::train::TensorMap a = load(c.out_dir), b = load(first.out_dir);
+  const common::train::TensorMap a = CheckpointWeights(c, data, c.out_dir);
+  const common::train::TensorMap b = CheckpointWeights(c, data, first.out_dir);
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
 }
@@ -162,13 +165,8 @@ TEST(Train, InterruptMidEpochResumesBitIdentically) {
   const auto r = Train(resumed, data, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_DOUBLE_EQ(r->test_acc, straight.test_acc);
-  auto load = [&](const std::string& dir) {
-    auto net = BuildModel(ModelOptionsFor(c, data), ParseInitScheme(c.init, true).value(), {}).value();
-    torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum));
-    EXPECT_TRUE(common::train::LoadCheckpoint(dir + "/checkpoint.pt", *net, sgd).ok());
-    return common::train::StateDict(*net);
-  };
-  const common::train::TensorMap a = load(c.out_dir), b = load(resumed.out_dir);
+  const common::train::TensorMap a = CheckpointWeights(c, data, c.out_dir);
+  const common::train::TensorMap b = CheckpointWeights(c, data, resumed.out_dir);
   for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
 }
 

@@ -28,13 +28,12 @@ absl::StatusOr<torch::Tensor> ReadIdx(const std::string& path);
 // Writes `t` (uint8, int8, int16, int32, float32 or float64) as IDX; ".gz" compresses.
 absl::Status WriteIdx(const std::string& path, const torch::Tensor& t);
 
-// A directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]: images become
-// [N,1,H,W] uint8, labels [N] int64; image and label counts must agree.
 // Classes of every MNIST-format dataset we read (MNIST, Fashion-MNIST, notMNIST, KMNIST).
 inline constexpr int64_t kIdxClasses = 10;
 
-// The four IDX files of an MNIST-style directory; a label outside [0, kIdxClasses) is DataLoss
-// naming the file and the first bad index.
+// A directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]: images become
+// [N,1,H,W] uint8, labels [N] int64; image and label counts must agree, and a label outside
+// [0, kIdxClasses) is DataLoss naming the file and the first bad index.
 absl::StatusOr<ImageSplits> LoadMnistDirectory(const std::string& dir);
 
 // True when `dir` holds the training images of the MNIST layout (raw or .gz).

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <zlib.h>
 
@@ -38,9 +39,8 @@ constexpr char kExtraKey[] = "extra";
 constexpr char kPayloadKey[] = "payload";
 constexpr char kCrcKey[] = "crc32";
 
-uint32_t Crc32(const std::string& bytes) {
-  return static_cast<uint32_t>(
-      ::crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
+uint32_t Crc32(const char* data, size_t size) {
+  return static_cast<uint32_t>(::crc32(0L, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(size)));
 }
 
 torch::Tensor BytesTensor(const std::string& bytes) {
@@ -158,7 +158,7 @@ absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& mo
     // flipped byte inside a tensor would otherwise load silently.
     torch::serialize::OutputArchive outer;
     outer.write(kPayloadKey, BytesTensor(payload));
-    outer.write(kCrcKey, torch::tensor(static_cast<int64_t>(Crc32(payload)), torch::kInt64));
+    outer.write(kCrcKey, torch::tensor(static_cast<int64_t>(Crc32(payload.data(), payload.size())), torch::kInt64));
     std::ostringstream file;
     outer.save_to(file);
     payload = file.str();
@@ -182,12 +182,13 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
                                                     "the run anew with --overwrite"));
     }
     payload = payload.contiguous();
-    const std::string inner(static_cast<const char*>(payload.data_ptr()), payload.numel());
-    if (static_cast<int64_t>(Crc32(inner)) != crc.item<int64_t>()) {
+    const char* inner = static_cast<const char*>(payload.data_ptr());
+    const size_t inner_size = static_cast<size_t>(payload.numel());
+    if (static_cast<int64_t>(Crc32(inner, inner_size)) != crc.item<int64_t>()) {
       return absl::DataLossError(absl::StrCat(path, ": checksum mismatch, the checkpoint is corrupt; start the "
                                                     "run anew with --overwrite"));
     }
-    archive.load_from(inner.data(), inner.size());
+    archive.load_from(inner, inner_size);
     archive.read(kModelKey, model_archive);
     archive.read(kOptimizerKey, optimizer_archive);
     // Module::load replaces tensors whatever their shape: a run resumed with other sizes would
@@ -225,6 +226,8 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
   }
   return progress;
 }
+
+int64_t StartBatch(TrainProgress& progress) { return std::exchange(progress.batch, 0); }
 
 absl::Status StopIfInterrupted(TrainProgress& progress, int64_t batches_done) {
   if (!util::InterruptRequested()) return absl::OkStatus();

@@ -47,6 +47,10 @@ struct TrainProgress {
   int64_t batch = 0;  // batches done of epoch `epoch` when a run stopped mid-epoch (interrupted)
 };
 
+// For the batch loop of a run_epoch callback of RunEpochs, before it: the batch it starts at,
+// progress.batch (> 0 when resumed mid-epoch), which it resets to 0 for the epoch that runs.
+int64_t StartBatch(TrainProgress& progress);
+
 // For the batch loop of a run_epoch callback of RunEpochs, after each step: OK, or (after SIGINT /
 // SIGTERM) progress.batch = batches_done and common::util::InterruptedError, on which RunEpochs
 // writes a mid-epoch checkpoint; resumed, the callback starts at batch progress.batch of the

@@ -1,13 +1,12 @@
 #include "common/train/progress.h"
 
-#include "common/util/thread_budget.h"
-
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
 
 #include "absl/strings/str_format.h"
+#include "common/util/thread_budget.h"
 #include "glog/logging.h"
 
 namespace common::train {

@@ -34,7 +34,7 @@ class ScopedInterruptHandlers {
 bool InterruptRequested();
 // The signal that asked to stop (SIGINT, SIGTERM), 0 when none did.
 int InterruptSignal();
-// What the handler does, without a signal: for tests. Clear() undoes it.
+// What the handler does, without a signal (for tests); ClearInterruptForTesting undoes it.
 void RequestInterrupt(int signal);
 void ClearInterruptForTesting();
 
