@@ -1,12 +1,12 @@
 #include "benchmarks/bench_main.h"
 
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <thread>
-
-#include <ATen/Parallel.h>
-#include <benchmark/benchmark.h>
 
 #include "common/util/allocator.h"
 #include "common/util/blas.h"

@@ -30,7 +30,8 @@ std::shared_ptr<ConstrainedNetwork> ResNet() {
 
 void Perturb(torch::nn::Module& m, double scale) {
   torch::NoGradGuard no_grad;
-  for (auto& p : m.parameters()) p.add_(scale * torch::randn_like(p) / std::sqrt(static_cast<double>(p[0].numel())));
+  for (auto& p : m.parameters())
+    p.add_(scale * torch::randn_like(p) / std::sqrt(static_cast<double>(p[0].numel())));
 }
 
 void BM_ResNetProject(benchmark::State& state) {
@@ -68,11 +69,13 @@ void RestoreAndTime(benchmark::State& state, ConstrainedNetwork& net) {
 
 void BM_ResNetProjectAfterSgd(benchmark::State& state) {
   auto net = ResNet();
-  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.003).momentum(0.9).weight_decay(1e-4));
+  torch::optim::SGD sgd(net->parameters(),
+                        torch::optim::SGDOptions(0.003).momentum(0.9).weight_decay(1e-4));
   const torch::Tensor y = torch::randint(10, {32});
   for (int step = 0; step < 30; ++step) {  // two projection periods: start from a projected state
     if (step == 15) net->Project(1);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(torch::randn({32, 3, 32, 32})), y);
+    torch::Tensor loss =
+        torch::nn::functional::cross_entropy(net->forward(torch::randn({32, 3, 32, 32})), y);
     sgd.zero_grad();
     loss.backward();
     sgd.step();
@@ -106,14 +109,21 @@ void BM_ConvProject(benchmark::State& state) {
     state.ResumeTiming();
     conv->Project(1);
   }
-  if (conv->LipExact() >= before) state.SkipWithError("projection did not lower the Lipschitz constant");
+  if (conv->LipExact() >= before)
+    state.SkipWithError("projection did not lower the Lipschitz constant");
   state.counters["kernel"] = static_cast<double>(conv->kernel_size);
 }
-BENCHMARK(BM_ConvProject)->Args({64, 8})->Args({256, 2})->Args({512, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ConvProject)
+    ->Args({64, 8})
+    ->Args({256, 2})
+    ->Args({512, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_TrainStep(benchmark::State& state) {
   auto net = ResNet();
-  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.003).momentum(0.9).weight_decay(1e-4));
+  torch::optim::SGD sgd(net->parameters(),
+                        torch::optim::SGDOptions(0.003).momentum(0.9).weight_decay(1e-4));
   const torch::Tensor x = torch::randn({32, 3, 32, 32});
   const torch::Tensor y = torch::randint(10, {32});
   for (auto _ : state) {

@@ -55,7 +55,9 @@ Graph::~Graph() {
   cudaGraphDestroy(graph_);
 }
 
-void Graph::Launch(cudaStream_t stream) const { CheckCuda(cudaGraphLaunch(exec_, stream), "cudaGraphLaunch"); }
+void Graph::Launch(cudaStream_t stream) const {
+  CheckCuda(cudaGraphLaunch(exec_, stream), "cudaGraphLaunch");
+}
 
 void ReportRates(benchmark::State& state, double seconds, double flops, double bytes) {
   if (seconds <= 0) return;
@@ -83,7 +85,8 @@ int RunCudaBenchmarks(int argc, char** argv) {
   const common::cuda::DevicePeaks peaks = common::cuda::Peaks(0);
   benchmark::AddCustomContext("gpu", common::cuda::DeviceDescription(0));
   benchmark::AddCustomContext("gpu_fp32_peak_gflops", std::to_string(peaks.fp32_gflops));
-  benchmark::AddCustomContext("gpu_dram_peak_gbytes_per_s", std::to_string(peaks.dram_gbytes_per_s));
+  benchmark::AddCustomContext("gpu_dram_peak_gbytes_per_s",
+                              std::to_string(peaks.dram_gbytes_per_s));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -18,7 +18,8 @@ inline double Hash(double i, double j) {
 inline std::vector<float> HashMatrix(int rows, int cols, double scale, int offset = 0) {
   std::vector<float> m(static_cast<size_t>(rows) * cols);
   for (int i = 0; i < rows; ++i)
-    for (int j = 0; j < cols; ++j) m[static_cast<size_t>(i) * cols + j] = scale * Hash(i + offset, j);
+    for (int j = 0; j < cols; ++j)
+      m[static_cast<size_t>(i) * cols + j] = scale * Hash(i + offset, j);
   return m;
 }
 

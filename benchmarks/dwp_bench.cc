@@ -7,8 +7,8 @@
 #include <torch/torch.h>
 
 #include "benchmarks/bench_main.h"
-#include "deep_weight_prior/nets.h"
 #include "deep_weight_prior/kernel_vae.h"
+#include "deep_weight_prior/nets.h"
 #include "deep_weight_prior/priors.h"
 
 namespace {
@@ -39,7 +39,8 @@ void BM_BnnStep(benchmark::State& state) {
   const torch::Tensor x = torch::rand({50, 1, 28, 28}), y = torch::randint(10, {50});
   const auto sum = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum);
   for (auto _ : state) {
-    const torch::Tensor data = torch::nn::functional::cross_entropy(d.net->forward(x), y, sum) * (50.0 / 50.0);
+    const torch::Tensor data =
+        torch::nn::functional::cross_entropy(d.net->forward(x), y, sum) * (50.0 / 50.0);
     adam.zero_grad();
     (data + NetworkKl(*d.net, d.priors).value()).backward();
     adam.step();

@@ -1,12 +1,12 @@
-// CPU timings of icnn: one Adam step (common/train FusedAdam; summed cross-entropy) of the depth experiment's ICNN with
-// 5 convex layers, 784 wide, batch 64 (lazy clipping + principled init, and the non-convex net
-// for scale; ftz:1 flushes subnormal floats to zero for that benchmark only), and the principled initialiser on a 3072 x 3072 layer. The step fixture checks that
-// no effective weight is negative afterwards; the Tox21 network's step at batch 256. Not measured:
-// data loading.
-#include <limits>
-
+// CPU timings of icnn: one Adam step (common/train FusedAdam; summed cross-entropy) of the depth
+// experiment's ICNN with 5 convex layers, 784 wide, batch 64 (lazy clipping + principled init, and
+// the non-convex net for scale; ftz:1 flushes subnormal floats to zero for that benchmark only),
+// and the principled initialiser on a 3072 x 3072 layer. The step fixture checks that no effective
+// weight is negative afterwards; the Tox21 network's step at batch 256. Not measured: data loading.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
+
+#include <limits>
 
 #include "benchmarks/bench_main.h"
 #include "common/train/fused_adam.h"
@@ -37,10 +37,17 @@ void BM_IcnnTrainStep(benchmark::State& state) {
   at::globalContext().setFlushDenormal(false);
   net->forward(x);  // lazy clipping happens at the forward
   for (auto& layer : net->convex) {
-    if (p != Positivity::kNone && layer->weight.min().item<double>() < 0) state.SkipWithError("negative weight");
+    if (p != Positivity::kNone && layer->weight.min().item<double>() < 0)
+      state.SkipWithError("negative weight");
   }
 }
-BENCHMARK(BM_IcnnTrainStep)->ArgNames({"convex", "ftz"})->Args({0, 0})->Args({1, 0})->Args({1, 1})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_IcnnTrainStep)
+    ->ArgNames({"convex", "ftz"})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The Tox21 network (reference get_model; CDDD descriptors, 512 inputs) at batch 256: masked
 // summed BCE with about 20% of the labels missing, Adam. model: 0 fc, 1 icnn (lazy clipping).
@@ -60,7 +67,12 @@ void BM_Tox21TrainStep(benchmark::State& state) {
     adam.step();
   }
 }
-BENCHMARK(BM_Tox21TrainStep)->ArgName("icnn")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Tox21TrainStep)
+    ->ArgName("icnn")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_ConvexInit(benchmark::State& state) {
   torch::Tensor w = torch::empty({3072, 3072}), b = torch::empty({3072});

@@ -7,17 +7,16 @@
 // The load processes start before the timing (and, for the adaptive mode, 1.2 s before it, so the
 // sampler has seen them) and are killed after it. Not checked: the step's result (picard_bench
 // times the same step).
+#include <ATen/Parallel.h>
+#include <benchmark/benchmark.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 #include <vector>
-
-#include <ATen/Parallel.h>
-#include <benchmark/benchmark.h>
-#include <torch/torch.h>
 
 #include "benchmarks/bench_main.h"
 #include "common/util/thread_budget.h"

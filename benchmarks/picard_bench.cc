@@ -50,9 +50,9 @@ Problem MakeProblem(const benchmark::State& state) {
 
 void ReportIterations(benchmark::State& state, double iterations_per_solve) {
   state.counters["iters"] = iterations_per_solve;
-  state.counters["us_per_iter"] = benchmark::Counter(
-      iterations_per_solve * static_cast<double>(state.iterations()) * 1e-6,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["us_per_iter"] =
+      benchmark::Counter(iterations_per_solve * static_cast<double>(state.iterations()) * 1e-6,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_Forward(benchmark::State& state) {
@@ -82,8 +82,7 @@ void BM_Backward(benchmark::State& state) {
     fp = implicit_dl::SolveAdjoint(A, dphi, G, pr.model->options.solver());
     benchmark::DoNotOptimize(fp.x);
   }
-  const double residual =
-      (dphi * (A.t().mm(fp.x) + G) - fp.x).abs().max().item<double>();
+  const double residual = (dphi * (A.t().mm(fp.x) + G) - fp.x).abs().max().item<double>();
   if (!fp.converged || residual >= 3e-6) state.SkipWithError("adjoint solve did not converge");
   ReportIterations(state, static_cast<double>(fp.iterations));
 }

@@ -63,8 +63,9 @@ void BM_PicardForward(benchmark::State& state) {
   const double seconds = TimeOnStream(
       state, nullptr,
       [&] {
-        CheckCuda(implicit_dl::cuda::PicardForward(s.a.get(), s.z.get(), s.x.get(), p, s.ws, nullptr),
-                  "solve");
+        CheckCuda(
+            implicit_dl::cuda::PicardForward(s.a.get(), s.z.get(), s.x.get(), p, s.ws, nullptr),
+            "solve");
       },
       [&] { s.ZeroX(); });
   Report(state, s, seconds);
@@ -84,9 +85,9 @@ void BM_PicardAdjoint(benchmark::State& state) {
   DeviceBuffer<float> dd(d), g(HashMatrix(s.n, s.m, 2.0, 15485863));
   const PicardProblem p{s.n, s.m, kMitr, kTol};
   const double seconds = TimeOnStream(state, nullptr, [&] {
-    CheckCuda(implicit_dl::cuda::PicardAdjoint(s.a.get(), dd.get(), g.get(), s.x.get(), p, s.ws,
-                                               nullptr),
-              "adjoint");
+    CheckCuda(
+        implicit_dl::cuda::PicardAdjoint(s.a.get(), dd.get(), g.get(), s.x.get(), p, s.ws, nullptr),
+        "adjoint");
   });
   Report(state, s, seconds);
 }

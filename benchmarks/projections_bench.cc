@@ -27,7 +27,13 @@ void BM_L1BallRows(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n * n);
   state.SetBytesProcessed(state.iterations() * n * n * 2 * sizeof(float));
 }
-BENCHMARK(BM_L1BallRows)->Arg(100)->Arg(300)->Arg(1024)->Arg(3000)->Arg(4096)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_L1BallRows)
+    ->Arg(100)
+    ->Arg(300)
+    ->Arg(1024)
+    ->Arg(3000)
+    ->Arg(4096)
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_GroupNormBall(benchmark::State& state) {
   const std::vector<int64_t> shape =

@@ -31,13 +31,23 @@ void BM_RowsL1Ball(benchmark::State& state) {
   const size_t bytes = sizeof(float) * rows * cols;
   const double seconds = TimeOnStream(
       state, nullptr,
-      [&] { CheckCuda(common::cuda::ProjectRowsL1Ball(a.get(), rows, cols, 0.95f, nullptr), "l1"); },
-      [&] { CheckCuda(cudaMemcpyAsync(a.get(), pristine.get(), bytes, cudaMemcpyDeviceToDevice), "copy"); });
+      [&] {
+        CheckCuda(common::cuda::ProjectRowsL1Ball(a.get(), rows, cols, 0.95f, nullptr), "l1");
+      },
+      [&] {
+        CheckCuda(cudaMemcpyAsync(a.get(), pristine.get(), bytes, cudaMemcpyDeviceToDevice),
+                  "copy");
+      });
   ReportRates(state, seconds, 0, 2.0 * bytes);  // read A, write A
 }
 BENCHMARK(BM_RowsL1Ball)
-    ->Args({100, 100})->Args({300, 300})->Args({1024, 1024})->Args({4096, 4096})
-    ->ArgNames({"rows", "cols"})->UseManualTime()->Unit(benchmark::kMicrosecond);
+    ->Args({100, 100})
+    ->Args({300, 300})
+    ->Args({1024, 1024})
+    ->Args({4096, 4096})
+    ->ArgNames({"rows", "cols"})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // x = anchor + hashed offsets, projected onto half its distance.
 void BM_GroupNormBall(benchmark::State& state) {
@@ -61,15 +71,24 @@ void BM_GroupNormBall(benchmark::State& state) {
                                                      workspace, nullptr),
                   "group");
       },
-      [&] { CheckCuda(cudaMemcpyAsync(x.get(), pristine.get(), bytes, cudaMemcpyDeviceToDevice), "copy"); });
+      [&] {
+        CheckCuda(cudaMemcpyAsync(x.get(), pristine.get(), bytes, cudaMemcpyDeviceToDevice),
+                  "copy");
+      });
   cudaFree(workspace);
   ReportRates(state, seconds, 0, 3.0 * bytes);  // read x and anchor, write x
 }
 // {cout, cin, k * k}: the stem, the 3x3 convs of the four stages, the 2x2 and 1x1 rewrites.
 BENCHMARK(BM_GroupNormBall)
-    ->Args({64, 3, 49})->Args({64, 64, 9})->Args({128, 128, 9})->Args({256, 256, 4})
-    ->Args({512, 512, 1})->Args({512, 512, 9})
-    ->ArgNames({"cout", "cin", "kk"})->UseManualTime()->Unit(benchmark::kMicrosecond);
+    ->Args({64, 3, 49})
+    ->Args({64, 64, 9})
+    ->Args({128, 128, 9})
+    ->Args({256, 256, 4})
+    ->Args({512, 512, 1})
+    ->Args({512, 512, 9})
+    ->ArgNames({"cout", "cin", "kk"})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // 20 power-iteration rounds on an n x n matrix, the whole sequence replayed as a CUDA graph.
 void BM_MatrixSpectralNorm(benchmark::State& state) {
@@ -80,17 +99,22 @@ void BM_MatrixSpectralNorm(benchmark::State& state) {
   CheckCuda(excess_capacity::cuda::SpectralWorkspaceCreate(n, n, {1, 1, 1, 1, 1}, &ws), "ws");
   const Stream stream;
   const Graph graph(stream.get(), [&] {
-    CheckCuda(excess_capacity::cuda::MatrixSpectralNorm(w.get(), n, n, iters, v.get(), ws,
-                                                        stream.get()),
-              "power iteration");
+    CheckCuda(
+        excess_capacity::cuda::MatrixSpectralNorm(w.get(), n, n, iters, v.get(), ws, stream.get()),
+        "power iteration");
   });
-  const double seconds =
-      TimeOnStream(state, stream.get(), [&] { graph.Launch(stream.get()); });
+  const double seconds = TimeOnStream(state, stream.get(), [&] { graph.Launch(stream.get()); });
   excess_capacity::cuda::SpectralWorkspaceDestroy(&ws);
   ReportRates(state, seconds, 4.0 * n * n * iters, 2.0 * sizeof(float) * n * n * iters);
 }
-BENCHMARK(BM_MatrixSpectralNorm)->Arg(300)->Arg(512)->Arg(1024)->Arg(4096)->ArgName("n")
-    ->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MatrixSpectralNorm)
+    ->Arg(300)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->ArgName("n")
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // Exact cyclic-conv norm: DFT of the kernel + 50 per-frequency power rounds, as a CUDA graph.
 void BM_CyclicConvSpectralNorm(benchmark::State& state) {
@@ -103,12 +127,10 @@ void BM_CyclicConvSpectralNorm(benchmark::State& state) {
   CheckCuda(excess_capacity::cuda::SpectralWorkspaceCreate(1, 1, s, &ws), "ws");
   const Stream stream;
   const Graph graph(stream.get(), [&] {
-    CheckCuda(excess_capacity::cuda::CyclicConvSpectralNorm(w.get(), s, iters, ws,
-                                                            stream.get()),
+    CheckCuda(excess_capacity::cuda::CyclicConvSpectralNorm(w.get(), s, iters, ws, stream.get()),
               "cyclic norm");
   });
-  const double seconds =
-      TimeOnStream(state, stream.get(), [&] { graph.Launch(stream.get()); });
+  const double seconds = TimeOnStream(state, stream.get(), [&] { graph.Launch(stream.get()); });
   excess_capacity::cuda::SpectralWorkspaceDestroy(&ws);
   const double spectrum_bytes = 8.0 * s.Frequencies() * s.cout * s.cin;
   ReportRates(state, seconds, 0, 2.0 * spectrum_bytes * iters);  // M and M^H read every round
@@ -116,9 +138,14 @@ void BM_CyclicConvSpectralNorm(benchmark::State& state) {
 // {cout, cin, k, side}: the no-stride PreAct-ResNet18's layer shapes (32 -> 8 after the stem's
 // two pools, then 4, 2, 1 with the kernel rewritten to the grid).
 BENCHMARK(BM_CyclicConvSpectralNorm)
-    ->Args({64, 3, 7, 32})->Args({64, 64, 3, 8})->Args({128, 128, 3, 4})->Args({256, 256, 2, 2})
+    ->Args({64, 3, 7, 32})
+    ->Args({64, 64, 3, 8})
+    ->Args({128, 128, 3, 4})
+    ->Args({256, 256, 2, 2})
     ->Args({512, 512, 1, 1})
-    ->ArgNames({"cout", "cin", "k", "side"})->UseManualTime()->Unit(benchmark::kMicrosecond);
+    ->ArgNames({"cout", "cin", "k", "side"})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace benchmarks::cuda

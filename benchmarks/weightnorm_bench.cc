@@ -1,8 +1,9 @@
-// CPU timings of weightnorm_init: one SGD step (forward, backward, FusedSgd update; cross-entropy, batch
-// 128) of the 20-layer WN-MLP of the paper's robustness experiments (784 -> 128 x 20 -> 10) and of
-// the same MLP without weight norm; forward + backward of a WN ResNet-56 (H = 16, 32x32x3 inputs,
-// batch 128); and one WN layer against a plain one. The proposed init everywhere. Not measured:
-// data loading. Compare with benchmarks/peers/weightnorm_init_reference.py at equal threads.
+// CPU timings of weightnorm_init: one SGD step (forward, backward, FusedSgd update; cross-entropy,
+// batch 128) of the 20-layer WN-MLP of the paper's robustness experiments (784 -> 128 x 20 -> 10)
+// and of the same MLP without weight norm; forward + backward of a WN ResNet-56 (H = 16, 32x32x3
+// inputs, batch 128); and one WN layer against a plain one. The proposed init everywhere. Not
+// measured: data loading. Compare with benchmarks/peers/weightnorm_init_reference.py at equal
+// threads.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -17,8 +18,10 @@ namespace {
 using namespace weightnorm_init;
 
 std::shared_ptr<NetImpl> Net(const ModelOptions& options) {
-  const InitScheme scheme = ParseInitScheme(options.weight_norm() ? "orthogonal_proposed" : "orthogonal",
-                                            options.weight_norm()).value();
+  const InitScheme scheme =
+      ParseInitScheme(options.weight_norm() ? "orthogonal_proposed" : "orthogonal",
+                      options.weight_norm())
+          .value();
   return BuildModel(options, scheme, {}).value();
 }
 
@@ -34,10 +37,15 @@ void BM_MlpSgdStep(benchmark::State& state) {
     sgd.step();
   }
   // Seconds per Fashion-MNIST epoch (422 steps of 128 from the 54000-image training split).
-  state.counters["epoch_s"] = benchmark::Counter(state.iterations() / 422.0, benchmark::Counter::kIsRate |
-                                                                               benchmark::Counter::kInvert);
+  state.counters["epoch_s"] = benchmark::Counter(
+      state.iterations() / 422.0, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_MlpSgdStep)->ArgName("wn")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_MlpSgdStep)
+    ->ArgName("wn")
+    ->Arg(1)
+    ->Arg(0)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_ResNet56ForwardBackward(benchmark::State& state) {
   torch::manual_seed(0);
@@ -55,7 +63,8 @@ BENCHMARK(BM_ResNet56ForwardBackward)->Unit(benchmark::kMillisecond)->UseRealTim
 void BM_LayerForwardBackward(benchmark::State& state) {
   torch::manual_seed(0);
   const bool conv = state.range(1) == 1;
-  WnLayer layer(WnLayerOptions(conv ? 64 : 128, conv ? 64 : 128, conv ? 3 : 0).padding(conv ? 1 : 0)
+  WnLayer layer(WnLayerOptions(conv ? 64 : 128, conv ? 64 : 128, conv ? 3 : 0)
+                    .padding(conv ? 1 : 0)
                     .weight_norm(state.range(0) == 1));
   const torch::Tensor x = conv ? torch::randn({128, 64, 16, 16}) : torch::randn({128, 128});
   for (auto _ : state) {
@@ -63,8 +72,14 @@ void BM_LayerForwardBackward(benchmark::State& state) {
     layer(x).sum().backward();
   }
 }
-BENCHMARK(BM_LayerForwardBackward)->ArgNames({"wn", "conv"})->Args({1, 0})->Args({0, 0})->Args({1, 1})
-    ->Args({0, 1})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_LayerForwardBackward)
+    ->ArgNames({"wn", "conv"})
+    ->Args({1, 0})
+    ->Args({0, 0})
+    ->Args({1, 1})
+    ->Args({0, 1})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 
 }  // namespace
 

@@ -22,12 +22,13 @@ namespace deep_weight_prior {
 enum class Posterior { kLogVariance, kMuTruncAlpha };
 
 struct BayesConv2dOptions {
-  BayesConv2dOptions(int64_t in, int64_t out, int64_t kernel) : in_(in), out_(out), kernel_(kernel) {}
+  BayesConv2dOptions(int64_t in, int64_t out, int64_t kernel)
+      : in_(in), out_(out), kernel_(kernel) {}
   TORCH_ARG(int64_t, in);
   TORCH_ARG(int64_t, out);
   TORCH_ARG(int64_t, kernel);
   TORCH_ARG(Posterior, posterior) = Posterior::kLogVariance;
-  TORCH_ARG(double, logvar_init) = -10.0;     // same as reference: --logvarinit
+  TORCH_ARG(double, logvar_init) = -10.0;      // same as reference: --logvarinit
   TORCH_ARG(double, alpha_logit_init) = -2.0;  // same as reference: alpha = sigmoid(-2) = 0.119
 };
 

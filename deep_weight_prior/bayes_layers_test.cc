@@ -22,16 +22,19 @@ std::pair<torch::Tensor, torch::Tensor> Moments(const std::function<torch::Tenso
 TEST(BayesConv2d, LocalReparameterisationMatchesExplicitWeightSampling) {
   torch::manual_seed(0);
   for (Posterior posterior : {Posterior::kLogVariance, Posterior::kMuTruncAlpha}) {
-    BayesConv2d conv(BayesConv2dOptions(2, 3, 2).posterior(posterior).logvar_init(-2.0).alpha_logit_init(0.5));
+    BayesConv2d conv(
+        BayesConv2dOptions(2, 3, 2).posterior(posterior).logvar_init(-2.0).alpha_logit_init(0.5));
     torch::NoGradGuard no_grad;
     conv->rho.add_(0.3 * torch::randn_like(conv->rho));  // weight-specific variances
     const torch::Tensor x = torch::randn({1, 2, 3, 3});
     const torch::Tensor sigma = conv->Sigma();
     const int n = 20000;
     auto [lrt_mean, lrt_var] = Moments([&] { return conv(x); }, n);
-    auto [w_mean, w_var] = Moments([&] {
-      return torch::conv2d(x, conv->weight + sigma * torch::randn_like(sigma), conv->bias);
-    }, n);
+    auto [w_mean, w_var] = Moments(
+        [&] {
+          return torch::conv2d(x, conv->weight + sigma * torch::randn_like(sigma), conv->bias);
+        },
+        n);
     // Closed form: mean conv(x, mu) + b, variance conv(x^2, sigma^2).
     const torch::Tensor mean = torch::conv2d(x, conv->weight, conv->bias).to(torch::kDouble);
     const torch::Tensor var = torch::conv2d(x * x, sigma * sigma).to(torch::kDouble);

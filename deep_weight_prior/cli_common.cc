@@ -13,7 +13,8 @@
 
 ABSL_FLAG(int64_t, num_examples, 0, "Stratified training subset (0: all).");
 ABSL_FLAG(uint64_t, data_split_seed, 42, "Seed of the subset (same as reference).");
-ABSL_FLAG(std::string, classes, "0,1,2,3,4,5,6,7,8,9", "Classes used (renumbered from 0), e.g. 5,6,7,8,9.");
+ABSL_FLAG(std::string, classes, "0,1,2,3,4,5,6,7,8,9",
+          "Classes used (renumbered from 0), e.g. 5,6,7,8,9.");
 ABSL_FLAG(double, lr, 1e-3, "Adam learning rate, decayed linearly per epoch from --decrease_from.");
 ABSL_FLAG(int64_t, epochs, 100, "Epochs.");
 ABSL_FLAG(int64_t, decrease_from, 0, "Epoch where the linear LR decay starts.");
@@ -22,13 +23,18 @@ ABSL_FLAG(std::string, model, "fconv",
           "fconv (28x28 MNIST-style data), cifarnet or cifarnetnew (32x32 CIFAR data).");
 ABSL_FLAG(double, model_size, 1.0, "CIFAR models: width k (convs 128k and 256k channels).");
 ABSL_FLAG(std::string, hid_dim, "32 64", "fconv: channels of conv1 and conv2.");
-ABSL_FLAG(std::string, init_list, "", "Per conv: xavier (default), vae, filters or recon (VAE reconstructions of source kernels).");
-ABSL_FLAG(std::string, vae_list, "", "Per conv: a kernel VAE directory (vae.json or params.yaml + vae_params.pt).");
-ABSL_FLAG(std::string, filters_list, "", "Per conv: source kernels (.npy [N, 1, K, K]) for --init_list filters.");
+ABSL_FLAG(
+    std::string, init_list, "",
+    "Per conv: xavier (default), vae, filters or recon (VAE reconstructions of source kernels).");
+ABSL_FLAG(std::string, vae_list, "",
+          "Per conv: a kernel VAE directory (vae.json or params.yaml + vae_params.pt).");
+ABSL_FLAG(std::string, filters_list, "",
+          "Per conv: source kernels (.npy [N, 1, K, K]) for --init_list filters.");
 
 namespace deep_weight_prior {
 
-const std::vector<std::string> kSharedListFlags = {"--hid_dim", "--init_list", "--vae_list", "--filters_list"};
+const std::vector<std::string> kSharedListFlags = {"--hid_dim", "--init_list", "--vae_list",
+                                                   "--filters_list"};
 
 std::vector<std::string> SplitList(const std::string& text) {
   return absl::StrSplit(text, absl::ByAnyChar(", "), absl::SkipEmpty());
@@ -37,8 +43,10 @@ std::vector<std::string> SplitList(const std::string& text) {
 absl::StatusOr<std::pair<int64_t, int64_t>> ParseHidDim(const std::string& text) {
   const std::vector<std::string> parts = SplitList(text);
   int64_t a = 0, b = 0;
-  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) || a < 1 || b < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--hid_dim wants two positive widths, got '", text, "'"));
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) ||
+      a < 1 || b < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--hid_dim wants two positive widths, got '", text, "'"));
   }
   return std::make_pair(a, b);
 }
@@ -63,24 +71,28 @@ absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir) {
   std::vector<int64_t> classes;
   for (const std::string& s : SplitList(absl::GetFlag(FLAGS_classes))) {
     int64_t c;
-    if (!absl::SimpleAtoi(s, &c)) return absl::InvalidArgumentError(absl::StrCat("--classes: '", s, "' is not a class"));
+    if (!absl::SimpleAtoi(s, &c))
+      return absl::InvalidArgumentError(absl::StrCat("--classes: '", s, "' is not a class"));
     if (std::find(classes.begin(), classes.end(), c) != classes.end()) {
       return absl::InvalidArgumentError(absl::StrCat("--classes: class ", c, " is listed twice"));
     }
     classes.push_back(c);
   }
   if (absl::GetFlag(FLAGS_num_examples) < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--num_examples must be >= 0 (0: all), got ", absl::GetFlag(FLAGS_num_examples)));
+    return absl::InvalidArgumentError(absl::StrCat("--num_examples must be >= 0 (0: all), got ",
+                                                   absl::GetFlag(FLAGS_num_examples)));
   }
   r.model = absl::GetFlag(FLAGS_model);
   r.model_size = absl::GetFlag(FLAGS_model_size);
   ASSIGN_OR_RETURN(r.domain, LoadDomain(data_dir, classes, r.model));
-  ASSIGN_OR_RETURN(r.train, FewShot(r.domain.train, absl::GetFlag(FLAGS_num_examples), absl::GetFlag(FLAGS_data_split_seed)));
-  ASSIGN_OR_RETURN(r.init, LoadKernelInit(absl::GetFlag(FLAGS_init_list), absl::GetFlag(FLAGS_vae_list),
-                                          absl::GetFlag(FLAGS_filters_list)));
+  ASSIGN_OR_RETURN(r.train, FewShot(r.domain.train, absl::GetFlag(FLAGS_num_examples),
+                                    absl::GetFlag(FLAGS_data_split_seed)));
+  ASSIGN_OR_RETURN(r.init,
+                   LoadKernelInit(absl::GetFlag(FLAGS_init_list), absl::GetFlag(FLAGS_vae_list),
+                                  absl::GetFlag(FLAGS_filters_list)));
   ASSIGN_OR_RETURN(r.hid, ParseHidDim(absl::GetFlag(FLAGS_hid_dim)));
-  r.lr = absl::GetFlag(FLAGS_lr), r.epochs = absl::GetFlag(FLAGS_epochs), r.bs = absl::GetFlag(FLAGS_bs);
+  r.lr = absl::GetFlag(FLAGS_lr), r.epochs = absl::GetFlag(FLAGS_epochs),
+  r.bs = absl::GetFlag(FLAGS_bs);
   r.decrease_from = absl::GetFlag(FLAGS_decrease_from);
   return r;
 }

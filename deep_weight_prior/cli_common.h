@@ -29,12 +29,12 @@ absl::StatusOr<KernelInit> LoadKernelInit(const std::string& init_list, const st
 // --data_split_seed --classes --lr --epochs --decrease_from --bs --model --model_size --hid_dim
 // --init_list --vae_list --filters_list.
 struct SharedRun {
-  Domain domain;                          // the --classes of --data_dir
-  common::data::InMemoryDataset train;    // the stratified --num_examples subset
-  KernelInit init;                        // --init_list with its VAEs / filters
-  std::string model;                      // --model
-  double model_size = 1;                  // --model_size
-  std::pair<int64_t, int64_t> hid;        // --hid_dim
+  Domain domain;                        // the --classes of --data_dir
+  common::data::InMemoryDataset train;  // the stratified --num_examples subset
+  KernelInit init;                      // --init_list with its VAEs / filters
+  std::string model;                    // --model
+  double model_size = 1;                // --model_size
+  std::pair<int64_t, int64_t> hid;      // --hid_dim
   double lr = 0;
   int64_t epochs = 0, decrease_from = 0, bs = 0;
 

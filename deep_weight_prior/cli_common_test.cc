@@ -10,7 +10,8 @@ TEST(CliCommon, HidDimAndLists) {
   const std::pair<int64_t, int64_t> expected{32, 128};
   EXPECT_EQ(ParseHidDim("32,128").value(), expected);
   EXPECT_EQ(ParseHidDim("32 128").value(), expected);
-  EXPECT_THAT(std::string(ParseHidDim("32").status().message()), ::testing::HasSubstr("two positive widths"));
+  EXPECT_THAT(std::string(ParseHidDim("32").status().message()),
+              ::testing::HasSubstr("two positive widths"));
   EXPECT_FALSE(ParseHidDim("32,-1").ok());
   EXPECT_THAT(SplitList("vae, vae sn"), ::testing::ElementsAre("vae", "vae", "sn"));
   EXPECT_THAT(std::string(LoadKernelInit("vae", "/nonexistent", "").status().message()),

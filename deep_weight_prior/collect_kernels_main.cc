@@ -1,10 +1,13 @@
 // Builds the kernel dataset from trained source nets (model.pt of train_net): every 7x7 kernel of
 // conv1 and every 5x5 kernel of the later convs (conv2 of fconv; conv2-4 / conv2-3 of the CIFAR
-// models), pruned by L2 norm, split 80/20, as conv7x7/{train,test}.npy and conv5x5/{train,test}.npy.
+// models), pruned by L2 norm, split 80/20, as conv7x7/{train,test}.npy and
+// conv5x5/{train,test}.npy.
 //
-//   ./bazelw run //deep_weight_prior:collect_kernels -- --models runs/source_net_1 runs/source_net_2 \
+//   ./bazelw run //deep_weight_prior:collect_kernels -- --models runs/source_net_1
+//   runs/source_net_2 \
 //       --hid_dim 64 128 --out_dir=runs/kernels
-//   ./bazelw run //deep_weight_prior:collect_kernels -- --models runs/cifar100_net_1 --model cifarnetnew \
+//   ./bazelw run //deep_weight_prior:collect_kernels -- --models runs/cifar100_net_1 --model
+//   cifarnetnew \
 //       --model_size 0.5 --n_classes 100 --out_dir=runs/cifar_kernels
 #include <cstdio>
 
@@ -15,13 +18,16 @@
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/cli_common.h"
-#include "deep_weight_prior/nets.h"
 #include "deep_weight_prior/kernel_dataset.h"
+#include "deep_weight_prior/nets.h"
 
-ABSL_FLAG(std::string, models, "", "train_net output directories (each with model.pt) or model.pt files.");
+ABSL_FLAG(std::string, models, "",
+          "train_net output directories (each with model.pt) or model.pt files.");
 ABSL_FLAG(int64_t, n_classes, 10, "Classes of the source nets' classifier.");
-ABSL_FLAG(double, prune_7x7, 0.05, "Keep 7x7 kernels with L2 norm >= this (the released set: min 0.392).");
-ABSL_FLAG(double, prune_5x5, 0.02, "Keep 5x5 kernels with L2 norm >= this (the released set: min 0.131).");
+ABSL_FLAG(double, prune_7x7, 0.05,
+          "Keep 7x7 kernels with L2 norm >= this (the released set: min 0.392).");
+ABSL_FLAG(double, prune_5x5, 0.02,
+          "Keep 5x5 kernels with L2 norm >= this (the released set: min 0.131).");
 ABSL_FLAG(double, train_fraction, 0.8, "Share of the kept kernels in train.npy.");
 
 ABSL_FLAG(std::string, net_cfg, "vanilla", "The source nets' --net_cfg (a vanilla one).");
@@ -40,7 +46,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   if (models.empty()) return absl::InvalidArgumentError("--models lists no source nets");
   const double train_fraction = absl::GetFlag(FLAGS_train_fraction);
   if (!(train_fraction > 0 && train_fraction < 1)) {  // both train.npy and test.npy need kernels
-    return absl::InvalidArgumentError(absl::StrCat("--train_fraction must be in (0, 1), got ", train_fraction));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--train_fraction must be in (0, 1), got ", train_fraction));
   }
   std::vector<torch::Tensor> k7, k5;
   for (const std::string& m : models) {
@@ -54,20 +61,24 @@ absl::Status Main(const common::util::Runtime& rt) {
     DwpNet net(o);
     RETURN_IF_ERROR(common::train::LoadStateDict(path, *net));
     k7.push_back(ExtractKernels(net->convs[0].kernel()));
-    for (size_t i = 1; i < net->convs.size(); ++i) k5.push_back(ExtractKernels(net->convs[i].kernel()));
+    for (size_t i = 1; i < net->convs.size(); ++i)
+      k5.push_back(ExtractKernels(net->convs[i].kernel()));
   }
   const std::string out = rt.ResolveOutDir("deep_weight_prior_kernels");
   for (const auto& [name, parts, threshold] :
-       {std::tuple<std::string, std::vector<torch::Tensor>*, double>{"conv7x7", &k7, absl::GetFlag(FLAGS_prune_7x7)},
+       {std::tuple<std::string, std::vector<torch::Tensor>*, double>{
+            "conv7x7", &k7, absl::GetFlag(FLAGS_prune_7x7)},
         {"conv5x5", &k5, absl::GetFlag(FLAGS_prune_5x5)}}) {
     const torch::Tensor all = torch::cat(*parts), kept = PruneKernels(all, threshold);
     if (kept.size(0) < 2) {
-      return absl::FailedPreconditionError(absl::StrCat(name, ": ", kept.size(0), " of ", all.size(0),
-                                                        " kernels pass the norm threshold ", threshold));
+      return absl::FailedPreconditionError(
+          absl::StrCat(name, ": ", kept.size(0), " of ", all.size(0),
+                       " kernels pass the norm threshold ", threshold));
     }
-    RETURN_IF_ERROR(SaveKernelSplit(out + "/" + name, SplitKernels(kept, absl::GetFlag(FLAGS_train_fraction), rt.seed)));
-    std::printf("%s: kept %lld of %lld kernels\n", name.c_str(), static_cast<long long>(kept.size(0)),
-                static_cast<long long>(all.size(0)));
+    RETURN_IF_ERROR(SaveKernelSplit(
+        out + "/" + name, SplitKernels(kept, absl::GetFlag(FLAGS_train_fraction), rt.seed)));
+    std::printf("%s: kept %lld of %lld kernels\n", name.c_str(),
+                static_cast<long long>(kept.size(0)), static_cast<long long>(all.size(0)));
   }
   std::printf("kernel dataset in %s\n", out.c_str());
   return absl::OkStatus();
@@ -79,5 +90,6 @@ absl::Status Main(const common::util::Runtime& rt) {
 int main(int argc, char** argv) {
   return common::util::RunMainWithListFlags(
       argc, argv, {"--hid_dim", "--models"},
-      "Collects, prunes and splits the conv kernels of trained source nets.", deep_weight_prior::Main);
+      "Collects, prunes and splits the conv kernels of trained source nets.",
+      deep_weight_prior::Main);
 }

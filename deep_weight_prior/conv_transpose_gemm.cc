@@ -1,11 +1,11 @@
 #include "deep_weight_prior/conv_transpose_gemm.h"
 
-#include <cstring>
-
 #include <ATen/Parallel.h>
 #include <torch/autograd.h>
 #include <torch/nn/functional/conv.h>
 #include <torch/torch.h>
+
+#include <cstring>
 
 namespace deep_weight_prior {
 namespace {
@@ -69,11 +69,14 @@ torch::Tensor WeightMatrix(const torch::Tensor& w) {
 
 class ConvTransposeGemm : public torch::autograd::Function<ConvTransposeGemm> {
  public:
-  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor w, torch::Tensor b) {
+  static torch::Tensor forward(AutogradContext* ctx, torch::Tensor x, torch::Tensor w,
+                               torch::Tensor b) {
     const Shape s = ShapeOf(x, w);
-    const torch::Tensor rows = x.permute({0, 2, 3, 1}).contiguous().view({-1, x.size(1)});  // [B H W, C]
-    const torch::Tensor cols = rows.mm(WeightMatrix(w));                                  // [B H W, k k O]
-    torch::Tensor out = b.view({1, 1, 1, s.out}).expand({s.batch, s.OutHeight(), s.OutWidth(), s.out}).contiguous();
+    const torch::Tensor rows =
+        x.permute({0, 2, 3, 1}).contiguous().view({-1, x.size(1)});  // [B H W, C]
+    const torch::Tensor cols = rows.mm(WeightMatrix(w));             // [B H W, k k O]
+    torch::Tensor out =
+        b.view({1, 1, 1, s.out}).expand({s.batch, s.OutHeight(), s.OutWidth(), s.out}).contiguous();
     OverlapAdd(cols.data_ptr<float>(), out.data_ptr<float>(), s);
     ctx->save_for_backward({rows, w});
     ctx->saved_data["shape"] = std::vector<int64_t>{s.batch, s.height, s.width, s.out, s.k};
@@ -87,11 +90,13 @@ class ConvTransposeGemm : public torch::autograd::Function<ConvTransposeGemm> {
     const std::vector<int64_t> d = ctx->saved_data["shape"].toIntVector();
     const Shape s{d[0], d[1], d[2], d[3], d[4]};
     const torch::Tensor g = grads[0].permute({0, 2, 3, 1}).contiguous();  // [B, Ho, Wo, O]
-    torch::Tensor cols = torch::empty({s.batch * s.height * s.width, s.k * s.k * s.out}, g.options());
+    torch::Tensor cols =
+        torch::empty({s.batch * s.height * s.width, s.k * s.k * s.out}, g.options());
     Gather(g.data_ptr<float>(), cols.data_ptr<float>(), s);
     torch::Tensor grad_x, grad_w, grad_b;
     if (ctx->needs_input_grad(0)) {
-      grad_x = cols.mm(WeightMatrix(w).t()).view({s.batch, s.height, s.width, -1}).permute({0, 3, 1, 2});
+      grad_x =
+          cols.mm(WeightMatrix(w).t()).view({s.batch, s.height, s.width, -1}).permute({0, 3, 1, 2});
     }
     if (ctx->needs_input_grad(1)) {
       grad_w = rows.t().mm(cols).view({w.size(0), s.k, s.k, s.out}).permute({0, 3, 1, 2});
@@ -103,15 +108,21 @@ class ConvTransposeGemm : public torch::autograd::Function<ConvTransposeGemm> {
 
 }  // namespace
 
-torch::Tensor ConvTranspose2dGemm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
-  const bool fast = x.device().is_cpu() && x.scalar_type() == torch::kFloat && weight.scalar_type() == torch::kFloat &&
-                    x.dim() == 4 && weight.dim() == 4 && weight.size(2) == weight.size(3) && x.size(1) == weight.size(0);
-  if (!fast) return torch::nn::functional::conv_transpose2d(x, weight, torch::nn::functional::ConvTranspose2dFuncOptions().bias(bias));
+torch::Tensor ConvTranspose2dGemm(const torch::Tensor& x, const torch::Tensor& weight,
+                                  const torch::Tensor& bias) {
+  const bool fast = x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
+                    weight.scalar_type() == torch::kFloat && x.dim() == 4 && weight.dim() == 4 &&
+                    weight.size(2) == weight.size(3) && x.size(1) == weight.size(0);
+  if (!fast)
+    return torch::nn::functional::conv_transpose2d(
+        x, weight, torch::nn::functional::ConvTranspose2dFuncOptions().bias(bias));
   // A zero bias stands in for none: autograd functions take defined tensors.
-  return ConvTransposeGemm::apply(x, weight, bias.defined() ? bias : torch::zeros({weight.size(1)}, weight.options()));
+  return ConvTransposeGemm::apply(
+      x, weight, bias.defined() ? bias : torch::zeros({weight.size(1)}, weight.options()));
 }
 
-torch::Tensor Conv1x1Gemm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+torch::Tensor Conv1x1Gemm(const torch::Tensor& x, const torch::Tensor& weight,
+                          const torch::Tensor& bias) {
   const int64_t b = x.size(0), h = x.size(2), w = x.size(3), o = weight.size(0);
   const torch::Tensor rows = x.permute({0, 2, 3, 1}).reshape({b * h * w, x.size(1)});
   const torch::Tensor wt = weight.view({o, -1}).t();

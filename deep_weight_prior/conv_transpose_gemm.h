@@ -13,11 +13,14 @@ namespace deep_weight_prior {
 // x [B, C, H, W], weight [C, O, k, k] (ConvTranspose2d's layout), bias [O] or undefined ->
 // [B, O, H + k - 1, W + k - 1] (in channels-last memory), differentiable in all three. Float CPU
 // tensors take the GEMM route; anything else calls torch's conv_transpose2d.
-torch::Tensor ConvTranspose2dGemm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+torch::Tensor ConvTranspose2dGemm(const torch::Tensor& x, const torch::Tensor& weight,
+                                  const torch::Tensor& bias);
 
 // A 1x1 convolution (stride 1, no padding) as one matrix product over the pixels, in
-// channels-last memory (no copy when x is channels-last already, e.g. ConvTranspose2dGemm's output).
-torch::Tensor Conv1x1Gemm(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+// channels-last memory (no copy when x is channels-last already, e.g. ConvTranspose2dGemm's
+// output).
+torch::Tensor Conv1x1Gemm(const torch::Tensor& x, const torch::Tensor& weight,
+                          const torch::Tensor& bias);
 
 }  // namespace deep_weight_prior
 

@@ -16,8 +16,8 @@ TEST(ConvTranspose2dGemm, MatchesConvTranspose2dAndItsGradients) {
     int64_t batch, in, out, side, k;
     bool bias;
   };
-  for (const Case& c : {Case{7, 4, 6, 1, 3, true}, Case{5, 6, 3, 3, 3, true}, Case{3, 5, 7, 5, 3, false},
-                        Case{2, 3, 4, 4, 2, true}}) {
+  for (const Case& c : {Case{7, 4, 6, 1, 3, true}, Case{5, 6, 3, 3, 3, true},
+                        Case{3, 5, 7, 5, 3, false}, Case{2, 3, 4, 4, 2, true}}) {
     const torch::Tensor x0 = torch::randn({c.batch, c.in, c.side, c.side});
     const torch::Tensor w0 = torch::randn({c.in, c.out, c.k, c.k}) * 0.3;
     const torch::Tensor b0 = c.bias ? torch::randn({c.out}) : torch::Tensor();
@@ -25,10 +25,12 @@ TEST(ConvTranspose2dGemm, MatchesConvTranspose2dAndItsGradients) {
     auto run = [&](bool gemm) {
       torch::Tensor x = x0.clone().requires_grad_(), w = w0.clone().requires_grad_();
       torch::Tensor b = c.bias ? b0.clone().requires_grad_() : torch::Tensor();
-      const torch::Tensor y = gemm ? ConvTranspose2dGemm(x, w, b)
-                                   : F::conv_transpose2d(x, w, F::ConvTranspose2dFuncOptions().bias(b));
+      const torch::Tensor y =
+          gemm ? ConvTranspose2dGemm(x, w, b)
+               : F::conv_transpose2d(x, w, F::ConvTranspose2dFuncOptions().bias(b));
       (y * probe).sum().backward();
-      return std::vector<torch::Tensor>{y.detach(), x.grad(), w.grad(), c.bias ? b.grad() : torch::zeros({1})};
+      return std::vector<torch::Tensor>{y.detach(), x.grad(), w.grad(),
+                                        c.bias ? b.grad() : torch::zeros({1})};
     };
     const auto want = run(false), got = run(true);
     const char* names[] = {"value", "grad x", "grad w", "grad b"};
@@ -46,7 +48,8 @@ TEST(ConvTranspose2dGemm, FrozenWeightsGetNoGradient) {
   EXPECT_TRUE(x.grad().defined());
   EXPECT_FALSE(w.grad().defined());
   // Double tensors take LibTorch's route, same values.
-  const torch::Tensor xd = torch::randn({2, 3, 3, 3}, torch::kDouble), wd = torch::randn({3, 4, 3, 3}, torch::kDouble);
+  const torch::Tensor xd = torch::randn({2, 3, 3, 3}, torch::kDouble),
+                      wd = torch::randn({3, 4, 3, 3}, torch::kDouble);
   EXPECT_TRUE(torch::allclose(ConvTranspose2dGemm(xd, wd, {}), F::conv_transpose2d(xd, wd)));
 }
 

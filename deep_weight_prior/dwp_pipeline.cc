@@ -1,10 +1,9 @@
 #include "deep_weight_prior/dwp_pipeline.h"
 
-#include <algorithm>
-
-#include <map>
-
 #include <glog/logging.h>
+
+#include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -27,8 +26,10 @@ absl::StatusOr<SourceKernels> CollectSourceKernels(const PipelineOptions& o, con
   double acc = 0;
   for (int i = 0; i < o.source_nets; ++i) {
     NetConfig c;
-    c.net.net_cfg = "vanilla", c.net.c1 = o.source_c1, c.net.c2 = o.source_c2, c.net.classes = source.classes;
-    c.epochs = o.source_epochs, c.l2 = o.source_l2, c.seed = o.seed * 1000 + static_cast<uint64_t>(i);
+    c.net.net_cfg = "vanilla", c.net.c1 = o.source_c1, c.net.c2 = o.source_c2,
+    c.net.classes = source.classes;
+    c.epochs = o.source_epochs, c.l2 = o.source_l2,
+    c.seed = o.seed * 1000 + static_cast<uint64_t>(i);
     c.eval_freq = 0;  // only the final test accuracy
     ASSIGN_OR_RETURN(NetResult r, TrainNet(c, {}, source.train, source.test));
     LOG(INFO) << "source net " << i + 1 << "/" << o.source_nets << ": test acc " << r.test_acc;
@@ -38,10 +39,12 @@ absl::StatusOr<SourceKernels> CollectSourceKernels(const PipelineOptions& o, con
   }
   SourceKernels s;
   s.accuracy = acc;
-  const torch::Tensor p7 = PruneKernels(torch::cat(k7), o.prune_7x7), p5 = PruneKernels(torch::cat(k5), o.prune_5x5);
+  const torch::Tensor p7 = PruneKernels(torch::cat(k7), o.prune_7x7),
+                      p5 = PruneKernels(torch::cat(k5), o.prune_5x5);
   if (p7.size(0) < 10 || p5.size(0) < 10) {
-    return absl::FailedPreconditionError(absl::StrCat("pruning kept ", p7.size(0), " 7x7 and ", p5.size(0),
-                                                      " 5x5 kernels; lower --prune_7x7 / --prune_5x5"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("pruning kept ", p7.size(0), " 7x7 and ", p5.size(0),
+                     " 5x5 kernels; lower --prune_7x7 / --prune_5x5"));
   }
   s.k7 = SplitKernels(p7, 0.8, o.seed), s.k5 = SplitKernels(p5, 0.8, o.seed);
   RETURN_IF_ERROR(SaveKernelSplit(o.out_dir + "/kernels/conv7x7", s.k7));
@@ -53,26 +56,32 @@ absl::StatusOr<SourceKernels> CollectSourceKernels(const PipelineOptions& o, con
 absl::Status SampleFigure(KernelVae& vae, const std::string& path) {
   torch::NoGradGuard no_grad;
   const int64_t k = vae->options.kernel_dim(), cell = k + 1;
-  const torch::Tensor w = vae->Decode(torch::randn({64, vae->options.z_dim(), 1, 1})).mean.reshape({64, k, k});
-  common::plot::Matrix m{8 * cell - 1, 8 * cell - 1, std::vector<double>((8 * cell - 1) * (8 * cell - 1), 0.0)};
+  const torch::Tensor w =
+      vae->Decode(torch::randn({64, vae->options.z_dim(), 1, 1})).mean.reshape({64, k, k});
+  common::plot::Matrix m{8 * cell - 1, 8 * cell - 1,
+                         std::vector<double>((8 * cell - 1) * (8 * cell - 1), 0.0)};
   for (int64_t i = 0; i < 64; ++i) {
     for (int64_t r = 0; r < k; ++r) {
-      for (int64_t c = 0; c < k; ++c) m.values[((i / 8) * cell + r) * m.cols + (i % 8) * cell + c] = w[i][r][c].item<double>();
+      for (int64_t c = 0; c < k; ++c)
+        m.values[((i / 8) * cell + r) * m.cols + (i % 8) * cell + c] = w[i][r][c].item<double>();
     }
   }
-  return common::plot::Heatmap(path, {absl::StrCat("DWP samples: ", k, "x", k, " kernels (decoder means)")}, m);
+  return common::plot::Heatmap(
+      path, {absl::StrCat("DWP samples: ", k, "x", k, " kernels (decoder means)")}, m);
 }
 
 // Stage 3.
 absl::StatusOr<std::vector<KernelVae>> TrainVaes(const PipelineOptions& o, const SourceKernels& s) {
   std::vector<KernelVae> vaes;
-  for (const auto& [split, opts] : {std::pair<const KernelSplit*, KernelVaeOptions>{&s.k7, KernelVaeOptions(7, 2, 32)},
-                                    {&s.k5, KernelVaeOptions(5, 4, 64)}}) {  // the released VAEs' sizes
+  for (const auto& [split, opts] :
+       {std::pair<const KernelSplit*, KernelVaeOptions>{&s.k7, KernelVaeOptions(7, 2, 32)},
+        {&s.k5, KernelVaeOptions(5, 4, 64)}}) {  // the released VAEs' sizes
     VaeConfig c;
     c.vae = opts, c.epochs = o.vae_epochs, c.seed = o.seed;
     ASSIGN_OR_RETURN(VaeResult r, TrainVae(c, *split));
     const std::string name = absl::StrCat("vae", opts.kernel_dim(), "x", opts.kernel_dim());
-    LOG(INFO) << name << ": -ELBO per kernel train " << r.train_loss_per_kernel << ", test " << r.test_loss_per_kernel;
+    LOG(INFO) << name << ": -ELBO per kernel train " << r.train_loss_per_kernel << ", test "
+              << r.test_loss_per_kernel;
     RETURN_IF_ERROR(SaveVae(o.out_dir + "/" + name, r.vae));
     RETURN_IF_ERROR(SampleFigure(r.vae, o.out_dir + "/vae_samples_" + name.substr(3) + ".png"));
     vaes.push_back(r.vae);
@@ -91,13 +100,16 @@ absl::StatusOr<std::vector<FewShotRow>> FewShotTable(const PipelineOptions& o, c
         BnnConfig c;
         c.net.c1 = o.target_c1, c.net.c2 = o.target_c2, c.net.classes = target.classes;
         c.net.net_cfg = prior == std::string("log-uniform") ? "bayes-mtrunca" : "bayes";
-        const std::string p = prior == std::string("DWP") ? "vae" : prior == std::string("N(0,1)") ? "sn" : "loguniform";
+        const std::string p = prior == std::string("DWP")      ? "vae"
+                              : prior == std::string("N(0,1)") ? "sn"
+                                                               : "loguniform";
         c.prior_list = {p, p};
         c.epochs = o.bnn_epochs, c.seed = seed, c.eval_freq = 0;  // evaluated once, at the end
         KernelInit init;
         if (p == "vae") init = {{"vae", "vae"}, vaes, {}};
         ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, init, train, target.test));
-        LOG(INFO) << prior << " N=" << n << " seed " << seed << ": ensemble acc " << r.ens_acc << ", det " << r.det_acc;
+        LOG(INFO) << prior << " N=" << n << " seed " << seed << ": ensemble acc " << r.ens_acc
+                  << ", det " << r.det_acc;
         rows.push_back({prior, n, seed, r.ens_acc, r.det_acc});
       }
     }
@@ -110,7 +122,8 @@ std::string Table(const PipelineOptions& o, const std::vector<FewShotRow>& rows,
   *csv = "prior,size,split_seed,ens_acc,det_acc\n";
   for (const FewShotRow& r : rows) {
     acc[{r.prior, r.size}].push_back(r.ens_acc);
-    absl::StrAppend(csv, r.prior, ",", r.size, ",", r.split_seed, ",", r.ens_acc, ",", r.det_acc, "\n");
+    absl::StrAppend(csv, r.prior, ",", r.size, ",", r.split_seed, ",", r.ens_acc, ",", r.det_acc,
+                    "\n");
   }
   std::string md = "| prior |";
   for (int64_t n : o.sizes) absl::StrAppend(&md, " N=", n, " |");
@@ -130,30 +143,36 @@ std::string Table(const PipelineOptions& o, const std::vector<FewShotRow>& rows,
 }
 
 // Stage 5: test accuracy vs steps of a deterministic net from three inits.
-absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target, const std::vector<KernelVae>& vaes,
-                               const SourceKernels& kernels) {
+absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target,
+                               const std::vector<KernelVae>& vaes, const SourceKernels& kernels) {
   std::vector<common::plot::Series> series;
   for (const std::string& init : {"vae", "xavier", "filters"}) {
     NetConfig c;
-    c.net.net_cfg = "vanilla", c.net.c1 = o.target_c1, c.net.c2 = o.target_c2, c.net.classes = target.classes;
+    c.net.net_cfg = "vanilla", c.net.c1 = o.target_c1, c.net.c2 = o.target_c2,
+    c.net.classes = target.classes;
     c.bs = 64, c.seed = o.seed;
-    c.epochs = std::max<int64_t>(1, o.convergence_steps * c.bs / std::max<int64_t>(1, target.train.size()));
+    c.epochs = std::max<int64_t>(
+        1, o.convergence_steps * c.bs / std::max<int64_t>(1, target.train.size()));
     c.fastconv = true, c.eval_freq = std::max<int64_t>(1, o.convergence_steps / 15);
-    ASSIGN_OR_RETURN(common::data::InMemoryDataset train, FewShot(target.train, o.convergence_steps * c.bs / c.epochs, o.seed));
+    ASSIGN_OR_RETURN(common::data::InMemoryDataset train,
+                     FewShot(target.train, o.convergence_steps * c.bs / c.epochs, o.seed));
     KernelInit ki{{init, init}, vaes, {kernels.k7.train, kernels.k5.train}};
     if (init == std::string("filters") && kernels.k5.train.size(0) < o.target_c1 * o.target_c2) {
       // Drawn without replacement, as the reference: one source kernel per (out, in) pair.
-      LOG(WARNING) << "convergence figure without the 'filters' curve: it needs " << o.target_c1 * o.target_c2
-                   << " 5x5 training kernels, " << kernels.k5.train.size(0)
+      LOG(WARNING) << "convergence figure without the 'filters' curve: it needs "
+                   << o.target_c1 * o.target_c2 << " 5x5 training kernels, "
+                   << kernels.k5.train.size(0)
                    << " were kept (lower --prune_5x5 or train more source nets)";
       continue;
     }
     ASSIGN_OR_RETURN(NetResult r, TrainNet(c, ki, train, target.test));
     common::plot::Series s{init, {}, {}, {}, {}};
-    for (const auto& [step, acc] : r.curve) s.x.push_back(static_cast<double>(step)), s.y.push_back(acc);
+    for (const auto& [step, acc] : r.curve)
+      s.x.push_back(static_cast<double>(step)), s.y.push_back(acc);
     series.push_back(s);
   }
-  const common::plot::Axes axes{"fconv on the target classes: test accuracy vs steps", "SGD steps", "test accuracy"};
+  const common::plot::Axes axes{"fconv on the target classes: test accuracy vs steps", "SGD steps",
+                                "test accuracy"};
   RETURN_IF_ERROR(common::plot::LinePlot(o.out_dir + "/convergence.svg", axes, series));
   return common::plot::LinePlot(o.out_dir + "/convergence.png", axes, series);
 }
@@ -169,13 +188,15 @@ PipelineOptions QuickPipeline(PipelineOptions o) {
 
 absl::Status ValidateDomains(const PipelineOptions& o) {
   if (o.source_classes.empty() || o.target_classes.empty()) {
-    return absl::InvalidArgumentError("--source_classes and --target_classes need at least one class each");
+    return absl::InvalidArgumentError(
+        "--source_classes and --target_classes need at least one class each");
   }
   if (!o.source_data_dir.empty() && o.source_data_dir != o.data_dir) return absl::OkStatus();
   for (int64_t c : o.source_classes) {
     if (std::find(o.target_classes.begin(), o.target_classes.end(), c) != o.target_classes.end()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "class ", c, " is in both --source_classes and --target_classes of the same dataset; give "
+          "class ", c,
+          " is in both --source_classes and --target_classes of the same dataset; give "
           "disjoint classes or a separate --source_data_dir"));
     }
   }

@@ -1,15 +1,15 @@
 #include "deep_weight_prior/experiments.h"
 
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/adam.h>
+
 #include <algorithm>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <tuple>
 #include <utility>
-
-#include <nlohmann/json.hpp>
-#include <torch/nn/functional/loss.h>
-#include <torch/optim/adam.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -36,7 +36,8 @@ using common::data::InMemoryDataset;
 // take: `step` counts all steps, the line only those of this process.
 class StepProgress {
  public:
-  StepProgress(std::string label, int64_t total_steps) : label_(std::move(label)), total_(total_steps) {}
+  StepProgress(std::string label, int64_t total_steps)
+      : label_(std::move(label)), total_(total_steps) {}
   void Update(int64_t step, const std::string& status) {
     if (!line_) {
       first_ = step - 1;
@@ -67,13 +68,15 @@ double TestAccuracy(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
   int64_t correct = 0;
   for (const torch::Tensor& idx : test.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
     const common::data::Batch b = test.Get(idx);
-    correct += common::train::CountCorrect(EnsembleProbabilities(net, b.inputs, samples), b.targets);
+    correct +=
+        common::train::CountCorrect(EnsembleProbabilities(net, b.inputs, samples), b.targets);
   }
   return static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
 // Accuracy and mean -log probability of the true class of the `samples`-pass ensemble.
-std::pair<double, double> TestAccuracyAndNll(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
+std::pair<double, double> TestAccuracyAndNll(DwpNetImpl& net, const InMemoryDataset& test,
+                                             int samples) {
   torch::NoGradGuard no_grad;
   int64_t correct = 0;
   double nll = 0;
@@ -113,10 +116,12 @@ absl::StatusOr<KernelVaeOptions> VaeOptionsFromDir(const std::string& dir) {
   double var = 0;
   if (common::data::FileExists(dir + "/vae.json")) {
     ASSIGN_OR_RETURN(const nlohmann::json j, common::train::ReadJsonFile(dir + "/vae.json"));
-    k = j.value("kernel_dim", 0), z = j.value("z_dim", 0), h = j.value("hidden_dim", 0), var = j.value("var", 0.0);
+    k = j.value("kernel_dim", 0), z = j.value("z_dim", 0), h = j.value("hidden_dim", 0),
+    var = j.value("var", 0.0);
   } else {  // the reference's params.yaml
     if (!common::data::FileExists(dir + "/params.yaml")) {
-      return absl::NotFoundError(absl::StrCat(dir, ": no vae.json or params.yaml (a kernel VAE directory from train_vae)"));
+      return absl::NotFoundError(absl::StrCat(
+          dir, ": no vae.json or params.yaml (a kernel VAE directory from train_vae)"));
     }
     ASSIGN_OR_RETURN(std::string text, common::data::ReadFileBytes(dir + "/params.yaml"));
     std::string ks, zs, hs;
@@ -124,7 +129,8 @@ absl::StatusOr<KernelVaeOptions> VaeOptionsFromDir(const std::string& dir) {
     ASSIGN_OR_RETURN(zs, YamlValue(text, "z_dim"));
     ASSIGN_OR_RETURN(hs, YamlValue(text, "hidden_dim"));
     if (!absl::SimpleAtoi(ks, &k) || !absl::SimpleAtoi(zs, &z) || !absl::SimpleAtoi(hs, &h)) {
-      return absl::DataLossError(absl::StrCat(dir, "/params.yaml: kernel_dim, z_dim, hidden_dim must be integers"));
+      return absl::DataLossError(
+          absl::StrCat(dir, "/params.yaml: kernel_dim, z_dim, hidden_dim must be integers"));
     }
     auto v = YamlValue(text, "var");
     if (v.ok() && *v != "train") absl::SimpleAtod(*v, &var);
@@ -139,7 +145,8 @@ absl::StatusOr<KernelVaeOptions> VaeOptionsFromDir(const std::string& dir) {
 
 double LinearRuleLr(double lr, int64_t decrease_from, int64_t epochs, int64_t t) {
   if (epochs <= decrease_from) return lr;
-  const double f = static_cast<double>(decrease_from - t) / static_cast<double>(epochs - decrease_from) + 1.0;
+  const double f =
+      static_cast<double>(decrease_from - t) / static_cast<double>(epochs - decrease_from) + 1.0;
   return lr * std::max(0.0, std::min(f, 1.0));
 }
 
@@ -149,13 +156,14 @@ absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector
   const int64_t channels = model == "fconv" ? 1 : 3, side = model == "fconv" ? 28 : 32;
   const torch::Tensor& x = raw.train_images;
   if (x.dim() != 4 || x.size(1) != channels || x.size(2) != side || x.size(3) != side) {
-    return absl::InvalidArgumentError(absl::StrCat("--model=", model, " needs ", channels, "x", side, "x", side,
-                                                   " images (", model == "fconv" ? "MNIST-style" : "CIFAR", "), ",
-                                                   data_dir, " holds ", raw.format, " images of ",
-                                                   absl::StrJoin(x.sizes().vec(), "x")));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--model=", model, " needs ", channels, "x", side, "x", side, " images (",
+                     model == "fconv" ? "MNIST-style" : "CIFAR", "), ", data_dir, " holds ",
+                     raw.format, " images of ", absl::StrJoin(x.sizes().vec(), "x")));
   }
   auto select = [&](const torch::Tensor& images, const torch::Tensor& labels) {
-    torch::Tensor keep = torch::zeros_like(labels, torch::kBool), mapped = torch::full_like(labels, -1);
+    torch::Tensor keep = torch::zeros_like(labels, torch::kBool),
+                  mapped = torch::full_like(labels, -1);
     for (size_t i = 0; i < classes.size(); ++i) {
       keep |= labels == classes[i];
       mapped.masked_fill_(labels == classes[i], static_cast<int64_t>(i));
@@ -163,10 +171,11 @@ absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector
     return InMemoryDataset(common::data::ScaleToUnit(images.index({keep})), mapped.index({keep}));
   };
   for (int64_t c : classes) {
-    if (c < 0 || c >= raw.num_classes) return absl::InvalidArgumentError(absl::StrCat("no class ", c, " in ", data_dir));
+    if (c < 0 || c >= raw.num_classes)
+      return absl::InvalidArgumentError(absl::StrCat("no class ", c, " in ", data_dir));
   }
-  return Domain{select(raw.train_images, raw.train_labels), select(raw.test_images, raw.test_labels),
-                static_cast<int64_t>(classes.size())};
+  return Domain{select(raw.train_images, raw.train_labels),
+                select(raw.test_images, raw.test_labels), static_cast<int64_t>(classes.size())};
 }
 
 absl::StatusOr<InMemoryDataset> FewShot(const InMemoryDataset& train, int64_t n, uint64_t seed) {
@@ -193,15 +202,18 @@ absl::Status ApplyKernelInit(DwpNetImpl& net, const KernelInit& init, uint64_t s
 }
 
 // Long because one epoch closure keeps the reference's running training metrics beside the loop.
-absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, const InMemoryDataset& train,
-                                   const InMemoryDataset& test, const NetEvalSink& on_eval) {
+absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
+                                   const InMemoryDataset& train, const InMemoryDataset& test,
+                                   const NetEvalSink& on_eval) {
   RETURN_IF_ERROR(Validate(c.net));
   if (c.epochs < 1 || c.bs < 1 || c.lr <= 0 || c.l2 < 0) {
     return absl::InvalidArgumentError("--epochs, --bs and --lr must be positive and --l2 >= 0");
   }
-  if (c.aug && c.net.model == "fconv") return absl::InvalidArgumentError("--aug is for the CIFAR models");
+  if (c.aug && c.net.model == "fconv")
+    return absl::InvalidArgumentError("--aug is for the CIFAR models");
   if (c.dwp_reg < 0) return absl::InvalidArgumentError("--dwp_reg must be >= 0");
-  if (c.eval_freq < 0) return absl::InvalidArgumentError(absl::StrCat("--eval_freq must be >= 0, got ", c.eval_freq));
+  if (c.eval_freq < 0)
+    return absl::InvalidArgumentError(absl::StrCat("--eval_freq must be >= 0, got ", c.eval_freq));
   torch::manual_seed(c.seed);
   NetResult r{DwpNet(c.net)};
   RETURN_IF_ERROR(ApplyKernelInit(*r.net, init, c.seed));
@@ -216,7 +228,8 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
       Freeze(vae);
       regularisers.emplace_back(i, vae);
     }
-    if (regularisers.empty()) return absl::InvalidArgumentError("--dwp_reg needs --vae_list (one VAE per conv)");
+    if (regularisers.empty())
+      return absl::InvalidArgumentError("--dwp_reg needs --vae_list (one VAE per conv)");
   }
   std::vector<torch::Tensor> params = r.net->parameters();
   if (c.rfe) {  // the conv layers stay at their initialisation
@@ -233,20 +246,25 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
     common::train::SetLearningRate(adam, e.lr);
     double seen = 0, loss_sum = 0, nll_sum = 0, correct = 0;
     auto evaluate = [&]() -> absl::Status {
-      e.step = progress.step, e.loss = loss_sum / seen, e.train_nll = nll_sum / seen, e.train_acc = correct / seen;
+      e.step = progress.step, e.loss = loss_sum / seen, e.train_nll = nll_sum / seen,
+      e.train_acc = correct / seen;
       r.net->eval();
       std::tie(e.test_acc, e.test_nll) = TestAccuracyAndNll(*r.net, test, 1);
       r.net->train();
       r.curve.emplace_back(e.step, e.test_acc);
       return on_eval ? on_eval(e) : absl::OkStatus();
     };
-    const std::vector<torch::Tensor> batches = train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
-    const size_t start = static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
+    const std::vector<torch::Tensor> batches =
+        train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
+    const size_t start =
+        static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     for (size_t i = start; i < batches.size(); ++i) {
-      if (i > start) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
+      if (i > start)
+        RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
       const torch::Tensor& idx = batches[i];
       const common::data::Batch b = train.Get(idx);
-      const torch::Tensor inputs = c.aug ? common::data::RandomCropFlipReflect(b.inputs, 4, aug_gen) : b.inputs;
+      const torch::Tensor inputs =
+          c.aug ? common::data::RandomCropFlipReflect(b.inputs, 4, aug_gen) : b.inputs;
       const torch::Tensor logits = r.net->forward(inputs);
       const torch::Tensor nll = F::cross_entropy(logits, b.targets);
       torch::Tensor loss = nll;
@@ -283,7 +301,9 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init, c
   common::train::EpochLoopOptions loop{c.epochs, c.checkpoint_path, c.resume};
   // The augmentation generator runs across epochs: its state is part of the checkpoint, so a
   // resumed --aug run draws the crops an uninterrupted one would.
-  loop.save_extra = [&aug_gen] { return common::train::TensorMap{{"augment_rng", aug_gen.get_state()}}; };
+  loop.save_extra = [&aug_gen] {
+    return common::train::TensorMap{{"augment_rng", aug_gen.get_state()}};
+  };
   loop.restore_extra = [&aug_gen](const common::train::TensorMap& extra) {
     if (const auto it = extra.find("augment_rng"); it != extra.end()) aug_gen.set_state(it->second);
     return absl::OkStatus();
@@ -300,18 +320,21 @@ VaeLoss SummedVaeLoss(KernelVae& vae, const torch::Tensor& kernels, torch::Gener
   torch::NoGradGuard no_grad;
   VaeLoss sum{torch::zeros({}), torch::zeros({})};
   for (int64_t start = 0; start < kernels.size(0); start += 512) {
-    const torch::Tensor w = kernels.narrow(0, start, std::min<int64_t>(512, kernels.size(0) - start));
+    const torch::Tensor w =
+        kernels.narrow(0, start, std::min<int64_t>(512, kernels.size(0) - start));
     const VaeLoss l = vae->Loss(w, torch::randn({w.size(0), vae->options.z_dim(), 1, 1}, gen));
     sum.nll += l.nll, sum.kl += l.kl;
   }
   return sum;
 }
 
-absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, const VaeEpochSink& on_epoch) {
+absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data,
+                                   const VaeEpochSink& on_epoch) {
   RETURN_IF_ERROR(Validate(c.vae));
   if (data.train.size(2) != c.vae.kernel_dim()) {
-    return absl::InvalidArgumentError(absl::StrCat("--kernel_dim=", c.vae.kernel_dim(), " but the kernels are ",
-                                                   data.train.size(2), "x", data.train.size(2)));
+    return absl::InvalidArgumentError(absl::StrCat("--kernel_dim=", c.vae.kernel_dim(),
+                                                   " but the kernels are ", data.train.size(2), "x",
+                                                   data.train.size(2)));
   }
   if (c.epochs < 1 || c.bs < 1 || c.lr <= 0) {
     return absl::InvalidArgumentError("--num_epochs, --batch_size and --lr must be positive");
@@ -320,16 +343,21 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, 
   VaeResult r{KernelVae(c.vae)};
   torch::optim::Adam adam(r.vae->parameters(), torch::optim::AdamOptions(c.lr));
   const InMemoryDataset train(data.train, torch::zeros({data.train.size(0)}, torch::kInt64));
-  const double n_train = static_cast<double>(data.train.size(0)), n_test = static_cast<double>(data.test.size(0));
+  const double n_train = static_cast<double>(data.train.size(0)),
+               n_test = static_cast<double>(data.test.size(0));
   StepProgress line("train_vae", c.epochs * StepsPerEpoch(data.train.size(0), c.bs));
   auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
     double loss_sum = 0;
-    const std::vector<torch::Tensor> batches = train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
-    const size_t start = static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
+    const std::vector<torch::Tensor> batches =
+        train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
+    const size_t start =
+        static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     for (size_t i = start; i < batches.size(); ++i) {
-      if (i > start) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
+      if (i > start)
+        RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
       const torch::Tensor& idx = batches[i];
-      const torch::Tensor loss = r.vae->Loss(train.Get(idx).inputs).total();  // summed (same as reference)
+      const torch::Tensor loss =
+          r.vae->Loss(train.Get(idx).inputs).total();  // summed (same as reference)
       adam.zero_grad();
       loss.backward();
       adam.step();
@@ -340,25 +368,30 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data, 
                                                  batch_loss / static_cast<double>(idx.size(0))));
     }
     if (!on_epoch) return absl::OkStatus();
-    torch::Generator gen = common::data::SeededGenerator(c.seed, /*stream=*/1000 + static_cast<uint64_t>(epoch));
+    torch::Generator gen =
+        common::data::SeededGenerator(c.seed, /*stream=*/1000 + static_cast<uint64_t>(epoch));
     const VaeLoss test = SummedVaeLoss(r.vae, data.test, gen);
     return on_epoch({epoch + 1, loss_sum / n_train, test.total().item<double>() / n_test,
                      test.nll.item<double>() / n_test, test.kl.item<double>() / n_test});
   };
   RETURN_IF_ERROR(
-      common::train::RunEpochs({c.epochs, c.checkpoint_path, c.resume}, *r.vae, adam, run_epoch).status());
+      common::train::RunEpochs({c.epochs, c.checkpoint_path, c.resume}, *r.vae, adam, run_epoch)
+          .status());
   torch::NoGradGuard no_grad;
   r.train_loss_per_kernel = r.vae->Loss(data.train).total().item<double>() / n_train;
   r.test_loss_per_kernel = r.vae->Loss(data.test).total().item<double>() / n_test;
-  line.Finish(absl::StrFormat("-ELBO/kernel train %.3f test %.3f", r.train_loss_per_kernel, r.test_loss_per_kernel));
+  line.Finish(absl::StrFormat("-ELBO/kernel train %.3f test %.3f", r.train_loss_per_kernel,
+                              r.test_loss_per_kernel));
   return r;
 }
 
 absl::Status SaveVae(const std::string& dir, KernelVae& vae) {
   RETURN_IF_ERROR(common::data::MakeDirs(dir));
   const KernelVaeOptions& o = vae->options;
-  RETURN_IF_ERROR(common::train::WriteJsonFile(dir + "/vae.json", {{"kernel_dim", o.kernel_dim()}, {"z_dim", o.z_dim()},
-                                                                   {"hidden_dim", o.hidden_dim()}, {"var", o.fixed_var()}}));
+  RETURN_IF_ERROR(common::train::WriteJsonFile(dir + "/vae.json", {{"kernel_dim", o.kernel_dim()},
+                                                                   {"z_dim", o.z_dim()},
+                                                                   {"hidden_dim", o.hidden_dim()},
+                                                                   {"var", o.fixed_var()}}));
   return common::train::SaveStateDict(dir + "/vae_params.pt", *vae);
 }
 
@@ -377,12 +410,14 @@ absl::Status CopyPretrained(DwpNetImpl& net, const std::string& path) {
     torch::Tensor* target = params.find(name);
     if (target == nullptr) target = buffers.find(name);
     if (target == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": '", name, "' is not in --model=", net.options.model,
-                                                     " --net_cfg=", net.options.net_cfg, " (another architecture?)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": '", name, "' is not in --model=", net.options.model,
+                       " --net_cfg=", net.options.net_cfg, " (another architecture?)"));
     }
     if (target->sizes() != value.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": '", name, "' has shape ", absl::StrJoin(value.sizes().vec(), "x"),
-                                                     ", the net ", absl::StrJoin(target->sizes().vec(), "x"), " (check --hid_dim)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": '", name, "' has shape ", absl::StrJoin(value.sizes().vec(), "x"), ", the net ",
+          absl::StrJoin(target->sizes().vec(), "x"), " (check --hid_dim)"));
     }
     target->copy_(value);
   }
@@ -396,14 +431,18 @@ absl::Status CopyPretrained(DwpNetImpl& net, const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, const InMemoryDataset& train,
-                                   const InMemoryDataset& test, const BnnEvalSink& on_eval) {
+absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init,
+                                   const InMemoryDataset& train, const InMemoryDataset& test,
+                                   const BnnEvalSink& on_eval) {
   RETURN_IF_ERROR(Validate(c.net));
-  if (c.net.net_cfg.rfind("bayes", 0) != 0) return absl::InvalidArgumentError("train_bnn needs a bayes* --net_cfg");
+  if (c.net.net_cfg.rfind("bayes", 0) != 0)
+    return absl::InvalidArgumentError("train_bnn needs a bayes* --net_cfg");
   if (c.epochs < 1 || c.bs < 1 || c.lr <= 0 || c.ens < 1 || c.dwp_samples < 1) {
-    return absl::InvalidArgumentError("--epochs, --bs, --lr, --ens and --dwp_samples must be positive");
+    return absl::InvalidArgumentError(
+        "--epochs, --bs, --lr, --ens and --dwp_samples must be positive");
   }
-  if (c.eval_freq < 0) return absl::InvalidArgumentError(absl::StrCat("--eval_freq must be >= 0, got ", c.eval_freq));
+  if (c.eval_freq < 0)
+    return absl::InvalidArgumentError(absl::StrCat("--eval_freq must be >= 0, got ", c.eval_freq));
   torch::manual_seed(c.seed);
   DwpNet net(c.net);
   RETURN_IF_ERROR(ApplyKernelInit(*net, init, c.seed));
@@ -431,8 +470,8 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
     double nll_sum = 0, kl_sum = 0;  // over the epoch's examples (the KL weighted by batch size)
     for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch)) {
       const common::data::Batch b = train.Get(idx);
-      const torch::Tensor ce = F::cross_entropy(net->forward(b.inputs), b.targets,
-                                                F::CrossEntropyFuncOptions().reduction(torch::kSum));
+      const torch::Tensor ce = F::cross_entropy(
+          net->forward(b.inputs), b.targets, F::CrossEntropyFuncOptions().reduction(torch::kSum));
       ASSIGN_OR_RETURN(torch::Tensor kl, NetworkKl(*net, priors));
       adam.zero_grad();
       (ce * (n / static_cast<double>(idx.size(0))) + kl).backward();
@@ -442,7 +481,8 @@ absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& c, const KernelInit& init, c
       kl_value = kl.item<double>();
       kl_sum += kl_value * batch;
       ++progress.step;
-      line.Update(progress.step, absl::StrFormat("epoch %d nll %.4f kl %.5g", epoch + 1, batch_nll / batch, kl_value));
+      line.Update(progress.step, absl::StrFormat("epoch %d nll %.4f kl %.5g", epoch + 1,
+                                                 batch_nll / batch, kl_value));
     }
     const int64_t done = epoch + 1;
     if (!EvaluationDue(done, c.eval_freq)) return absl::OkStatus();

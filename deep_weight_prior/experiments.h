@@ -10,17 +10,17 @@
 #ifndef DEEP_WEIGHT_PRIOR_EXPERIMENTS_H_
 #define DEEP_WEIGHT_PRIOR_EXPERIMENTS_H_
 
+#include <torch/types.h>
+
 #include <functional>
 #include <string>
 #include <vector>
 
-#include <torch/types.h>
-
 #include "absl/status/statusor.h"
 #include "common/data/dataset.h"
-#include "deep_weight_prior/nets.h"
 #include "deep_weight_prior/kernel_dataset.h"
 #include "deep_weight_prior/kernel_vae.h"
+#include "deep_weight_prior/nets.h"
 #include "deep_weight_prior/priors.h"
 
 namespace deep_weight_prior {
@@ -39,8 +39,8 @@ absl::StatusOr<Domain> LoadDomain(const std::string& data_dir, const std::vector
                                   const std::string& model = "fconv");
 
 // `n` training examples, stratified by class, drawn with `seed` (the reference's train_test_split).
-absl::StatusOr<common::data::InMemoryDataset> FewShot(const common::data::InMemoryDataset& train, int64_t n,
-                                                      uint64_t seed);
+absl::StatusOr<common::data::InMemoryDataset> FewShot(const common::data::InMemoryDataset& train,
+                                                      int64_t n, uint64_t seed);
 
 // The ensemble's predictive probabilities: the mean over T stochastic passes of softmax(logits).
 torch::Tensor EnsembleProbabilities(DwpNetImpl& net, const torch::Tensor& x, int samples);
@@ -55,21 +55,22 @@ absl::Status ApplyKernelInit(DwpNetImpl& net, const KernelInit& init, uint64_t s
 
 struct NetConfig {
   NetOptions net;             // net_cfg vanilla / vanilla-do
-  int64_t epochs = 100;         // same as reference
-  int64_t bs = 256;             // same as reference
-  double lr = 1e-3;             // same as reference
-  int64_t decrease_from = 0;    // same as reference
-  double l2 = 0;                // same as reference: coefficient of sum p^2 over the conv parameters
-  int64_t eval_freq = 1;        // same as reference: evaluate after epoch 1 and every eval_freq-th; 0: never
-  bool fastconv = false;        // same as reference: count eval_freq in steps (the convergence curves)
+  int64_t epochs = 100;       // same as reference
+  int64_t bs = 256;           // same as reference
+  double lr = 1e-3;           // same as reference
+  int64_t decrease_from = 0;  // same as reference
+  double l2 = 0;              // same as reference: coefficient of sum p^2 over the conv parameters
+  int64_t eval_freq =
+      1;  // same as reference: evaluate after epoch 1 and every eval_freq-th; 0: never
+  bool fastconv = false;  // same as reference: count eval_freq in steps (the convergence curves)
   std::string checkpoint_path;  // saved after every epoch; empty: none
   bool resume = false;          // continue from checkpoint_path when it exists
   bool rfe = false;             // random feature extraction: train the classifier only
-  bool aug = false;             // CIFAR models: reflect-pad 4 + random crop + flip (same as reference)
+  bool aug = false;  // CIFAR models: reflect-pad 4 + random crop + flip (same as reference)
   // > 0: adds dwp_reg * sum_l -ELBO_vae_l(kernels of conv l) to the loss (the reference's MAP
   // "DWP regulariser", one z sample); the frozen VAEs are --vae_list's, conv by conv.
   double dwp_reg = 0;
-  uint64_t seed = 42;           // same as reference
+  uint64_t seed = 42;  // same as reference
 };
 
 struct NetResult {
@@ -83,7 +84,8 @@ struct NetResult {
 // means over the epoch's batches so far; l2_norm and dwp_reg are the last batch's values.
 struct NetEval {
   int64_t epoch = 0, step = 0;  // epochs started, steps done
-  double loss = 0, train_nll = 0, train_acc = 0, test_nll = 0, test_acc = 0, lr = 0, l2_norm = 0, dwp_reg = 0;
+  double loss = 0, train_nll = 0, train_acc = 0, test_nll = 0, test_acc = 0, lr = 0, l2_norm = 0,
+         dwp_reg = 0;
 };
 using NetEvalSink = std::function<absl::Status(const NetEval&)>;
 
@@ -91,14 +93,15 @@ using NetEvalSink = std::function<absl::Status(const NetEval&)>;
 // each passed to `on_eval` (its error stops training); checkpoints after every epoch.
 absl::StatusOr<NetResult> TrainNet(const NetConfig& config, const KernelInit& init,
                                    const common::data::InMemoryDataset& train,
-                                   const common::data::InMemoryDataset& test, const NetEvalSink& on_eval = nullptr);
+                                   const common::data::InMemoryDataset& test,
+                                   const NetEvalSink& on_eval = nullptr);
 
 struct VaeConfig {
   KernelVaeOptions vae = KernelVaeOptions(7, 2, 32);
-  int64_t epochs = 300;   // the released VAEs
-  int64_t bs = 128;       // same as reference
-  double lr = 1e-3;       // constant: the released VAEs' effective schedule (PyTorch 0.4's StepLR reset)
-  uint64_t seed = 42;     // same as reference
+  int64_t epochs = 300;  // the released VAEs
+  int64_t bs = 128;      // same as reference
+  double lr = 1e-3;  // constant: the released VAEs' effective schedule (PyTorch 0.4's StepLR reset)
+  uint64_t seed = 42;           // same as reference
   std::string checkpoint_path;  // saved after every epoch; empty: none
   bool resume = false;          // continue from checkpoint_path when it exists
 };
@@ -112,7 +115,8 @@ struct VaeResult {
 struct VaeEpoch {
   int64_t epoch = 0;      // epochs done
   double train_loss = 0;  // mean -ELBO per kernel over the epoch's batches
-  double test_loss = 0, test_nll = 0, test_kl = 0;  // -ELBO = -log-likelihood + KL(z), per test kernel
+  double test_loss = 0, test_nll = 0,
+         test_kl = 0;  // -ELBO = -log-likelihood + KL(z), per test kernel
 };
 using VaeEpochSink = std::function<absl::Status(const VaeEpoch&)>;
 
@@ -127,17 +131,19 @@ absl::Status SaveVae(const std::string& dir, KernelVae& vae);
 absl::StatusOr<KernelVae> LoadVae(const std::string& dir);
 
 struct BnnConfig {
-  NetOptions net;                    // net_cfg bayes / bayes-1-0 / bayes-mtrunca
+  NetOptions net;                       // net_cfg bayes / bayes-1-0 / bayes-mtrunca
   std::vector<std::string> prior_list;  // per conv: vae | sn | loguniform | no
   int64_t epochs = 100;
   int64_t bs = 256;
   double lr = 1e-3;
   int64_t decrease_from = 0;
-  int ens = 10;                         // same as reference
-  int dwp_samples = 1;                  // same as reference
+  int ens = 10;         // same as reference
+  int dwp_samples = 1;  // same as reference
   uint64_t seed = 42;
-  std::string pretrained;  // a train_net model.pt copied in after the kernel init (see CopyPretrained)
-  int64_t eval_freq = 1;   // same as reference: test metrics after epoch 1 and every eval_freq-th; 0: none
+  std::string
+      pretrained;  // a train_net model.pt copied in after the kernel init (see CopyPretrained)
+  int64_t eval_freq =
+      1;  // same as reference: test metrics after epoch 1 and every eval_freq-th; 0: none
   std::string checkpoint_path;  // saved at every eval_freq-th and the last epoch; empty: none
   bool resume = false;          // continue from checkpoint_path when it exists
 };
@@ -167,7 +173,8 @@ using BnnEvalSink = std::function<absl::Status(const BnnEval&)>;
 // evaluation to `on_eval`, whose error stops training) and once more at the end (the result).
 absl::StatusOr<BnnResult> TrainBnn(const BnnConfig& config, const KernelInit& init,
                                    const common::data::InMemoryDataset& train,
-                                   const common::data::InMemoryDataset& test, const BnnEvalSink& on_eval = nullptr);
+                                   const common::data::InMemoryDataset& test,
+                                   const BnnEvalSink& on_eval = nullptr);
 
 }  // namespace deep_weight_prior
 

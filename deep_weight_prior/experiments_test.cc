@@ -1,7 +1,6 @@
 #include "deep_weight_prior/experiments.h"
 
 #include <signal.h>
-
 #include <torch/torch.h>
 
 #include "common/data/synthetic.h"
@@ -58,12 +57,14 @@ TEST(Experiments, EnsembleAveragesProbabilities) {
 TEST(Experiments, TrainNetAndTrainBnnLearnASeparableTask) {
   const InMemoryDataset train = Halves(200, 1), test = Halves(200, 2);
   NetConfig nc;
-  nc.net.net_cfg = "vanilla", nc.net.c1 = 4, nc.net.c2 = 4, nc.net.classes = 2, nc.epochs = 5, nc.bs = 50, nc.lr = 3e-3;
+  nc.net.net_cfg = "vanilla", nc.net.c1 = 4, nc.net.c2 = 4, nc.net.classes = 2, nc.epochs = 5,
+  nc.bs = 50, nc.lr = 3e-3;
   const auto net = TrainNet(nc, {}, train, test);
   ASSERT_TRUE(net.ok()) << net.status();
   EXPECT_GT(net->test_acc, 0.95);
   BnnConfig bc;
-  bc.net = nc.net, bc.net.net_cfg = "bayes", bc.prior_list = {"sn", "sn"}, bc.epochs = 5, bc.bs = 50, bc.lr = 3e-3, bc.ens = 3;
+  bc.net = nc.net, bc.net.net_cfg = "bayes", bc.prior_list = {"sn", "sn"}, bc.epochs = 5,
+  bc.bs = 50, bc.lr = 3e-3, bc.ens = 3;
   const auto bnn = TrainBnn(bc, {}, train, test);
   ASSERT_TRUE(bnn.ok()) << bnn.status();
   EXPECT_GT(bnn->ens_acc, 0.9);
@@ -196,7 +197,8 @@ InMemoryDataset Colours(int64_t n, uint64_t seed) {
 TEST(Experiments, CifarModelsLearnAColourTask) {
   const InMemoryDataset train = Colours(150, 1), test = Colours(150, 2);
   NetConfig nc;
-  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla", nc.net.classes = 3;
+  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla",
+  nc.net.classes = 3;
   nc.epochs = 4, nc.bs = 50, nc.lr = 3e-3, nc.aug = true;
   const auto net = TrainNet(nc, {}, train, test);
   ASSERT_TRUE(net.ok()) << net.status();
@@ -219,7 +221,8 @@ TEST(Experiments, CifarModelsLearnAColourTask) {
 // A small CIFAR net with augmentation on the colour task, for the resume tests below.
 NetConfig AugmentedColourNet(int64_t epochs) {
   NetConfig nc;
-  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla", nc.net.classes = 3;
+  nc.net.model = "cifarnetnew", nc.net.model_size = 1.0 / 16, nc.net.net_cfg = "vanilla",
+  nc.net.classes = 3;
   nc.epochs = epochs, nc.bs = 50, nc.lr = 3e-3, nc.aug = true;
   return nc;
 }
@@ -260,7 +263,8 @@ TEST(Experiments, TrainNetInterruptedMidEpochResumes) {
   const auto stopped = TrainNet(nc, {}, train, test);
   common::util::ClearInterruptForTesting();
   ASSERT_TRUE(common::util::IsInterrupted(stopped.status())) << stopped.status();
-  EXPECT_THAT(std::string(stopped.status().message()), ::testing::HasSubstr("at step 1 (epoch 1, batch 1)"));
+  EXPECT_THAT(std::string(stopped.status().message()),
+              ::testing::HasSubstr("at step 1 (epoch 1, batch 1)"));
   nc.resume = true;
   const auto resumed = TrainNet(nc, {}, train, test);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
@@ -276,14 +280,18 @@ TEST(Experiments, DwpRegulariserLowersTheKernelsVaeLoss) {
   KernelInit init;
   init.vaes = {vae7, vae5};
   NetConfig nc;
-  nc.net.net_cfg = "vanilla", nc.net.c1 = 4, nc.net.c2 = 4, nc.net.classes = 2, nc.epochs = 10, nc.bs = 25, nc.lr = 1e-2;
+  nc.net.net_cfg = "vanilla", nc.net.c1 = 4, nc.net.c2 = 4, nc.net.classes = 2, nc.epochs = 10,
+  nc.bs = 25, nc.lr = 1e-2;
   auto vae_loss = [&](NetResult& r) {
     torch::NoGradGuard no_grad;
     torch::manual_seed(9);  // the same z samples for both nets
     double total = 0;
     for (size_t i = 0; i < 2; ++i) {
       const torch::Tensor& w = r.net->convs[i].kernel();
-      total += (i == 0 ? vae7 : vae5)->Loss(w.reshape({-1, 1, w.size(2), w.size(3)})).total().item<double>();
+      total += (i == 0 ? vae7 : vae5)
+                   ->Loss(w.reshape({-1, 1, w.size(2), w.size(3)}))
+                   .total()
+                   .item<double>();
     }
     return total;
   };
@@ -295,7 +303,8 @@ TEST(Experiments, DwpRegulariserLowersTheKernelsVaeLoss) {
   EXPECT_EQ(plain->dwp_reg, 0);
   EXPECT_NE(regularised->dwp_reg, 0);
   nc.dwp_reg = 1.0;
-  EXPECT_THAT(std::string(TrainNet(nc, {}, train, test).status().message()), ::testing::HasSubstr("needs --vae_list"));
+  EXPECT_THAT(std::string(TrainNet(nc, {}, train, test).status().message()),
+              ::testing::HasSubstr("needs --vae_list"));
 }
 
 TEST(Experiments, PretrainedCopiesADeterministicNetIntoTheBnn) {
@@ -316,20 +325,26 @@ TEST(Experiments, PretrainedCopiesADeterministicNetIntoTheBnn) {
   EXPECT_TRUE(torch::equal(bnn->convs[1].bayes->rho, rho));  // variances keep their init
   bayes.c2 = 6;  // another width: a clear error naming the tensor
   DwpNet wider(bayes);
-  EXPECT_THAT(std::string(CopyPretrained(*wider, path).message()), ::testing::HasSubstr("check --hid_dim"));
+  EXPECT_THAT(std::string(CopyPretrained(*wider, path).message()),
+              ::testing::HasSubstr("check --hid_dim"));
   EXPECT_FALSE(CopyPretrained(*bnn, path + ".missing").ok());
 }
 
 TEST(Experiments, BadConfigurations) {
   const InMemoryDataset d = Halves(20, 1);
   BnnConfig bc;
-  bc.net.c1 = 2, bc.net.c2 = 2, bc.net.classes = 2, bc.prior_list = {"loguniform", "loguniform"}, bc.epochs = 1;
-  EXPECT_THAT(std::string(TrainBnn(bc, {}, d, d).status().message()), ::testing::HasSubstr("bayes-mtrunca"));
+  bc.net.c1 = 2, bc.net.c2 = 2, bc.net.classes = 2, bc.prior_list = {"loguniform", "loguniform"},
+  bc.epochs = 1;
+  EXPECT_THAT(std::string(TrainBnn(bc, {}, d, d).status().message()),
+              ::testing::HasSubstr("bayes-mtrunca"));
   bc.prior_list = {"vae", "sn"};
-  EXPECT_THAT(std::string(TrainBnn(bc, {}, d, d).status().message()), ::testing::HasSubstr("needs a VAE"));
+  EXPECT_THAT(std::string(TrainBnn(bc, {}, d, d).status().message()),
+              ::testing::HasSubstr("needs a VAE"));
   VaeConfig vc;
   vc.vae = KernelVaeOptions(5, 2, 4);
-  EXPECT_THAT(std::string(TrainVae(vc, {torch::zeros({4, 1, 7, 7}), torch::zeros({2, 1, 7, 7})}).status().message()),
+  EXPECT_THAT(std::string(TrainVae(vc, {torch::zeros({4, 1, 7, 7}), torch::zeros({2, 1, 7, 7})})
+                              .status()
+                              .message()),
               ::testing::HasSubstr("--kernel_dim=5 but the kernels are 7x7"));
   EXPECT_FALSE(LoadVae(::testing::TempDir() + "/no_vae").ok());
 }
@@ -337,7 +352,8 @@ TEST(Experiments, BadConfigurations) {
 TEST(Experiments, VaeSaveLoadRoundTrip) {
   VaeConfig vc;
   vc.vae = KernelVaeOptions(3, 2, 4), vc.epochs = 2, vc.bs = 16;
-  const auto r = TrainVae(vc, {torch::randn({64, 1, 3, 3}) * 0.1, torch::randn({16, 1, 3, 3}) * 0.1});
+  const auto r =
+      TrainVae(vc, {torch::randn({64, 1, 3, 3}) * 0.1, torch::randn({16, 1, 3, 3}) * 0.1});
   ASSERT_TRUE(r.ok()) << r.status();
   KernelVae vae = r->vae;
   const std::string dir = ::testing::TempDir() + "/vae";
@@ -353,7 +369,8 @@ KernelSplit SmoothKernels() {
   torch::manual_seed(9);
   const torch::Tensor ramp = torch::linspace(-1, 1, 5);
   auto make = [&](int64_t n) {  // scaled horizontal ramps: a one-dimensional family plus noise
-    return (torch::randn({n, 1, 1, 1}) * ramp.view({1, 1, 1, 5}) * 0.2 + 0.01 * torch::randn({n, 1, 5, 5}));
+    return (torch::randn({n, 1, 1, 1}) * ramp.view({1, 1, 1, 5}) * 0.2 +
+            0.01 * torch::randn({n, 1, 5, 5}));
   };
   return {make(256), make(64)};
 }
@@ -373,7 +390,8 @@ TEST(Experiments, TrainVaeReportsEveryEpoch) {
   ASSERT_EQ(rows.size(), 4u);
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(rows[i].epoch, static_cast<int64_t>(i) + 1);
-    EXPECT_NEAR(rows[i].test_loss, rows[i].test_nll + rows[i].test_kl, 1e-4 * std::abs(rows[i].test_loss));
+    EXPECT_NEAR(rows[i].test_loss, rows[i].test_nll + rows[i].test_kl,
+                1e-4 * std::abs(rows[i].test_loss));
     EXPECT_GT(rows[i].test_kl, 0);
   }
   EXPECT_LT(rows.back().train_loss, rows.front().train_loss);

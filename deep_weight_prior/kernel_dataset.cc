@@ -11,9 +11,12 @@
 namespace deep_weight_prior {
 
 torch::Tensor ExtractKernels(const torch::Tensor& weight) {
-  TORCH_CHECK(weight.dim() == 4 && weight.size(2) == weight.size(3), "ExtractKernels wants [O, I, K, K], got ",
-              weight.sizes());
-  return weight.detach().reshape({-1, 1, weight.size(2), weight.size(3)}).to(torch::kFloat).contiguous();
+  TORCH_CHECK(weight.dim() == 4 && weight.size(2) == weight.size(3),
+              "ExtractKernels wants [O, I, K, K], got ", weight.sizes());
+  return weight.detach()
+      .reshape({-1, 1, weight.size(2), weight.size(3)})
+      .to(torch::kFloat)
+      .contiguous();
 }
 
 torch::Tensor PruneKernels(const torch::Tensor& kernels, double min_norm) {
@@ -23,9 +26,11 @@ torch::Tensor PruneKernels(const torch::Tensor& kernels, double min_norm) {
 
 KernelSplit SplitKernels(const torch::Tensor& kernels, double train_fraction, uint64_t seed) {
   const int64_t n = kernels.size(0);
-  const int64_t n_train = static_cast<int64_t>(std::llround(train_fraction * static_cast<double>(n)));
+  const int64_t n_train =
+      static_cast<int64_t>(std::llround(train_fraction * static_cast<double>(n)));
   const common::data::SplitIndices s = common::data::RandomSplit(n, n - n_train, seed);
-  return {kernels.index_select(0, s.train).contiguous(), kernels.index_select(0, s.valid).contiguous()};
+  return {kernels.index_select(0, s.train).contiguous(),
+          kernels.index_select(0, s.valid).contiguous()};
 }
 
 absl::Status SaveKernelSplit(const std::string& dir, const KernelSplit& split) {
@@ -38,15 +43,18 @@ absl::StatusOr<KernelSplit> LoadKernelSplit(const std::string& dir) {
   KernelSplit s;
   ASSIGN_OR_RETURN(s.train, common::data::ReadNpy(dir + "/train.npy"));
   ASSIGN_OR_RETURN(s.test, common::data::ReadNpy(dir + "/test.npy"));
-  for (const auto& [name, t] : {std::pair<const char*, torch::Tensor*>{"train", &s.train}, {"test", &s.test}}) {
+  for (const auto& [name, t] :
+       {std::pair<const char*, torch::Tensor*>{"train", &s.train}, {"test", &s.test}}) {
     if (t->dim() != 4 || t->size(1) != 1 || t->size(2) != t->size(3) || t->size(0) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(dir, "/", name, ".npy: want kernels [N, 1, K, K], got ", t->sizes().vec().size(), "-d"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          dir, "/", name, ".npy: want kernels [N, 1, K, K], got ", t->sizes().vec().size(), "-d"));
     }
     *t = t->to(torch::kFloat);
   }
   if (s.train.size(2) != s.test.size(2)) {
-    return absl::InvalidArgumentError(absl::StrCat(dir, ": train kernels are ", s.train.size(2), "x", s.train.size(2),
-                                                   ", test kernels ", s.test.size(2), "x", s.test.size(2)));
+    return absl::InvalidArgumentError(absl::StrCat(dir, ": train kernels are ", s.train.size(2),
+                                                   "x", s.train.size(2), ", test kernels ",
+                                                   s.test.size(2), "x", s.test.size(2)));
   }
   return s;
 }

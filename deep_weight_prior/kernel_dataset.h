@@ -5,9 +5,9 @@
 #ifndef DEEP_WEIGHT_PRIOR_KERNEL_DATASET_H_
 #define DEEP_WEIGHT_PRIOR_KERNEL_DATASET_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 

@@ -1,8 +1,8 @@
 #include "deep_weight_prior/kernel_dataset.h"
 
-#include <filesystem>
-
 #include <torch/torch.h>
+
+#include <filesystem>
 
 #include "common/data/npy.h"
 #include "gmock/gmock.h"
@@ -37,7 +37,8 @@ TEST(KernelDataset, BadFilesAreErrors) {
   std::filesystem::create_directories(dir);
   ASSERT_TRUE(common::data::WriteNpy(dir + "/train.npy", torch::zeros({4, 1, 5, 5})).ok());
   ASSERT_TRUE(common::data::WriteNpy(dir + "/test.npy", torch::zeros({4, 1, 7, 7})).ok());
-  EXPECT_THAT(std::string(LoadKernelSplit(dir).status().message()), ::testing::HasSubstr("train kernels are 5x5"));
+  EXPECT_THAT(std::string(LoadKernelSplit(dir).status().message()),
+              ::testing::HasSubstr("train kernels are 5x5"));
   EXPECT_FALSE(LoadKernelSplit(dir + "/missing").ok());
 }
 

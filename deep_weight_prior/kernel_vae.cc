@@ -1,10 +1,10 @@
 #include "deep_weight_prior/kernel_vae.h"
 
-#include <cmath>
-#include <ostream>
-
 #include <torch/nn/functional/activation.h>
 #include <torch/nn/modules/activation.h>
+
+#include <cmath>
+#include <ostream>
 
 #include "absl/strings/str_cat.h"
 #include "deep_weight_prior/conv_transpose_gemm.h"
@@ -23,19 +23,22 @@ using torch::nn::Sequential;
 Conv2d Conv(int64_t in, int64_t out, int64_t k, int64_t pad = 0) {
   return Conv2d(Conv2dOptions(in, out, k).padding(pad));
 }
-ConvTranspose2d ConvT(int64_t in, int64_t out) { return ConvTranspose2d(ConvTranspose2dOptions(in, out, 3)); }
+ConvTranspose2d ConvT(int64_t in, int64_t out) {
+  return ConvTranspose2d(ConvTranspose2dOptions(in, out, 3));
+}
 
 // Trunks of the encoder and the decoder for each kernel size (ELU after every layer).
 std::pair<Sequential, Sequential> Trunks(int64_t k, int64_t z, int64_t h) {
   switch (k) {
     case 7:
-      return {Sequential(Conv(1, h, 3), ELU(), Conv(h, 2 * h, 3), ELU(), Conv(2 * h, 2 * h, 3), ELU()),
-              Sequential(ConvT(z, 2 * h), ELU(), ConvT(2 * h, 2 * h), ELU(), ConvT(2 * h, h), ELU())};
+      return {
+          Sequential(Conv(1, h, 3), ELU(), Conv(h, 2 * h, 3), ELU(), Conv(2 * h, 2 * h, 3), ELU()),
+          Sequential(ConvT(z, 2 * h), ELU(), ConvT(2 * h, 2 * h), ELU(), ConvT(2 * h, h), ELU())};
     case 5:
       return {Sequential(Conv(1, h, 3, 1), ELU(), Conv(h, h, 3, 1), ELU(), Conv(h, 2 * h, 3), ELU(),
                          Conv(2 * h, 2 * h, 3), ELU()),
-              Sequential(Conv(z, 2 * h, 1), ELU(), ConvT(2 * h, 2 * h), ELU(), ConvT(2 * h, 2 * h), ELU(),
-                         Conv(2 * h, h, 1), ELU())};
+              Sequential(Conv(z, 2 * h, 1), ELU(), ConvT(2 * h, 2 * h), ELU(), ConvT(2 * h, 2 * h),
+                         ELU(), Conv(2 * h, h, 1), ELU())};
     default:  // 3
       return {Sequential(Conv(1, h, 3, 1), ELU(), Conv(h, 2 * h, 3), ELU()),
               Sequential(ConvT(z, 2 * h), ELU(), Conv(2 * h, h, 1), ELU())};
@@ -46,25 +49,29 @@ std::pair<Sequential, Sequential> Trunks(int64_t k, int64_t z, int64_t h) {
 
 absl::Status Validate(const KernelVaeOptions& o) {
   if (o.kernel_dim() != 3 && o.kernel_dim() != 5 && o.kernel_dim() != 7) {
-    return absl::InvalidArgumentError(absl::StrCat("--kernel_dim must be 3, 5 or 7, got ", o.kernel_dim()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--kernel_dim must be 3, 5 or 7, got ", o.kernel_dim()));
   }
   if (o.z_dim() < 1 || o.hidden_dim() < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--z_dim and --hidden_dim must be >= 1, got ", o.z_dim(), " and ", o.hidden_dim()));
+    return absl::InvalidArgumentError(absl::StrCat("--z_dim and --hidden_dim must be >= 1, got ",
+                                                   o.z_dim(), " and ", o.hidden_dim()));
   }
   return absl::OkStatus();
 }
 
-torch::Tensor GaussianNll(const torch::Tensor& x, const torch::Tensor& mean, const torch::Tensor& var) {
-  return ((x - mean).pow(2) / (2 * var) + 0.5 * var.log()).sum() + 0.5 * std::log(2 * M_PI) * static_cast<double>(x.numel());
+torch::Tensor GaussianNll(const torch::Tensor& x, const torch::Tensor& mean,
+                          const torch::Tensor& var) {
+  return ((x - mean).pow(2) / (2 * var) + 0.5 * var.log()).sum() +
+         0.5 * std::log(2 * M_PI) * static_cast<double>(x.numel());
 }
 
 torch::Tensor KlToStandardNormal(const torch::Tensor& mean, const torch::Tensor& var) {
   return 0.5 * (var + mean.pow(2) - 1 - var.log()).sum();
 }
 
-HeadedNetImpl::HeadedNetImpl(const std::string& trunk_name, Sequential trunk_, const std::string& var_name,
-                             Conv2d mu_, Conv2d var_, bool heads_in_sequential)
+HeadedNetImpl::HeadedNetImpl(const std::string& trunk_name, Sequential trunk_,
+                             const std::string& var_name, Conv2d mu_, Conv2d var_,
+                             bool heads_in_sequential)
     : trunk(register_module(trunk_name, trunk_)) {
   if (heads_in_sequential) {  // the 5x5 decoder's fc_mu.0 / fc_var.0
     register_module("fc_mu", Sequential(mu_));
@@ -89,17 +96,18 @@ namespace {
 bool IsPointwise(const torch::nn::Conv2dImpl& conv) {
   const auto& o = conv.options;
   const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-  return conv.weight.size(2) == 1 && conv.weight.size(3) == 1 && (*o.stride())[0] == 1 && (*o.stride())[1] == 1 &&
-         padding != nullptr && (**padding)[0] == 0 && (**padding)[1] == 0 && o.groups() == 1;
+  return conv.weight.size(2) == 1 && conv.weight.size(3) == 1 && (*o.stride())[0] == 1 &&
+         (*o.stride())[1] == 1 && padding != nullptr && (**padding)[0] == 0 &&
+         (**padding)[1] == 0 && o.groups() == 1;
 }
 
 // Stride 1, dilation 1, one group, symmetric zero padding: the padding, else -1.
 int64_t PlainPadding(const torch::nn::Conv2dImpl& conv) {
   const auto& o = conv.options;
   const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
-  if (padding == nullptr || (**padding)[0] != (**padding)[1] || (*o.stride())[0] != 1 || (*o.stride())[1] != 1 ||
-      (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 || o.groups() != 1 ||
-      c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) == nullptr) {
+  if (padding == nullptr || (**padding)[0] != (**padding)[1] || (*o.stride())[0] != 1 ||
+      (*o.stride())[1] != 1 || (*o.dilation())[0] != 1 || (*o.dilation())[1] != 1 ||
+      o.groups() != 1 || c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) == nullptr) {
     return -1;
   }
   return (**padding)[0];
@@ -108,14 +116,17 @@ int64_t PlainPadding(const torch::nn::Conv2dImpl& conv) {
 // 1x1 convolutions as matrix products over pixels; frozen 3x3 ones on 3x3..7x7 images by
 // Toom-Cook transforms (the DWP's KL); the others as LibTorch runs them.
 torch::Tensor ConvForward(torch::nn::Conv2dImpl& conv, const torch::Tensor& x) {
-  if (IsPointwise(conv) && x.scalar_type() == torch::kFloat) return Conv1x1Gemm(x, conv.weight, conv.bias);
+  if (IsPointwise(conv) && x.scalar_type() == torch::kFloat)
+    return Conv1x1Gemm(x, conv.weight, conv.bias);
   const int64_t padding = PlainPadding(conv);
-  if (padding >= 0 && ToomConvApplies(x, conv.weight, padding)) return ToomConv3x3(x, conv.weight, conv.bias, padding);
+  if (padding >= 0 && ToomConvApplies(x, conv.weight, padding))
+    return ToomConv3x3(x, conv.weight, conv.bias, padding);
   return conv.forward(x);
 }
 
 torch::Tensor ConvTransposeForward(torch::nn::ConvTranspose2dImpl& conv, const torch::Tensor& x) {
-  if (ToomConvTransposeApplies(x, conv.weight)) return ToomConvTranspose3x3(x, conv.weight, conv.bias);
+  if (ToomConvTransposeApplies(x, conv.weight))
+    return ToomConvTranspose3x3(x, conv.weight, conv.bias);
   return ConvTranspose2dGemm(x, conv.weight, conv.bias);
 }
 
@@ -136,7 +147,8 @@ Gaussian HeadedNetImpl::forward(const torch::Tensor& x) {
       h = layer.forward(h);
     }
   }
-  return {ConvForward(*mu, h), torch::nn::functional::softplus(ConvForward(*var, h))};  // no floor, as reference
+  return {ConvForward(*mu, h),
+          torch::nn::functional::softplus(ConvForward(*var, h))};  // no floor, as reference
 }
 
 KernelVaeImpl::KernelVaeImpl(KernelVaeOptions options_) : options(std::move(options_)) { reset(); }
@@ -148,12 +160,13 @@ void KernelVaeImpl::reset() {
   const bool five = options.kernel_dim() == 5;
   encoder = register_module("encoder", HeadedNet("features", enc, five ? "fc_sigma" : "fc_var",
                                                  Conv(2 * h, z, 1), Conv(2 * h, z, 1), false));
-  decoder = register_module("decoder", HeadedNet("decoder", dec, "fc_var", Conv(h, 1, 1), Conv(h, 1, 1), five));
+  decoder = register_module(
+      "decoder", HeadedNet("decoder", dec, "fc_var", Conv(h, 1, 1), Conv(h, 1, 1), five));
 }
 
 void KernelVaeImpl::pretty_print(std::ostream& stream) const {
-  stream << "deep_weight_prior::KernelVae(kernel " << options.kernel_dim() << ", z " << options.z_dim()
-         << ", hidden " << options.hidden_dim() << ")";
+  stream << "deep_weight_prior::KernelVae(kernel " << options.kernel_dim() << ", z "
+         << options.z_dim() << ", hidden " << options.hidden_dim() << ")";
 }
 
 Gaussian KernelVaeImpl::Encode(const torch::Tensor& w) { return encoder->forward(w); }

@@ -17,14 +17,14 @@
 #ifndef DEEP_WEIGHT_PRIOR_KERNEL_VAE_H_
 #define DEEP_WEIGHT_PRIOR_KERNEL_VAE_H_
 
-#include <string>
-#include <utility>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
+
+#include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 
@@ -33,9 +33,9 @@ namespace deep_weight_prior {
 struct KernelVaeOptions {
   KernelVaeOptions(int64_t kernel_dim, int64_t z_dim, int64_t hidden_dim)
       : kernel_dim_(kernel_dim), z_dim_(z_dim), hidden_dim_(hidden_dim) {}
-  TORCH_ARG(int64_t, kernel_dim);   // 3, 5 or 7
-  TORCH_ARG(int64_t, z_dim);        // reference VAEs: 2 (7x7), 4 (5x5)
-  TORCH_ARG(int64_t, hidden_dim);   // reference VAEs: 32 (7x7), 64 (5x5)
+  TORCH_ARG(int64_t, kernel_dim);    // 3, 5 or 7
+  TORCH_ARG(int64_t, z_dim);         // reference VAEs: 2 (7x7), 4 (5x5)
+  TORCH_ARG(int64_t, hidden_dim);    // reference VAEs: 32 (7x7), 64 (5x5)
   TORCH_ARG(double, fixed_var) = 0;  // > 0: constant decoder variance (--var), else learned
 };
 
@@ -55,8 +55,9 @@ struct VaeLoss {
 // of the parts are the reference's, which differ between the 7x7 and the 5x5 VAE.
 class HeadedNetImpl : public torch::nn::Module {
  public:
-  HeadedNetImpl(const std::string& trunk_name, torch::nn::Sequential trunk, const std::string& var_name,
-                torch::nn::Conv2d mu, torch::nn::Conv2d var, bool heads_in_sequential);
+  HeadedNetImpl(const std::string& trunk_name, torch::nn::Sequential trunk,
+                const std::string& var_name, torch::nn::Conv2d mu, torch::nn::Conv2d var,
+                bool heads_in_sequential);
   Gaussian forward(const torch::Tensor& x);
 
   torch::nn::Sequential trunk{nullptr};
@@ -86,8 +87,10 @@ class KernelVaeImpl : public torch::nn::Cloneable<KernelVaeImpl> {
 };
 TORCH_MODULE(KernelVae);
 
-// sum over entries of -log N(x | mean, var) = (x - mean)^2 / (2 var) + log(var) / 2 + log(2 pi) / 2.
-torch::Tensor GaussianNll(const torch::Tensor& x, const torch::Tensor& mean, const torch::Tensor& var);
+// sum over entries of -log N(x | mean, var) = (x - mean)^2 / (2 var) + log(var) / 2 + log(2 pi)
+// / 2.
+torch::Tensor GaussianNll(const torch::Tensor& x, const torch::Tensor& mean,
+                          const torch::Tensor& var);
 
 // sum over entries of KL(N(mean, var) || N(0, 1)) = (var + mean^2 - 1 - log var) / 2.
 torch::Tensor KlToStandardNormal(const torch::Tensor& mean, const torch::Tensor& var);

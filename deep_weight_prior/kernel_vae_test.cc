@@ -1,8 +1,8 @@
 #include "deep_weight_prior/kernel_vae.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gtest/gtest.h"
 
@@ -25,15 +25,18 @@ TEST(KernelVae, ShapesOfTheReferenceVaes) {
 TEST(KernelVae, ParameterNamesFollowTheReferenceStateDicts) {
   KernelVae v7(KernelVaeOptions(7, 2, 32));
   const auto p7 = v7->named_parameters();
-  for (const char* key : {"encoder.features.0.weight", "encoder.features.4.bias", "encoder.fc_mu.weight",
-                          "encoder.fc_var.weight", "decoder.decoder.4.weight", "decoder.fc_var.bias"}) {
+  for (const char* key :
+       {"encoder.features.0.weight", "encoder.features.4.bias", "encoder.fc_mu.weight",
+        "encoder.fc_var.weight", "decoder.decoder.4.weight", "decoder.fc_var.bias"}) {
     EXPECT_TRUE(p7.contains(key)) << key;
   }
-  EXPECT_EQ(p7["decoder.decoder.0.weight"].sizes(), (std::vector<int64_t>{2, 64, 3, 3}));  // ConvT (in, out, 3, 3)
+  EXPECT_EQ(p7["decoder.decoder.0.weight"].sizes(),
+            (std::vector<int64_t>{2, 64, 3, 3}));  // ConvT (in, out, 3, 3)
   KernelVae v5(KernelVaeOptions(5, 4, 64));
   const auto p5 = v5->named_parameters();
-  for (const char* key : {"encoder.features.6.weight", "encoder.fc_sigma.weight", "decoder.decoder.6.weight",
-                          "decoder.fc_mu.0.weight", "decoder.fc_var.0.bias"}) {
+  for (const char* key :
+       {"encoder.features.6.weight", "encoder.fc_sigma.weight", "decoder.decoder.6.weight",
+        "decoder.fc_mu.0.weight", "decoder.fc_var.0.bias"}) {
     EXPECT_TRUE(p5.contains(key)) << key;
   }
 }
@@ -96,9 +99,11 @@ TEST(KernelVae, TrainingThroughTheGemmRouteMatchesTheModules) {
     const torch::Tensor la = a->Loss(w, eps).total();
     const Gaussian q = b->Encode(w);
     const torch::Tensor h = b->decoder->trunk->forward(q.mean + q.var.sqrt() * eps);
-    const torch::Tensor lb = GaussianNll(w, b->decoder->mu(h), torch::nn::functional::softplus(b->decoder->var(h))) +
-                             KlToStandardNormal(q.mean, q.var);
-    ASSERT_NEAR(la.item<double>(), lb.item<double>(), 1e-4 * std::abs(lb.item<double>()) + 1e-3) << "step " << step;
+    const torch::Tensor lb =
+        GaussianNll(w, b->decoder->mu(h), torch::nn::functional::softplus(b->decoder->var(h))) +
+        KlToStandardNormal(q.mean, q.var);
+    ASSERT_NEAR(la.item<double>(), lb.item<double>(), 1e-4 * std::abs(lb.item<double>()) + 1e-3)
+        << "step " << step;
     oa.zero_grad();
     la.backward();
     oa.step();
@@ -117,7 +122,9 @@ TEST(KernelVae, EncoderEqualsTheModules) {
     const Gaussian got = vae->Encode(w);
     const torch::Tensor h = vae->encoder->trunk->forward(w);
     EXPECT_TRUE(torch::allclose(got.mean, vae->encoder->mu(h), 1e-5, 1e-6)) << k;
-    EXPECT_TRUE(torch::allclose(got.var, torch::nn::functional::softplus(vae->encoder->var(h)), 1e-5, 1e-6)) << k;
+    EXPECT_TRUE(
+        torch::allclose(got.var, torch::nn::functional::softplus(vae->encoder->var(h)), 1e-5, 1e-6))
+        << k;
   }
 }
 
@@ -133,15 +140,18 @@ TEST(KernelVae, FrozenVaeEqualsTheModules) {
     torch::Tensor a = w0.clone().requires_grad_(), b = w0.clone().requires_grad_();
     const torch::Tensor got = vae->Loss(a, eps).total();
     const torch::Tensor hq = vae->encoder->trunk->forward(b);
-    const torch::Tensor zm = vae->encoder->mu(hq), zv = torch::nn::functional::softplus(vae->encoder->var(hq));
+    const torch::Tensor zm = vae->encoder->mu(hq),
+                        zv = torch::nn::functional::softplus(vae->encoder->var(hq));
     const torch::Tensor hp = vae->decoder->trunk->forward(zm + zv.sqrt() * eps);
-    const torch::Tensor want =
-        GaussianNll(b, vae->decoder->mu(hp), torch::nn::functional::softplus(vae->decoder->var(hp))) +
-        KlToStandardNormal(zm, zv);
+    const torch::Tensor want = GaussianNll(b, vae->decoder->mu(hp),
+                                           torch::nn::functional::softplus(vae->decoder->var(hp))) +
+                               KlToStandardNormal(zm, zv);
     EXPECT_NEAR(got.item<double>(), want.item<double>(), 1e-5 * std::abs(want.item<double>())) << k;
     got.backward();
     want.backward();
-    EXPECT_TRUE(torch::allclose(a.grad(), b.grad(), 1e-3, 1e-4 * b.grad().abs().max().item<double>())) << k;
+    EXPECT_TRUE(
+        torch::allclose(a.grad(), b.grad(), 1e-3, 1e-4 * b.grad().abs().max().item<double>()))
+        << k;
   }
 }
 
@@ -151,12 +161,14 @@ TEST(KernelVae, CloneIsAnIndependentCopy) {
     KernelVae vae(KernelVaeOptions(k, 3, 8));
     KernelVae copy = std::dynamic_pointer_cast<KernelVaeImpl>(vae->clone());
     const torch::Tensor w = torch::randn({4, 1, k, k}), eps = torch::randn({4, 3, 1, 1});
-    EXPECT_EQ(vae->Loss(w, eps).total().item<double>(), copy->Loss(w, eps).total().item<double>()) << k;
+    EXPECT_EQ(vae->Loss(w, eps).total().item<double>(), copy->Loss(w, eps).total().item<double>())
+        << k;
     {
       torch::NoGradGuard no_grad;
       for (auto& p : copy->parameters()) p.add_(1.0);
     }
-    EXPECT_NE(vae->Loss(w, eps).total().item<double>(), copy->Loss(w, eps).total().item<double>()) << k;
+    EXPECT_NE(vae->Loss(w, eps).total().item<double>(), copy->Loss(w, eps).total().item<double>())
+        << k;
   }
 }
 

@@ -64,11 +64,14 @@ absl::StatusOr<Cfg> FindCfg(const NetOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("--model must be fconv, cifarnet or cifarnetnew, got '", o.model, "'"));
   }
-  return absl::InvalidArgumentError(absl::StrCat("--net_cfg for --model=", o.model, " must be one of ",
-                                                 absl::StrJoin(names, ", "), "; got '", o.net_cfg, "'"));
+  return absl::InvalidArgumentError(absl::StrCat("--net_cfg for --model=", o.model,
+                                                 " must be one of ", absl::StrJoin(names, ", "),
+                                                 "; got '", o.net_cfg, "'"));
 }
 
-torch::nn::LeakyReLU Act() { return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.01)); }
+torch::nn::LeakyReLU Act() {
+  return torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.01));
+}
 
 torch::nn::Linear XavierLinear(int64_t in, int64_t out) {
   torch::nn::Linear l(in, out);
@@ -85,10 +88,12 @@ absl::Status Validate(const NetOptions& o) {
     return absl::InvalidArgumentError("--net_cfg=vanilla-do needs two dropout rates (--do)");
   }
   if (o.model == "fconv" && (o.c1 < 1 || o.c2 < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("--hid_dim must be two positive widths, got ", o.c1, " ", o.c2));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--hid_dim must be two positive widths, got ", o.c1, " ", o.c2));
   }
   if (o.model != "fconv" && static_cast<int64_t>(128 * o.model_size) < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--model_size must give at least one channel, got ", o.model_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--model_size must give at least one channel, got ", o.model_size));
   }
   if (o.classes < 2) return absl::InvalidArgumentError("a classifier needs at least two classes");
   return absl::OkStatus();
@@ -114,20 +119,24 @@ DwpNetImpl::DwpNetImpl(NetOptions options_) : options(std::move(options_)) {
     const std::string name = absl::StrCat("conv", i + 1);
     if (cfg.mask[i] == '1') {
       const Posterior p = cfg.mtrunca ? Posterior::kMuTruncAlpha : Posterior::kLogVariance;
-      slot.bayes = register_module(name, BayesConv2d(BayesConv2dOptions(in[i], out[i], k[i]).posterior(p)
+      slot.bayes = register_module(name, BayesConv2d(BayesConv2dOptions(in[i], out[i], k[i])
+                                                         .posterior(p)
                                                          .logvar_init(options.logvar_init)));
     } else {
-      slot.plain = register_module(name, torch::nn::Conv2d(torch::nn::Conv2dOptions(in[i], out[i], k[i])));
+      slot.plain =
+          register_module(name, torch::nn::Conv2d(torch::nn::Conv2dOptions(in[i], out[i], k[i])));
       torch::NoGradGuard no_grad;
       torch::nn::init::xavier_normal_(slot.plain->weight);  // same as reference weights_init
     }
     convs.push_back(slot);
     if (options.model == "cifarnet") {
-      conv_bns.push_back(register_module(absl::StrCat("bn", i + 1), torch::nn::BatchNorm2d(out[i])));
+      conv_bns.push_back(
+          register_module(absl::StrCat("bn", i + 1), torch::nn::BatchNorm2d(out[i])));
     }
   }
   if (fconv) {
-    linear_classifier = register_module("classifier", XavierLinear(options.c2 * 9, options.classes));
+    linear_classifier =
+        register_module("classifier", XavierLinear(options.c2 * 9, options.classes));
     return;
   }
   torch::nn::Sequential head;
@@ -163,11 +172,13 @@ torch::Tensor DwpNetImpl::forward(const torch::Tensor& x) {
 }
 
 std::pair<int64_t, int64_t> DwpNetImpl::InputShape() const {
-  return options.model == "fconv" ? std::make_pair(int64_t{1}, int64_t{28}) : std::make_pair(int64_t{3}, int64_t{32});
+  return options.model == "fconv" ? std::make_pair(int64_t{1}, int64_t{28})
+                                  : std::make_pair(int64_t{3}, int64_t{32});
 }
 
 std::vector<torch::Tensor> DwpNetImpl::RfeParameters() {
-  std::vector<torch::Tensor> out = linear_classifier ? linear_classifier->parameters() : mlp_classifier->parameters();
+  std::vector<torch::Tensor> out =
+      linear_classifier ? linear_classifier->parameters() : mlp_classifier->parameters();
   for (auto& bn : conv_bns) {
     for (const torch::Tensor& p : bn->parameters()) out.push_back(p);
   }
@@ -177,7 +188,8 @@ std::vector<torch::Tensor> DwpNetImpl::RfeParameters() {
 std::vector<torch::Tensor> DwpNetImpl::FeatureParameters() {
   std::vector<torch::Tensor> out;
   for (size_t i = 0; i < convs.size(); ++i) {
-    for (const torch::Tensor& p : (convs[i].bayes ? convs[i].bayes->parameters() : convs[i].plain->parameters())) {
+    for (const torch::Tensor& p :
+         (convs[i].bayes ? convs[i].bayes->parameters() : convs[i].plain->parameters())) {
       out.push_back(p);
     }
     if (!conv_bns.empty()) {
@@ -190,19 +202,22 @@ std::vector<torch::Tensor> DwpNetImpl::FeatureParameters() {
 absl::Status CheckVaeFits(DwpNetImpl& net, size_t index, const KernelVaeImpl& vae) {
   const int64_t k = net.convs[index].kernel().size(2);
   if (vae.options.kernel_dim() == k) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("conv", index + 1, " has ", k, "x", k, " kernels but its VAE is ",
-                                                 vae.options.kernel_dim(), "x", vae.options.kernel_dim()));
+  return absl::InvalidArgumentError(
+      absl::StrCat("conv", index + 1, " has ", k, "x", k, " kernels but its VAE is ",
+                   vae.options.kernel_dim(), "x", vae.options.kernel_dim()));
 }
 
 absl::Status InitKernels(DwpNetImpl& net, size_t index, const std::string& init, KernelVae vae,
                          const torch::Tensor& filters, torch::Generator& gen) {
-  if (index >= net.convs.size()) return absl::InvalidArgumentError(absl::StrCat("no conv layer ", index));
+  if (index >= net.convs.size())
+    return absl::InvalidArgumentError(absl::StrCat("no conv layer ", index));
   torch::NoGradGuard no_grad;
   torch::Tensor& w = net.convs[index].kernel();
   const int64_t n = w.size(0) * w.size(1), k = w.size(2);
   auto check_vae = [&]() -> absl::Status {
     if (vae.is_empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("--init_list: ", init, " for conv", index + 1, " needs --vae_list"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--init_list: ", init, " for conv", index + 1, " needs --vae_list"));
     }
     return CheckVaeFits(net, index, *vae);
   };
@@ -210,12 +225,15 @@ absl::Status InitKernels(DwpNetImpl& net, size_t index, const std::string& init,
   // (same as reference), so a kernel can repeat there.
   auto draw_filters = [&]() -> absl::StatusOr<torch::Tensor> {
     if (!filters.defined() || filters.dim() != 4 || filters.size(2) != k || filters.size(3) != k) {
-      return absl::InvalidArgumentError(absl::StrCat("--filters_list for conv", index + 1, " must hold [N, 1, ", k, ", ", k, "] kernels"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--filters_list for conv", index + 1, " must hold [N, 1, ", k, ", ", k, "] kernels"));
     }
-    const torch::Tensor pool = net.options.model == "fconv" ? filters : filters.repeat({10, 1, 1, 1});
+    const torch::Tensor pool =
+        net.options.model == "fconv" ? filters : filters.repeat({10, 1, 1, 1});
     if (pool.size(0) < n) {
-      return absl::InvalidArgumentError(absl::StrCat("conv", index + 1, " needs ", n, " source kernels, the file has ",
-                                                     filters.size(0), net.options.model == "fconv" ? "" : " (x10)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("conv", index + 1, " needs ", n, " source kernels, the file has ",
+                       filters.size(0), net.options.model == "fconv" ? "" : " (x10)"));
     }
     return pool.index_select(0, torch::randperm(pool.size(0), gen, torch::kInt64).slice(0, 0, n));
   };
@@ -229,15 +247,16 @@ absl::Status InitKernels(DwpNetImpl& net, size_t index, const std::string& init,
     ASSIGN_OR_RETURN(const torch::Tensor picked, draw_filters());
     w.copy_(picked.reshape(w.sizes()));
   } else if (init == "recon") {
-    // Reconstructions of drawn source kernels: the decoder mean at z ~ q(z | w) (same as reference).
+    // Reconstructions of drawn source kernels: the decoder mean at z ~ q(z | w) (same as
+    // reference).
     RETURN_IF_ERROR(check_vae());
     ASSIGN_OR_RETURN(const torch::Tensor picked, draw_filters());
     const Gaussian q = vae->Encode(picked);
     const torch::Tensor z = q.mean + q.var.sqrt() * torch::randn(q.mean.sizes(), gen);
     w.copy_(vae->Decode(z).mean.reshape(w.sizes()));
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--init_list entries must be xavier, vae, filters or recon, got '", init, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--init_list entries must be xavier, vae, filters or recon, got '", init, "'"));
   }
   return absl::OkStatus();
 }

@@ -26,15 +26,15 @@
 #ifndef DEEP_WEIGHT_PRIOR_NETS_H_
 #define DEEP_WEIGHT_PRIOR_NETS_H_
 
-#include <string>
-#include <vector>
-
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/types.h>
+
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "deep_weight_prior/bayes_layers.h"
@@ -50,7 +50,7 @@ struct NetOptions {
   std::string net_cfg = "bayes";  // same as reference (train-bnn)
   std::vector<double> dropout;    // fconv vanilla-do: two rates
   int64_t classes = 10;
-  double logvar_init = -10;       // same as reference: --logvarinit
+  double logvar_init = -10;  // same as reference: --logvarinit
 };
 
 absl::Status Validate(const NetOptions& options);
@@ -77,7 +77,7 @@ class DwpNetImpl : public torch::nn::Module {
   std::pair<int64_t, int64_t> InputShape() const;
 
   NetOptions options;
-  std::vector<ConvSlot> convs;  // conv1 (7x7), conv2.. (5x5)
+  std::vector<ConvSlot> convs;                   // conv1 (7x7), conv2.. (5x5)
   std::vector<torch::nn::BatchNorm2d> conv_bns;  // cifarnet: after each conv
   // The classifier, registered as "classifier" (the reference's state-dict names): a Linear for
   // fconv, a Sequential (fc1, bn1, act, linear / do1, ...) for the CIFAR models.
@@ -93,7 +93,8 @@ absl::Status CheckVaeFits(DwpNetImpl& net, size_t index, const KernelVaeImpl& va
 // z ~ N(0, I), no noise, no rescaling: "samples from the DWP") or "filters" (random kernels of
 // `filters` [N, 1, K, K] drawn without replacement; the CIFAR models tile the file 10 times
 // first, as the reference) or "recon" (VAE reconstructions of such drawn kernels: the decoder mean
-// at z ~ q(z | w); the reference offers it for the CIFAR models only). "vae" and "recon" need `vae`.
+// at z ~ q(z | w); the reference offers it for the CIFAR models only). "vae" and "recon" need
+// `vae`.
 absl::Status InitKernels(DwpNetImpl& net, size_t index, const std::string& init, KernelVae vae,
                          const torch::Tensor& filters, torch::Generator& gen);
 

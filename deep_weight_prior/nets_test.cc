@@ -33,23 +33,29 @@ TEST(DwpNet, VaeInitWritesDecoderMeans) {
   torch::manual_seed(0);
   DwpNet net(Options("vanilla", 3, 2));
   KernelVae vae(KernelVaeOptions(7, 2, 4));
-  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(5), same = at::make_generator<at::CPUGeneratorImpl>(5);
+  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(5),
+                   same = at::make_generator<at::CPUGeneratorImpl>(5);
   ASSERT_TRUE(InitKernels(*net, 0, "vae", vae, {}, gen).ok());
   torch::NoGradGuard no_grad;
-  const torch::Tensor expected = vae->Decode(torch::randn({3, 2, 1, 1}, same)).mean.reshape({3, 1, 7, 7});
+  const torch::Tensor expected =
+      vae->Decode(torch::randn({3, 2, 1, 1}, same)).mean.reshape({3, 1, 7, 7});
   EXPECT_TRUE(torch::allclose(net->convs[0].kernel(), expected));
-  EXPECT_THAT(std::string(InitKernels(*net, 1, "vae", vae, {}, gen).message()), HasSubstr("5x5 kernels but its VAE is 7x7"));
+  EXPECT_THAT(std::string(InitKernels(*net, 1, "vae", vae, {}, gen).message()),
+              HasSubstr("5x5 kernels but its VAE is 7x7"));
 }
 
 TEST(DwpNet, FilterInitDrawsDistinctSourceKernels) {
   DwpNet net(Options("bayes", 3, 4));
-  const torch::Tensor source = torch::arange(20, torch::kFloat).view({20, 1, 1, 1}).expand({20, 1, 5, 5}).contiguous();
+  const torch::Tensor source =
+      torch::arange(20, torch::kFloat).view({20, 1, 1, 1}).expand({20, 1, 5, 5}).contiguous();
   torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(1);
   ASSERT_TRUE(InitKernels(*net, 1, "filters", {nullptr}, source, gen).ok());
-  const torch::Tensor ids = std::get<0>(net->convs[1].kernel().flatten(2).select(2, 0).flatten().sort());
+  const torch::Tensor ids =
+      std::get<0>(net->convs[1].kernel().flatten(2).select(2, 0).flatten().sort());
   EXPECT_EQ(std::get<0>(at::_unique(ids)).numel(), 12);  // 4 x 3 kernels, no repeats
-  EXPECT_THAT(std::string(InitKernels(*net, 1, "filters", {nullptr}, source.slice(0, 0, 5), gen).message()),
-              HasSubstr("needs 12 source kernels, the file has 5"));
+  EXPECT_THAT(
+      std::string(InitKernels(*net, 1, "filters", {nullptr}, source.slice(0, 0, 5), gen).message()),
+      HasSubstr("needs 12 source kernels, the file has 5"));
 }
 
 TEST(DwpNet, ReconInitWritesReconstructionsOfSourceKernels) {
@@ -58,16 +64,20 @@ TEST(DwpNet, ReconInitWritesReconstructionsOfSourceKernels) {
   KernelVae vae(KernelVaeOptions(7, 2, 4));
   vae->eval();
   const torch::Tensor source = torch::randn({10, 1, 7, 7});
-  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(2), same = at::make_generator<at::CPUGeneratorImpl>(2);
+  torch::Generator gen = at::make_generator<at::CPUGeneratorImpl>(2),
+                   same = at::make_generator<at::CPUGeneratorImpl>(2);
   ASSERT_TRUE(InitKernels(*net, 0, "recon", vae, source, gen).ok());
   // By hand: the same draw of 3 kernels, their posterior means plus the same noise, decoded.
   torch::NoGradGuard no_grad;
-  const torch::Tensor picked = source.index_select(0, torch::randperm(10, same, torch::kInt64).slice(0, 0, 3));
+  const torch::Tensor picked =
+      source.index_select(0, torch::randperm(10, same, torch::kInt64).slice(0, 0, 3));
   const Gaussian q = vae->Encode(picked);
   const torch::Tensor z = q.mean + q.var.sqrt() * torch::randn(q.mean.sizes(), same);
   EXPECT_TRUE(torch::allclose(net->convs[0].kernel(), vae->Decode(z).mean.reshape({3, 1, 7, 7})));
-  EXPECT_THAT(std::string(InitKernels(*net, 0, "recon", {nullptr}, source, gen).message()), HasSubstr("needs --vae_list"));
-  EXPECT_THAT(std::string(InitKernels(*net, 0, "pretrained", vae, source, gen).message()), HasSubstr("or recon"));
+  EXPECT_THAT(std::string(InitKernels(*net, 0, "recon", {nullptr}, source, gen).message()),
+              HasSubstr("needs --vae_list"));
+  EXPECT_THAT(std::string(InitKernels(*net, 0, "pretrained", vae, source, gen).message()),
+              HasSubstr("or recon"));
 }
 
 TEST(DwpNet, NetworkKlSumsTheBayesianLayers) {
@@ -115,7 +125,8 @@ TEST(DwpNet, CifarNetShapesParameterCountAndNames) {
   EXPECT_EQ(net->forward(torch::rand({2, 3, 32, 32})).sizes(), (std::vector<int64_t>{2, 10}));
   ASSERT_EQ(net->convs.size(), 4u);
   // convs (weights + biases) + 4 BatchNorm2d (2 per channel) + fc1 + BN1d + linear, by hand:
-  const int64_t convs = (3 * 16 * 49 + 16) + (16 * 32 * 25 + 32) + (32 * 32 * 25 + 32) + (32 * 512 * 25 + 512);
+  const int64_t convs =
+      (3 * 16 * 49 + 16) + (16 * 32 * 25 + 32) + (32 * 32 * 25 + 32) + (32 * 512 * 25 + 512);
   const int64_t bns = 2 * (16 + 32 + 32 + 512);
   const int64_t head = (512 * 512 + 512) + 2 * 512 + (512 * 10 + 10);
   EXPECT_EQ(Count(net->parameters()), convs + bns + head);
@@ -129,7 +140,8 @@ TEST(DwpNet, CifarNetShapesParameterCountAndNames) {
 
 TEST(DwpNet, CifarConfigsMapBayesianLayers) {
   DwpNet half(Cifar("cifarnet", "bayes1100"));
-  EXPECT_TRUE(half->convs[0].bayes && half->convs[1].bayes && !half->convs[2].bayes && !half->convs[3].bayes);
+  EXPECT_TRUE(half->convs[0].bayes && half->convs[1].bayes && !half->convs[2].bayes &&
+              !half->convs[3].bayes);
   DwpNet trunc(Cifar("cifarnet", "bayes1000-mtrunca"));
   EXPECT_EQ(trunc->convs[0].bayes->options.posterior(), Posterior::kMuTruncAlpha);
   EXPECT_FALSE(trunc->convs[1].bayes);
@@ -139,7 +151,8 @@ TEST(DwpNet, CifarConfigsMapBayesianLayers) {
   EXPECT_TRUE(newer->conv_bns.empty());
   EXPECT_THAT(std::string(Validate(Cifar("cifarnetnew", "bayes")).message()),
               HasSubstr("must be one of vanilla, vanilla-nofc"));
-  EXPECT_THAT(std::string(Validate(Cifar("lenet", "vanilla")).message()), HasSubstr("--model must be"));
+  EXPECT_THAT(std::string(Validate(Cifar("lenet", "vanilla")).message()),
+              HasSubstr("--model must be"));
 }
 
 TEST(DwpNet, CifarNetNewHeads) {

@@ -21,22 +21,26 @@ namespace {
 const deep_weight_prior::PipelineOptions kDefaults;
 }  // namespace
 
-ABSL_FLAG(bool, quick, false, "Small nets, few epochs, one split seed: the whole pipeline in minutes.");
+ABSL_FLAG(bool, quick, false,
+          "Small nets, few epochs, one split seed: the whole pipeline in minutes.");
 ABSL_FLAG(int, source_nets, kDefaults.source_nets, "Source nets trained on the source classes.");
 ABSL_FLAG(int64_t, source_epochs, kDefaults.source_epochs, "Epochs per source net.");
 ABSL_FLAG(double, prune_7x7, kDefaults.prune_7x7, "Keep 7x7 source kernels with L2 norm >= this.");
 ABSL_FLAG(double, prune_5x5, kDefaults.prune_5x5, "Keep 5x5 source kernels with L2 norm >= this.");
 ABSL_FLAG(int64_t, vae_epochs, kDefaults.vae_epochs, "Epochs per kernel VAE.");
-ABSL_FLAG(int64_t, bnn_epochs, kDefaults.bnn_epochs, "Epochs of each few-shot Bayesian net (one step each for N <= 256).");
+ABSL_FLAG(int64_t, bnn_epochs, kDefaults.bnn_epochs,
+          "Epochs of each few-shot Bayesian net (one step each for N <= 256).");
 ABSL_FLAG(std::string, sizes, "50,200", "Few-shot training-set sizes.");
 ABSL_FLAG(std::string, source_hid, "64,128", "Channels of the source nets' conv1 and conv2.");
-ABSL_FLAG(std::string, target_hid, "32,128", "Channels of the target nets' conv1 and conv2 (the reference: 32 128).");
+ABSL_FLAG(std::string, target_hid, "32,128",
+          "Channels of the target nets' conv1 and conv2 (the reference: 32 128).");
 ABSL_FLAG(std::string, split_seeds, "0,1,2", "Seeds of the few-shot subsets.");
 ABSL_FLAG(std::string, source_data_dir, "",
           "Source-domain dataset (MNIST layout), e.g. notMNIST with --data_dir MNIST as in the "
           "paper; empty: --data_dir.");
 ABSL_FLAG(std::string, source_classes, "0,1,2,3,4", "Classes of the source domain.");
-ABSL_FLAG(std::string, target_classes, "5,6,7,8,9", "Classes of the target domain (few-shot task).");
+ABSL_FLAG(std::string, target_classes, "5,6,7,8,9",
+          "Classes of the target domain (few-shot task).");
 
 namespace deep_weight_prior {
 namespace {
@@ -46,7 +50,9 @@ absl::StatusOr<std::vector<T>> ParseList(const std::string& flag, const std::str
   std::vector<T> out;
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     T v;
-    if (!absl::SimpleAtoi(part, &v)) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", part, "' is not an integer"));
+    if (!absl::SimpleAtoi(part, &v))
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": '", part, "' is not an integer"));
     out.push_back(v);
   }
   if (out.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is empty"));
@@ -55,7 +61,8 @@ absl::StatusOr<std::vector<T>> ParseList(const std::string& flag, const std::str
 
 absl::Status Main(const common::util::Runtime& rt) {
   PipelineOptions o;
-  o.data_dir = rt.data_dir, o.out_dir = rt.ResolveOutDir("deep_weight_prior_pipeline"), o.seed = rt.seed;
+  o.data_dir = rt.data_dir, o.out_dir = rt.ResolveOutDir("deep_weight_prior_pipeline"),
+  o.seed = rt.seed;
   o.source_nets = absl::GetFlag(FLAGS_source_nets);
   o.source_epochs = absl::GetFlag(FLAGS_source_epochs);
   o.prune_7x7 = absl::GetFlag(FLAGS_prune_7x7);
@@ -63,29 +70,43 @@ absl::Status Main(const common::util::Runtime& rt) {
   o.vae_epochs = absl::GetFlag(FLAGS_vae_epochs);
   o.bnn_epochs = absl::GetFlag(FLAGS_bnn_epochs);
   ASSIGN_OR_RETURN(o.sizes, ParseList<int64_t>("sizes", absl::GetFlag(FLAGS_sizes)));
-  ASSIGN_OR_RETURN(o.source_classes, ParseList<int64_t>("source_classes", absl::GetFlag(FLAGS_source_classes)));
-  ASSIGN_OR_RETURN(o.target_classes, ParseList<int64_t>("target_classes", absl::GetFlag(FLAGS_target_classes)));
+  ASSIGN_OR_RETURN(o.source_classes,
+                   ParseList<int64_t>("source_classes", absl::GetFlag(FLAGS_source_classes)));
+  ASSIGN_OR_RETURN(o.target_classes,
+                   ParseList<int64_t>("target_classes", absl::GetFlag(FLAGS_target_classes)));
   const std::string source_dir = absl::GetFlag(FLAGS_source_data_dir);
   if (!source_dir.empty()) o.source_data_dir = common::util::ResolveUserPath(source_dir);
-  ASSIGN_OR_RETURN(o.split_seeds, ParseList<uint64_t>("split_seeds", absl::GetFlag(FLAGS_split_seeds)));
-  ASSIGN_OR_RETURN(std::vector<int64_t> source_hid, ParseList<int64_t>("source_hid", absl::GetFlag(FLAGS_source_hid)));
-  ASSIGN_OR_RETURN(std::vector<int64_t> target_hid, ParseList<int64_t>("target_hid", absl::GetFlag(FLAGS_target_hid)));
-  if (source_hid.size() != 2 || target_hid.size() != 2) return absl::InvalidArgumentError("--source_hid and --target_hid take two widths");
-  o.source_c1 = source_hid[0], o.source_c2 = source_hid[1], o.target_c1 = target_hid[0], o.target_c2 = target_hid[1];
+  ASSIGN_OR_RETURN(o.split_seeds,
+                   ParseList<uint64_t>("split_seeds", absl::GetFlag(FLAGS_split_seeds)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> source_hid,
+                   ParseList<int64_t>("source_hid", absl::GetFlag(FLAGS_source_hid)));
+  ASSIGN_OR_RETURN(std::vector<int64_t> target_hid,
+                   ParseList<int64_t>("target_hid", absl::GetFlag(FLAGS_target_hid)));
+  if (source_hid.size() != 2 || target_hid.size() != 2)
+    return absl::InvalidArgumentError("--source_hid and --target_hid take two widths");
+  o.source_c1 = source_hid[0], o.source_c2 = source_hid[1], o.target_c1 = target_hid[0],
+  o.target_c2 = target_hid[1];
   // Checked before --quick replaces them: a nonsense flag is an error with --quick too.
-  for (auto [name, v] : {std::pair<const char*, int64_t>{"--source_nets", o.source_nets}, {"--source_epochs", o.source_epochs},
-                         {"--vae_epochs", o.vae_epochs}, {"--bnn_epochs", o.bnn_epochs}}) {
+  for (auto [name, v] : {std::pair<const char*, int64_t>{"--source_nets", o.source_nets},
+                         {"--source_epochs", o.source_epochs},
+                         {"--vae_epochs", o.vae_epochs},
+                         {"--bnn_epochs", o.bnn_epochs}}) {
     if (v < 1) return absl::InvalidArgumentError(absl::StrCat(name, " must be >= 1, got ", v));
   }
   for (int64_t n : o.sizes) {
-    if (n < 1) return absl::InvalidArgumentError(absl::StrCat("--sizes must be >= 1 each, got ", n));
+    if (n < 1)
+      return absl::InvalidArgumentError(absl::StrCat("--sizes must be >= 1 each, got ", n));
   }
-  if (absl::GetFlag(FLAGS_quick)) o = QuickPipeline(o);  // --quick replaces nets, epochs and split seeds
+  if (absl::GetFlag(FLAGS_quick))
+    o = QuickPipeline(o);  // --quick replaces nets, epochs and split seeds
   ASSIGN_OR_RETURN(PipelineResult r, RunPipeline(o));
-  std::printf("source nets: mean test acc %.4f on the source classes; kernels kept: %lld 7x7, %lld 5x5\n\n", r.source_acc,
-              static_cast<long long>(r.kernels_7x7), static_cast<long long>(r.kernels_5x5));
-  std::printf("few-shot ensemble test accuracy on the target classes (mean ± std over split seeds):\n\n%s\nresults in %s\n",
-              r.table_markdown.c_str(), o.out_dir.c_str());
+  std::printf(
+      "source nets: mean test acc %.4f on the source classes; kernels kept: %lld 7x7, %lld 5x5\n\n",
+      r.source_acc, static_cast<long long>(r.kernels_7x7), static_cast<long long>(r.kernels_5x5));
+  std::printf(
+      "few-shot ensemble test accuracy on the target classes (mean ± std over split "
+      "seeds):\n\n%s\nresults in %s\n",
+      r.table_markdown.c_str(), o.out_dir.c_str());
   return absl::OkStatus();
 }
 
@@ -93,8 +114,9 @@ absl::Status Main(const common::util::Runtime& rt) {
 }  // namespace deep_weight_prior
 
 int main(int argc, char** argv) {
-  return common::util::RunMain(argc, argv,
-                               "The Deep Weight Prior (Atanov et al., ICLR 2019) end to end: source nets, kernel "
-                               "VAEs, few-shot Bayesian nets with DWP vs N(0,1) vs log-uniform priors.",
-                               deep_weight_prior::Main);
+  return common::util::RunMain(
+      argc, argv,
+      "The Deep Weight Prior (Atanov et al., ICLR 2019) end to end: source nets, kernel "
+      "VAEs, few-shot Bayesian nets with DWP vs N(0,1) vs log-uniform priors.",
+      deep_weight_prior::Main);
 }

@@ -16,7 +16,8 @@ absl::StatusOr<PriorKind> ParsePrior(const std::string& name) {
   if (name == "sn") return PriorKind::kStandardNormal;
   if (name == "loguniform") return PriorKind::kLogUniform;
   if (name == "vae") return PriorKind::kDwp;
-  return absl::InvalidArgumentError(absl::StrCat("prior must be vae, sn, loguniform or no, got '", name, "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("prior must be vae, sn, loguniform or no, got '", name, "'"));
 }
 
 torch::Tensor GaussianEntropy(const torch::Tensor& sigma) {
@@ -33,8 +34,8 @@ double KlLogUniform(double alpha) {
   return -0.5 * std::log(alpha) - kC1 * alpha - kC2 * alpha * alpha - kC3 * alpha * alpha * alpha;
 }
 
-torch::Tensor KlDwp(const torch::Tensor& mu, const torch::Tensor& sigma, KernelVae& vae, int samples,
-                    int64_t chunk) {
+torch::Tensor KlDwp(const torch::Tensor& mu, const torch::Tensor& sigma, KernelVae& vae,
+                    int samples, int64_t chunk) {
   TORCH_CHECK(samples >= 1 && chunk >= 1, "KlDwp: samples ", samples, ", chunk ", chunk);
   const int64_t k = mu.size(-1);
   const torch::Tensor m = mu.reshape({-1, 1, k, k}), s = sigma.reshape({-1, 1, k, k});
@@ -43,7 +44,8 @@ torch::Tensor KlDwp(const torch::Tensor& mu, const torch::Tensor& sigma, KernelV
     const int64_t len = std::min(chunk, m.size(0) - start);
     const torch::Tensor mc = m.narrow(0, start, len), sc = s.narrow(0, start, len);
     for (int i = 0; i < samples; ++i) {
-      loss = loss + vae->Loss(mc + sc * torch::randn_like(mc)).total() / static_cast<double>(samples);
+      loss =
+          loss + vae->Loss(mc + sc * torch::randn_like(mc)).total() / static_cast<double>(samples);
     }
   }
   return loss;
@@ -59,21 +61,24 @@ absl::StatusOr<torch::Tensor> LayerKl(const BayesConv2dImpl& layer, const LayerP
     case PriorKind::kLogUniform:
       if (!trunc) {
         return absl::InvalidArgumentError(
-            "the loguniform prior needs --net_cfg=bayes-mtrunca (sigma^2 = alpha mu^2 with alpha < 1); "
+            "the loguniform prior needs --net_cfg=bayes-mtrunca (sigma^2 = alpha mu^2 with alpha < "
+            "1); "
             "with a log-variance layer its KL is undefined (the reference silently used 0)");
       }
       return KlLogUniform(layer.rho);
     case PriorKind::kDwp:
-      if (prior.vae.is_empty()) return absl::InvalidArgumentError("the vae prior needs a VAE (--vae_list)");
+      if (prior.vae.is_empty())
+        return absl::InvalidArgumentError("the vae prior needs a VAE (--vae_list)");
       if (prior.vae->options.kernel_dim() != layer.options.kernel()) {
-        return absl::InvalidArgumentError(absl::StrCat("a ", prior.vae->options.kernel_dim(), "x",
-                                                       prior.vae->options.kernel_dim(), " VAE cannot be the prior of ",
-                                                       layer.options.kernel(), "x", layer.options.kernel(), " kernels"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("a ", prior.vae->options.kernel_dim(), "x",
+                         prior.vae->options.kernel_dim(), " VAE cannot be the prior of ",
+                         layer.options.kernel(), "x", layer.options.kernel(), " kernels"));
       }
-    {
-      KernelVae vae = prior.vae;  // a handle to the same module
-      return KlDwp(layer.weight, layer.Sigma(), vae, prior.samples);
-    }
+      {
+        KernelVae vae = prior.vae;  // a handle to the same module
+        return KlDwp(layer.weight, layer.Sigma(), vae, prior.samples);
+      }
   }
   return absl::InternalError("unknown prior");
 }

@@ -1,10 +1,12 @@
 // Priors over the kernels of a Bayesian conv layer and their (differentiable) KL terms:
 //
 //   kStandardNormal  KL(q || N(0, 1)) in closed form
-//   kLogUniform      the truncated-alpha approximation of Kingma et al. (2015) used by the reference
+//   kLogUniform      the truncated-alpha approximation of Kingma et al. (2015) used by the
+//   reference
 //                    (kl_loguniform_with_trunc_alpha), needs the mu-trunc-alpha posterior:
 //                    sum -log(alpha)/2 - c1 alpha - c2 alpha^2 - c3 alpha^3
-//   kDwp             the Deep Weight Prior (Atanov et al., ICLR 2019, Sec. 3): each KxK kernel slice
+//   kDwp             the Deep Weight Prior (Atanov et al., ICLR 2019, Sec. 3): each KxK kernel
+//   slice
 //                    w_ij has the implicit prior p(w) = int p(w|z) p(z) dz of a kernel VAE, and
 //                      KL(q || p) <= -H[q] - E_q[ELBO_vae(w)]
 //                    estimated with S reparameterised weight samples and one z per kernel through
@@ -12,9 +14,9 @@
 #ifndef DEEP_WEIGHT_PRIOR_PRIORS_H_
 #define DEEP_WEIGHT_PRIOR_PRIORS_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "deep_weight_prior/bayes_layers.h"
@@ -42,8 +44,8 @@ double KlLogUniform(double alpha);
 
 // -H[q] + (1/S) sum_s [VAE loss of w_s], w_s = mu + sigma eps, for mu, sigma [O, I, K, K], in
 // chunks of at most `chunk` kernels.
-torch::Tensor KlDwp(const torch::Tensor& mu, const torch::Tensor& sigma, KernelVae& vae, int samples,
-                    int64_t chunk = 1000000);
+torch::Tensor KlDwp(const torch::Tensor& mu, const torch::Tensor& sigma, KernelVae& vae,
+                    int samples, int64_t chunk = 1000000);
 
 // The layer's KL term under `prior`. A log-uniform prior on a log-variance layer, and a DWP prior
 // whose VAE kernel size differs from the layer's, are errors (the reference silently used KL 0 for

@@ -1,8 +1,8 @@
 #include "deep_weight_prior/priors.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,9 +21,11 @@ TEST(Priors, StandardNormalKlMatchesMonteCarlo) {
   BayesConv2d layer(BayesConv2dOptions(1, 2, 2).logvar_init(-1.0));
   const torch::Tensor kl = LayerKl(*layer, {PriorKind::kStandardNormal}).value();
   // MC: E_q[log q(w) - log N(w | 0, 1)].
-  const torch::Tensor mu = layer->weight.detach().to(torch::kDouble), sigma = layer->Sigma().detach().to(torch::kDouble);
+  const torch::Tensor mu = layer->weight.detach().to(torch::kDouble),
+                      sigma = layer->Sigma().detach().to(torch::kDouble);
   const torch::Tensor w = mu + sigma * torch::randn({200000, 2, 1, 2, 2}, torch::kDouble);
-  const torch::Tensor log_q = (-(w - mu).pow(2) / (2 * sigma * sigma) - sigma.log()).sum({1, 2, 3, 4});
+  const torch::Tensor log_q =
+      (-(w - mu).pow(2) / (2 * sigma * sigma) - sigma.log()).sum({1, 2, 3, 4});
   const torch::Tensor log_p = (-w.pow(2) / 2).sum({1, 2, 3, 4});
   EXPECT_NEAR(kl.item<double>(), (log_q - log_p).mean().item<double>(), 0.01);
 }
@@ -45,7 +47,10 @@ TEST(Priors, DwpBoundIsAtLeastTheTrueKlAndTightWhenTheEncoderIsThePrior) {
   const torch::Tensor mu = 0.3 * torch::randn({4, 2, 3, 3}, torch::kDouble);
   const torch::Tensor sigma = torch::full({4, 2, 3, 3}, 0.2, torch::kDouble);
   const double m0 = 0.1, v0 = std::log1p(std::exp(-0.5));
-  const double true_kl = (0.5 * ((sigma * sigma + (mu - m0).pow(2)) / v0 - 1 - (sigma * sigma / v0).log())).sum().item<double>();
+  const double true_kl =
+      (0.5 * ((sigma * sigma + (mu - m0).pow(2)) / v0 - 1 - (sigma * sigma / v0).log()))
+          .sum()
+          .item<double>();
   // softplus(0.5413) = 1: r(z|w) = N(0, 1) = p(z), so the bound is tight in expectation.
   KernelVae tight = ConstantDecoderVae(m0, -0.5, 0.5413248546);
   tight->to(torch::kDouble);

@@ -32,12 +32,13 @@ bool ToomConvApplies(const torch::Tensor& x, const torch::Tensor& weight, int64_
 
 // x [B, C, n, n], weight [C, O, 3, 3] (ConvTranspose2d's layout), bias [O] or undefined ->
 // [B, O, n + 2, n + 2] in channels-last memory; differentiable in x only.
-torch::Tensor ToomConvTranspose3x3(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+torch::Tensor ToomConvTranspose3x3(const torch::Tensor& x, const torch::Tensor& weight,
+                                   const torch::Tensor& bias);
 
 // x [B, C, n, n], weight [O, C, 3, 3], bias [O] or undefined, padding 0 or 1 ->
 // [B, O, n + 2 padding - 2, ...] in channels-last memory; differentiable in x only.
-torch::Tensor ToomConv3x3(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
-                          int64_t padding);
+torch::Tensor ToomConv3x3(const torch::Tensor& x, const torch::Tensor& weight,
+                          const torch::Tensor& bias, int64_t padding);
 
 }  // namespace deep_weight_prior
 

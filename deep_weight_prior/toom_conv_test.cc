@@ -23,7 +23,8 @@ void ExpectClose(const torch::Tensor& got, const torch::Tensor& want, const std:
 }
 
 template <typename Direct, typename Toom>
-void CompareWithDirect(const Case& c, const torch::Tensor& w, Direct direct, Toom toom, int64_t out_side) {
+void CompareWithDirect(const Case& c, const torch::Tensor& w, Direct direct, Toom toom,
+                       int64_t out_side) {
   const torch::Tensor x0 = torch::randn({c.batch, c.in, c.side, c.side});
   const torch::Tensor b = c.bias ? torch::randn({c.out}) : torch::Tensor();
   const torch::Tensor probe = torch::randn({c.batch, c.out, out_side, out_side}, torch::kDouble);
@@ -33,14 +34,16 @@ void CompareWithDirect(const Case& c, const torch::Tensor& w, Direct direct, Too
   torch::Tensor x = x0.clone().requires_grad_();
   const torch::Tensor got = toom(x, w, b);
   (got * probe.to(torch::kFloat)).sum().backward();
-  const std::string what = "side " + std::to_string(c.side) + " padding " + std::to_string(c.padding);
+  const std::string what =
+      "side " + std::to_string(c.side) + " padding " + std::to_string(c.padding);
   ExpectClose(got.detach(), want.detach(), "value, " + what);
   ExpectClose(x.grad(), xd.grad(), "input gradient, " + what);
 }
 
 TEST(ToomConvTranspose3x3, EqualsConvTranspose2d) {
   torch::manual_seed(0);
-  for (const Case& c : {Case{9, 128, 128, 3, 0, true}, Case{5, 7, 3, 3, 0, false}, Case{4, 6, 5, 5, 0, true}}) {
+  for (const Case& c :
+       {Case{9, 128, 128, 3, 0, true}, Case{5, 7, 3, 3, 0, false}, Case{4, 6, 5, 5, 0, true}}) {
     const torch::Tensor w = 0.1 * torch::randn({c.in, c.out, 3, 3});
     ASSERT_TRUE(ToomConvTransposeApplies(torch::zeros({1, c.in, c.side, c.side}), w));
     CompareWithDirect(
@@ -54,8 +57,9 @@ TEST(ToomConvTranspose3x3, EqualsConvTranspose2d) {
 
 TEST(ToomConv3x3, EqualsConv2d) {
   torch::manual_seed(1);
-  for (const Case& c : {Case{9, 64, 128, 5, 0, true}, Case{6, 64, 64, 5, 1, true}, Case{3, 1, 4, 5, 1, false},
-                        Case{4, 5, 3, 3, 1, true}, Case{2, 3, 6, 7, 0, true}}) {
+  for (const Case& c :
+       {Case{9, 64, 128, 5, 0, true}, Case{6, 64, 64, 5, 1, true}, Case{3, 1, 4, 5, 1, false},
+        Case{4, 5, 3, 3, 1, true}, Case{2, 3, 6, 7, 0, true}}) {
     const torch::Tensor w = 0.1 * torch::randn({c.out, c.in, 3, 3});
     ASSERT_TRUE(ToomConvApplies(torch::zeros({1, c.in, c.side, c.side}), w, c.padding));
     const int64_t pad = c.padding;
@@ -73,10 +77,13 @@ TEST(ToomConv3x3, EqualsConv2d) {
 
 TEST(ToomConv, OnlyForFrozenFloatWeightsAndExactSizes) {
   const torch::Tensor x = torch::zeros({2, 4, 5, 5});
-  EXPECT_FALSE(ToomConvApplies(x, torch::zeros({3, 4, 3, 3}).requires_grad_(), 0));  // trained weights
-  EXPECT_FALSE(ToomConvApplies(x.to(torch::kDouble), torch::zeros({3, 4, 3, 3}, torch::kDouble), 0));
-  EXPECT_FALSE(ToomConvApplies(torch::zeros({2, 4, 3, 3}), torch::zeros({3, 4, 3, 3}), 0));  // 1x1 output
-  EXPECT_FALSE(ToomConvApplies(x, torch::zeros({3, 4, 5, 5}), 0));                          // 5x5 kernel
+  EXPECT_FALSE(
+      ToomConvApplies(x, torch::zeros({3, 4, 3, 3}).requires_grad_(), 0));  // trained weights
+  EXPECT_FALSE(
+      ToomConvApplies(x.to(torch::kDouble), torch::zeros({3, 4, 3, 3}, torch::kDouble), 0));
+  EXPECT_FALSE(
+      ToomConvApplies(torch::zeros({2, 4, 3, 3}), torch::zeros({3, 4, 3, 3}), 0));  // 1x1 output
+  EXPECT_FALSE(ToomConvApplies(x, torch::zeros({3, 4, 5, 5}), 0));                  // 5x5 kernel
   EXPECT_FALSE(ToomConvTransposeApplies(torch::zeros({2, 4, 1, 1}), torch::zeros({4, 3, 3, 3})));
   EXPECT_TRUE(ToomConvTransposeApplies(torch::zeros({2, 4, 3, 3}), torch::zeros({4, 3, 3, 3})));
 }

@@ -1,5 +1,6 @@
-// Trains a deterministic fconv, CIFARNet or CIFARNetNew (the reference's train-net.py): the source nets of the kernel
-// dataset (--l2 0.001 --hid_dim 256 512), the initialisation / convergence experiments
+// Trains a deterministic fconv, CIFARNet or CIFARNetNew (the reference's train-net.py): the source
+// nets of the kernel dataset (--l2 0.001 --hid_dim 256 512), the initialisation / convergence
+// experiments
 // (--init_list vae|xavier|filters with --fastconv), random feature extraction (--rfe).
 //
 //   ./bazelw run //deep_weight_prior:train_net -- --classes 0,1,2,3,4 --hid_dim 64 128 --l2 0.001 \
@@ -17,9 +18,10 @@
 
 // Also --num_examples --data_split_seed --classes --lr --epochs --decrease_from --bs --hid_dim
 // --init_list --vae_list --filters_list (cli_common.cc).
-ABSL_FLAG(std::string, net_cfg, "vanilla",
-          "fconv: vanilla or vanilla-do (with --do_rates); cifarnet: vanilla; cifarnetnew: vanilla, "
-          "vanilla-nofc or vanilla-do.");
+ABSL_FLAG(
+    std::string, net_cfg, "vanilla",
+    "fconv: vanilla or vanilla-do (with --do_rates); cifarnet: vanilla; cifarnetnew: vanilla, "
+    "vanilla-nofc or vanilla-do.");
 ABSL_FLAG(double, dwp_reg, 0.0,
           "Coefficient of the DWP regulariser: the summed -ELBO of each conv's kernels under its "
           "--vae_list VAE (frozen), added to the loss (the reference's --dwp_reg, which it offers "
@@ -31,9 +33,12 @@ namespace {
 const deep_weight_prior::NetConfig kNetDefaults;
 }  // namespace
 ABSL_FLAG(int64_t, eval_freq, kNetDefaults.eval_freq,
-          "Evaluate (a metrics.csv row) after epoch 1 and every this many epochs (with --fastconv: steps); 0: never.");
-ABSL_FLAG(bool, fastconv, kNetDefaults.fastconv, "Count --eval_freq in steps (the convergence curves).");
-ABSL_FLAG(bool, resume, false, "Continue the run in --out_dir from its checkpoint.pt (saved after every epoch).");
+          "Evaluate (a metrics.csv row) after epoch 1 and every this many epochs (with --fastconv: "
+          "steps); 0: never.");
+ABSL_FLAG(bool, fastconv, kNetDefaults.fastconv,
+          "Count --eval_freq in steps (the convergence curves).");
+ABSL_FLAG(bool, resume, false,
+          "Continue the run in --out_dir from its checkpoint.pt (saved after every epoch).");
 ABSL_FLAG(bool, rfe, false,
           "Random feature extraction: train the classifier only (and CIFARNet's BatchNorms).");
 
@@ -47,24 +52,34 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
   c.aug = absl::GetFlag(FLAGS_aug);
   c.dwp_reg = absl::GetFlag(FLAGS_dwp_reg);
-  for (const std::string& r : SplitList(absl::GetFlag(FLAGS_do_rates))) c.net.dropout.push_back(std::stod(r));
-  c.lr = shared.lr, c.epochs = shared.epochs, c.bs = shared.bs, c.decrease_from = shared.decrease_from;
+  for (const std::string& r : SplitList(absl::GetFlag(FLAGS_do_rates)))
+    c.net.dropout.push_back(std::stod(r));
+  c.lr = shared.lr, c.epochs = shared.epochs, c.bs = shared.bs,
+  c.decrease_from = shared.decrease_from;
   c.l2 = absl::GetFlag(FLAGS_l2), c.rfe = absl::GetFlag(FLAGS_rfe);
   c.eval_freq = absl::GetFlag(FLAGS_eval_freq), c.fastconv = absl::GetFlag(FLAGS_fastconv);
   c.seed = rt.seed, c.resume = absl::GetFlag(FLAGS_resume);
-  if (c.net.net_cfg.rfind("bayes", 0) == 0) return absl::InvalidArgumentError("train_net trains vanilla nets; use train_bnn");
+  if (c.net.net_cfg.rfind("bayes", 0) == 0)
+    return absl::InvalidArgumentError("train_net trains vanilla nets; use train_bnn");
   const std::string out = rt.ResolveOutDir("deep_weight_prior_net");
-  ASSIGN_OR_RETURN(common::train::RunDir run,
-                   common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
+  ASSIGN_OR_RETURN(
+      common::train::RunDir run,
+      common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
   c.checkpoint_path = run.checkpoint_path();
   common::train::ResumableMetrics metrics(run, c.fastconv ? "step" : "epoch", c.resume);
   auto log_eval = [&](const NetEval& e) -> absl::Status {
     return metrics.Append(static_cast<double>(c.fastconv ? e.step : e.epoch),
-                          {{"loss", e.loss}, {"train_nll", e.train_nll}, {"test_nll", e.test_nll},
-                           {"train_acc", e.train_acc}, {"test_acc", e.test_acc}, {"lr", e.lr},
-                           {"l2_norm", e.l2_norm}, {"dwp_reg", e.dwp_reg}});
+                          {{"loss", e.loss},
+                           {"train_nll", e.train_nll},
+                           {"test_nll", e.test_nll},
+                           {"train_acc", e.train_acc},
+                           {"test_acc", e.test_acc},
+                           {"lr", e.lr},
+                           {"l2_norm", e.l2_norm},
+                           {"dwp_reg", e.dwp_reg}});
   };
-  ASSIGN_OR_RETURN(NetResult r, TrainNet(c, shared.init, shared.train, shared.domain.test, log_eval));
+  ASSIGN_OR_RETURN(NetResult r,
+                   TrainNet(c, shared.init, shared.train, shared.domain.test, log_eval));
   RETURN_IF_ERROR(common::train::SaveStateDict(run.File("model.pt"), *r.net));
   RETURN_IF_ERROR(run.WriteSummary({{"test_acc", r.test_acc}, {"dwp_reg", r.dwp_reg}}));
   std::printf("test acc %.4f; model.pt in %s\n", r.test_acc, out.c_str());

@@ -30,35 +30,43 @@ namespace deep_weight_prior {
 namespace {
 
 absl::Status Main(const common::util::Runtime& rt) {
-  if (absl::GetFlag(FLAGS_data_dir).empty()) return absl::InvalidArgumentError("--data_dir must hold train.npy and test.npy");
+  if (absl::GetFlag(FLAGS_data_dir).empty())
+    return absl::InvalidArgumentError("--data_dir must hold train.npy and test.npy");
   VaeConfig c;
-  c.vae = KernelVaeOptions(absl::GetFlag(FLAGS_kernel_dim), absl::GetFlag(FLAGS_z_dim), absl::GetFlag(FLAGS_hidden_dim));
+  c.vae = KernelVaeOptions(absl::GetFlag(FLAGS_kernel_dim), absl::GetFlag(FLAGS_z_dim),
+                           absl::GetFlag(FLAGS_hidden_dim));
   const std::string var = absl::GetFlag(FLAGS_var);
   if (var != "train") {
     double v = 0;
-    if (!absl::SimpleAtod(var, &v) || v <= 0) return absl::InvalidArgumentError("--var must be 'train' or a positive number");
+    if (!absl::SimpleAtod(var, &v) || v <= 0)
+      return absl::InvalidArgumentError("--var must be 'train' or a positive number");
     c.vae.fixed_var(v);
   }
-  c.epochs = absl::GetFlag(FLAGS_num_epochs), c.bs = absl::GetFlag(FLAGS_batch_size), c.lr = absl::GetFlag(FLAGS_lr);
+  c.epochs = absl::GetFlag(FLAGS_num_epochs), c.bs = absl::GetFlag(FLAGS_batch_size),
+  c.lr = absl::GetFlag(FLAGS_lr);
   c.seed = rt.seed;
   ASSIGN_OR_RETURN(KernelSplit data, LoadKernelSplit(rt.data_dir));
   const std::string out = rt.ResolveOutDir("deep_weight_prior_vae");
   c.resume = absl::GetFlag(FLAGS_resume);
-  ASSIGN_OR_RETURN(common::train::RunDir dir,
-                   common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
+  ASSIGN_OR_RETURN(
+      common::train::RunDir dir,
+      common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
   c.checkpoint_path = dir.checkpoint_path();
   common::train::ResumableMetrics metrics(dir, "epoch", c.resume);
   auto log_epoch = [&](const VaeEpoch& e) -> absl::Status {
-    LOG_EVERY_N(INFO, 10) << "epoch " << e.epoch << ": -ELBO per kernel train " << e.train_loss << ", test "
-                          << e.test_loss;
-    return metrics.Append(static_cast<double>(e.epoch), {{"train_loss", e.train_loss}, {"test_loss", e.test_loss},
-                                                         {"test_nll", e.test_nll}, {"test_kl", e.test_kl}});
+    LOG_EVERY_N(INFO, 10) << "epoch " << e.epoch << ": -ELBO per kernel train " << e.train_loss
+                          << ", test " << e.test_loss;
+    return metrics.Append(static_cast<double>(e.epoch), {{"train_loss", e.train_loss},
+                                                         {"test_loss", e.test_loss},
+                                                         {"test_nll", e.test_nll},
+                                                         {"test_kl", e.test_kl}});
   };
   ASSIGN_OR_RETURN(VaeResult r, TrainVae(c, data, log_epoch));
   RETURN_IF_ERROR(SaveVae(out, r.vae));
   RETURN_IF_ERROR(dir.WriteSummary({{"train_loss_per_kernel", r.train_loss_per_kernel},
                                     {"test_loss_per_kernel", r.test_loss_per_kernel}}));
-  std::printf("-ELBO per kernel: train %.4f, test %.4f; VAE in %s\n", r.train_loss_per_kernel, r.test_loss_per_kernel, out.c_str());
+  std::printf("-ELBO per kernel: train %.4f, test %.4f; VAE in %s\n", r.train_loss_per_kernel,
+              r.test_loss_per_kernel, out.c_str());
   return absl::OkStatus();
 }
 
@@ -66,6 +74,7 @@ absl::Status Main(const common::util::Runtime& rt) {
 }  // namespace deep_weight_prior
 
 int main(int argc, char** argv) {
-  return common::util::RunMain(argc, argv, "Trains a kernel VAE (the Deep Weight Prior's p(w)) on train.npy / test.npy.",
-                               deep_weight_prior::Main);
+  return common::util::RunMain(
+      argc, argv, "Trains a kernel VAE (the Deep Weight Prior's p(w)) on train.npy / test.npy.",
+      deep_weight_prior::Main);
 }

@@ -24,9 +24,11 @@ double Harmonic(double m) {
 
 double FirstForm(const std::vector<double>& c, double max_params, double n, bool paper_form) {
   double sum = 0;
-  for (double ci : c) sum += paper_form ? std::ceil(std::pow(ci, 2.0 / 3.0)) : std::pow(ci, 2.0 / 3.0);
+  for (double ci : c)
+    sum += paper_form ? std::ceil(std::pow(ci, 2.0 / 3.0)) : std::pow(ci, 2.0 / 3.0);
   const double lead = paper_form ? Harmonic(n - 1) : std::log(n);
-  return 4 / n + 12 * lead / std::sqrt(n) * std::sqrt(std::log(2 * max_params)) * std::pow(sum, 1.5);
+  return 4 / n +
+         12 * lead / std::sqrt(n) * std::sqrt(std::log(2 * max_params)) * std::pow(sum, 1.5);
 }
 
 double MaxParams(const BoundInputs& in) {
@@ -70,7 +72,8 @@ double BartlettBound(const BoundInputs& in) {
   for (size_t i = 0; i < c.size(); ++i) {
     const LayerCapacity& l = in.layers[i];
     c[i] *= l.output_size * l.output_size / l.kernel;
-    max_params = std::max(max_params, l.params * std::pow(l.input_size * l.output_size / l.kernel, 2));
+    max_params =
+        std::max(max_params, l.params * std::pow(l.input_size * l.output_size / l.kernel, 2));
   }
   return FirstForm(c, max_params, in.n, /*paper_form=*/false);
 }

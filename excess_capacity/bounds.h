@@ -19,12 +19,12 @@ namespace excess_capacity {
 
 struct LayerCapacity {
   std::string name;
-  double lip = 1;           // s_i
-  double dist = 0;          // b_i
-  double params = 1;        // W_i
-  double input_size = 1;    // d_i, spatial side of the layer's input
-  double output_size = 1;   // d_{i+1}
-  double kernel = 1;        // k_i
+  double lip = 1;          // s_i
+  double dist = 0;         // b_i
+  double params = 1;       // W_i
+  double input_size = 1;   // d_i, spatial side of the layer's input
+  double output_size = 1;  // d_{i+1}
+  double kernel = 1;       // k_i
 };
 
 struct BoundInputs {

@@ -8,9 +8,9 @@ namespace excess_capacity {
 namespace {
 
 TEST(HurwitzZeta, KnownValues) {
-  EXPECT_NEAR(HurwitzZeta(1.5, 1.0), 2.6123753486854883, 1e-9);        // zeta(3/2)
-  EXPECT_NEAR(HurwitzZeta(2.0, 1.0), M_PI * M_PI / 6, 1e-9);            // zeta(2)
-  EXPECT_NEAR(HurwitzZeta(2.0, 0.5), M_PI * M_PI / 2, 1e-9);            // (2^2 - 1) zeta(2)
+  EXPECT_NEAR(HurwitzZeta(1.5, 1.0), 2.6123753486854883, 1e-9);  // zeta(3/2)
+  EXPECT_NEAR(HurwitzZeta(2.0, 1.0), M_PI * M_PI / 6, 1e-9);     // zeta(2)
+  EXPECT_NEAR(HurwitzZeta(2.0, 0.5), M_PI * M_PI / 2, 1e-9);     // (2^2 - 1) zeta(2)
 }
 
 BoundInputs TwoLayers() {
@@ -26,12 +26,14 @@ TEST(Bounds, FirstFormByHand) {
   const BoundInputs in = TwoLayers();
   // C_i = (4/2) (40/10) (2 * 0.5) b_i / s_i = 8 b_i / s_i: C_1 = 12, C_2 = 16.
   const double sum = std::pow(12.0, 2.0 / 3) + std::pow(16.0, 2.0 / 3);
-  const double code = 4.0 / 100 + 12 * std::log(100.0) / 10 * std::sqrt(std::log(200.0)) * std::pow(sum, 1.5);
+  const double code =
+      4.0 / 100 + 12 * std::log(100.0) / 10 * std::sqrt(std::log(200.0)) * std::pow(sum, 1.5);
   EXPECT_NEAR(FirstBound(in, false), code, 1e-9 * code);
   double h = 0;
   for (int k = 1; k <= 99; ++k) h += 1.0 / k;
   const double ceil_sum = std::ceil(std::pow(12.0, 2.0 / 3)) + std::ceil(std::pow(16.0, 2.0 / 3));
-  const double paper = 4.0 / 100 + 12 * h / 10 * std::sqrt(std::log(200.0)) * std::pow(ceil_sum, 1.5);
+  const double paper =
+      4.0 / 100 + 12 * h / 10 * std::sqrt(std::log(200.0)) * std::pow(ceil_sum, 1.5);
   EXPECT_NEAR(FirstBound(in, true), paper, 1e-9 * paper);
 }
 
@@ -48,7 +50,8 @@ TEST(Bounds, SecondFormAndBartlettByHand) {
   // Bartlett: C_1 * 8^2 / 3, C_2 * 1; W = max(100 (8 * 8 / 3)^2, 50).
   const double s2 = std::pow(12.0 * 64 / 3, 2.0 / 3) + std::pow(16.0, 2.0 / 3);
   const double w = 100 * std::pow(64.0 / 3, 2);
-  const double expected = 0.04 + 12 * std::log(100.0) / 10 * std::sqrt(std::log(2 * w)) * std::pow(s2, 1.5);
+  const double expected =
+      0.04 + 12 * std::log(100.0) / 10 * std::sqrt(std::log(2 * w)) * std::pow(s2, 1.5);
   EXPECT_NEAR(BartlettBound(in), expected, 1e-9 * expected);
 }
 

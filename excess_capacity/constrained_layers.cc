@@ -1,9 +1,9 @@
 #include "excess_capacity/constrained_layers.h"
 
-#include <cmath>
-
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "common/linalg/power_iteration.h"
@@ -14,8 +14,8 @@
 namespace excess_capacity {
 namespace {
 
-constexpr int kColdPowerIterations = 100;  // same as reference
-constexpr int kWarmPowerIterations = 5;    // same as reference
+constexpr int kColdPowerIterations = 100;   // same as reference
+constexpr int kWarmPowerIterations = 5;     // same as reference
 constexpr int kRadialPowerIterations = 10;  // same as reference
 
 bool Constrained(double c) { return std::isfinite(c); }
@@ -63,7 +63,9 @@ torch::Tensor MoveIntoConstraints(const torch::Tensor& w, const torch::Tensor& a
   }
   const double bound = constraints.lip_cond();
   // The anchor sits at lip_cond up to rounding after Init's rescale: compare with a 1e-6 slack.
-  auto feasible = [&](double t) { return !Constrained(bound) || lip(anchor + t * delta) <= bound * (1 + 1e-6); };
+  auto feasible = [&](double t) {
+    return !Constrained(bound) || lip(anchor + t * delta) <= bound * (1 + 1e-6);
+  };
   if (feasible(hi)) return anchor + hi * delta;
   if (!feasible(0)) {  // an anchor outside the Lipschitz set (not produced by Init): rescale
     const torch::Tensor v = anchor + hi * delta;
@@ -79,12 +81,14 @@ torch::Tensor MoveIntoConstraints(const torch::Tensor& w, const torch::Tensor& a
 
 absl::Status Validate(const ConstraintOptions& o) {
   if (!(o.lip_cond() > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("--lip values must be > 0 (or -1 for none), got ", o.lip_cond()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lip values must be > 0 (or -1 for none), got ", o.lip_cond()));
   }
   if (!(o.dist_cond() > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--dist values must be > 0 (or -1 for none; 0 only as the classifier's simplex selector), got ",
-        o.dist_cond()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dist values must be > 0 (or -1 for none; 0 only as the classifier's "
+                     "simplex selector), got ",
+                     o.dist_cond()));
   }
   return absl::OkStatus();
 }
@@ -103,11 +107,14 @@ void ConstrainedLinearImpl::reset() {
   TORCH_CHECK(valid.ok(), std::string(valid.message()));
   // PyTorch's default Linear init: U(-1/sqrt(in), 1/sqrt(in)).
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
-  weight = register_parameter("weight", torch::empty({out_features, in_features}).uniform_(-bound, bound));
+  weight = register_parameter("weight",
+                              torch::empty({out_features, in_features}).uniform_(-bound, bound));
   init_weight = register_buffer("init_weight", weight.detach().clone());
 }
 
-torch::Tensor ConstrainedLinearImpl::forward(const torch::Tensor& x) { return x.matmul(weight.t()); }
+torch::Tensor ConstrainedLinearImpl::forward(const torch::Tensor& x) {
+  return x.matmul(weight.t());
+}
 
 void ConstrainedLinearImpl::Init() {
   torch::NoGradGuard no_grad;
@@ -129,7 +136,8 @@ double ConstrainedLinearImpl::Dist() const {
 void ConstrainedLinearImpl::Project(int n_iter, bool exact) {
   std::vector<Projector> sets;
   if (Constrained(constraints.dist_cond())) {
-    sets.push_back(DistanceProjector(init_weight, constraints.dist_cond(), constraints.proj_mode()));
+    sets.push_back(
+        DistanceProjector(init_weight, constraints.dist_cond(), constraints.proj_mode()));
   }
   if (Constrained(constraints.lip_cond())) {
     const double bound = constraints.lip_cond();
@@ -144,7 +152,8 @@ void ConstrainedLinearImpl::Project(int n_iter, bool exact) {
 
 void ConstrainedLinearImpl::pretty_print(std::ostream& stream) const {
   stream << "excess_capacity::ConstrainedLinear(" << in_features << ", " << out_features
-         << ", lip_cond=" << constraints.lip_cond() << ", dist_cond=" << constraints.dist_cond() << ")";
+         << ", lip_cond=" << constraints.lip_cond() << ", dist_cond=" << constraints.dist_cond()
+         << ")";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -166,9 +175,11 @@ void ConstrainedConv2dImpl::reset() {
   TORCH_CHECK(valid.ok(), std::string(valid.message()));
   TORCH_CHECK(kernel_size > 0 && stride > 0, "kernel_size and stride must be > 0");
   // PyTorch's default Conv2d init (kaiming_uniform with a = sqrt(5)): U(-1/sqrt(fan_in), ...).
-  const double bound = 1.0 / std::sqrt(static_cast<double>(in_channels * kernel_size * kernel_size));
+  const double bound =
+      1.0 / std::sqrt(static_cast<double>(in_channels * kernel_size * kernel_size));
   weight = register_parameter(
-      "weight", torch::empty({out_channels, in_channels, kernel_size, kernel_size}).uniform_(-bound, bound));
+      "weight",
+      torch::empty({out_channels, in_channels, kernel_size, kernel_size}).uniform_(-bound, bound));
   init_weight = register_buffer("init_weight", weight.detach().clone());
   power_u = register_buffer("power_u", torch::zeros({1, out_channels, 1, 1}));
 }
@@ -239,7 +250,8 @@ void ConstrainedConv2dImpl::Project(int n_iter, bool exact) {
   const bool fits = k <= input_height && k <= input_width;
   std::vector<Projector> sets;
   if (dist) {
-    Projector on_kernel = DistanceProjector(init_weight, constraints.dist_cond(), constraints.proj_mode());
+    Projector on_kernel =
+        DistanceProjector(init_weight, constraints.dist_cond(), constraints.proj_mode());
     if (embedded) {
       // Dykstra's distance step only sees points supported on the kernel window (its input is
       // the last support projection plus its own correction, both zero outside the window), so
@@ -259,7 +271,8 @@ void ConstrainedConv2dImpl::Project(int n_iter, bool exact) {
   const double bound = constraints.lip_cond();
   if (lip && orthogonal && fits) {
     sets.push_back([bound](const torch::Tensor& e) { return ClipCyclicConvSpectrum(e, bound); });
-  } else if (lip) {  // radial mode, or a kernel larger than its input: rescale by the power iteration
+  } else if (lip) {  // radial mode, or a kernel larger than its input: rescale by the power
+                     // iteration
     sets.push_back([this, bound](const torch::Tensor& w) {
       if (!radial_u_.defined()) radial_u_ = torch::randn_like(power_u);
       const double sigma = CyclicPowerIteration(w, radial_u_, kRadialPowerIterations);
@@ -276,8 +289,9 @@ void ConstrainedConv2dImpl::Project(int n_iter, bool exact) {
   torch::Tensor w = Dykstra(sets, x, n_iter).narrow(2, 0, k).narrow(3, 0, k);
   if (exact) {
     const int64_t h = power_u.size(2), wd = power_u.size(3);
-    w = MoveIntoConstraints(w, init_weight, constraints,
-                            [h, wd](const torch::Tensor& t) { return CyclicConvSpectralNorm(t, h, wd); });
+    w = MoveIntoConstraints(w, init_weight, constraints, [h, wd](const torch::Tensor& t) {
+      return CyclicConvSpectralNorm(t, h, wd);
+    });
   }
   weight.copy_(w);
 }
@@ -285,7 +299,8 @@ void ConstrainedConv2dImpl::Project(int n_iter, bool exact) {
 void ConstrainedConv2dImpl::pretty_print(std::ostream& stream) const {
   stream << "excess_capacity::ConstrainedConv2d(" << in_channels << ", " << out_channels
          << ", kernel_size=" << kernel_size << ", stride=" << stride
-         << ", lip_cond=" << constraints.lip_cond() << ", dist_cond=" << constraints.dist_cond() << ")";
+         << ", lip_cond=" << constraints.lip_cond() << ", dist_cond=" << constraints.dist_cond()
+         << ")";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -326,7 +341,9 @@ void SimplexClassifierImpl::reset() {
   weight = register_buffer("weight", SimplexPrototypes(classes, in_features) * (Lip() / natural));
 }
 
-torch::Tensor SimplexClassifierImpl::forward(const torch::Tensor& x) { return x.matmul(weight.t()); }
+torch::Tensor SimplexClassifierImpl::forward(const torch::Tensor& x) {
+  return x.matmul(weight.t());
+}
 
 double SimplexClassifierImpl::Lip() const {
   return std::min(lip_cond, std::sqrt(static_cast<double>(classes) / (classes - 1)));

@@ -9,13 +9,13 @@
 #ifndef EXCESS_CAPACITY_CONSTRAINED_LAYERS_H_
 #define EXCESS_CAPACITY_CONSTRAINED_LAYERS_H_
 
-#include <functional>
-#include <limits>
-#include <ostream>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
+
+#include <functional>
+#include <limits>
+#include <ostream>
 
 #include "absl/status/status.h"
 

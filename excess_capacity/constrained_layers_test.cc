@@ -3,8 +3,8 @@
 #include <torch/torch.h>
 
 #include "common/data/synthetic.h"
-#include "common/train/checkpoint.h"
 #include "common/linalg/projections.h"
+#include "common/train/checkpoint.h"
 #include "excess_capacity/cyclic_conv.h"
 #include "excess_capacity/dykstra.h"
 #include "gmock/gmock.h"
@@ -64,7 +64,8 @@ TEST(ConstrainedConv2d, PowerIterationAgreesWithFftNorm) {
 TEST(ConstrainedConv2d, ProjectMeetsBothConstraintsOnPerturbedWeights) {
   torch::manual_seed(2);
   for (ProjMode mode : {ProjMode::kOrthogonal, ProjMode::kRadial}) {
-    ConstrainedConv2d layer(8, 8, 3, 1, ConstraintOptions().lip_cond(0.8).dist_cond(2.0).proj_mode(mode));
+    ConstrainedConv2d layer(8, 8, 3, 1,
+                            ConstraintOptions().lip_cond(0.8).dist_cond(2.0).proj_mode(mode));
     layer->Init(8, 8);
     {
       torch::NoGradGuard no_grad;
@@ -87,9 +88,7 @@ TEST(ConstrainedConv2d, DykstraSweepsApproachTheIntersectionExactStepReachesIt) 
     layer->weight.add_(0.5 * torch::randn_like(layer->weight));
   }
   const torch::Tensor start = layer->weight.detach().clone();
-  auto violation = [&] {
-    return std::max(layer->LipExact() / 0.8, layer->Dist() / 2.0) - 1;
-  };
+  auto violation = [&] { return std::max(layer->LipExact() / 0.8, layer->Dist() / 2.0) - 1; };
   layer->Project(1);
   const double one = violation();
   {
@@ -117,7 +116,9 @@ TEST(ConstrainedConv2d, ProjectEqualsDykstraOnTheEmbeddedKernel) {
   const torch::Tensor start = layer->weight.detach().clone();
   const torch::Tensor anchor = EmbedKernel(layer->init_weight, 6, 7);
   const std::vector<Projector> sets = {
-      [&](const torch::Tensor& e) { return common::linalg::ProjectOntoGroupNormBall(e, anchor, 1.5, 1); },
+      [&](const torch::Tensor& e) {
+        return common::linalg::ProjectOntoGroupNormBall(e, anchor, 1.5, 1);
+      },
       [](const torch::Tensor& e) { return ClipCyclicConvSpectrum(e, 0.8); },
       [](const torch::Tensor& e) {
         torch::Tensor out = torch::zeros_like(e);
@@ -125,14 +126,16 @@ TEST(ConstrainedConv2d, ProjectEqualsDykstraOnTheEmbeddedKernel) {
         return out;
       }};
   for (int sweeps : {1, 4}) {
-    const torch::Tensor want = Dykstra(sets, EmbedKernel(start, 6, 7), sweeps).narrow(2, 0, 3).narrow(3, 0, 3);
+    const torch::Tensor want =
+        Dykstra(sets, EmbedKernel(start, 6, 7), sweeps).narrow(2, 0, 3).narrow(3, 0, 3);
     {
       torch::NoGradGuard no_grad;
       layer->weight.copy_(start);
     }
     layer->Project(sweeps);
     EXPECT_TRUE(torch::allclose(layer->weight.detach(), want, 1e-5, 1e-6)) << sweeps << " sweeps";
-    EXPECT_FALSE(torch::allclose(layer->weight.detach(), start)) << "the test must move the weights";
+    EXPECT_FALSE(torch::allclose(layer->weight.detach(), start))
+        << "the test must move the weights";
   }
 }
 

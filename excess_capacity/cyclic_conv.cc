@@ -1,10 +1,10 @@
 #include "excess_capacity/cyclic_conv.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <vector>
-
-#include <torch/torch.h>
 
 namespace excess_capacity {
 namespace {
@@ -24,11 +24,13 @@ torch::Tensor CyclicPad(const torch::Tensor& x, int64_t kh, int64_t kw, bool adj
 }
 
 // cos and sin of 2 pi (i * j mod n) / n for i < rows, j < cols (angles in double).
-std::pair<torch::Tensor, torch::Tensor> DftTable(int64_t n, int64_t rows, int64_t cols, c10::ScalarType type) {
+std::pair<torch::Tensor, torch::Tensor> DftTable(int64_t n, int64_t rows, int64_t cols,
+                                                 c10::ScalarType type) {
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   const torch::Tensor i = torch::arange(rows, f64.dtype(torch::kInt64)).unsqueeze(1);
   const torch::Tensor j = torch::arange(cols, f64.dtype(torch::kInt64)).unsqueeze(0);
-  const torch::Tensor angle = (i * j).remainder(n).to(torch::kFloat64) * (2 * M_PI / static_cast<double>(n));
+  const torch::Tensor angle =
+      (i * j).remainder(n).to(torch::kFloat64) * (2 * M_PI / static_cast<double>(n));
   return {angle.cos().to(type), angle.sin().to(type)};
 }
 
@@ -67,13 +69,16 @@ ComplexParts GramMatrices(const torch::Tensor& re, const torch::Tensor& im, bool
   const bool tiny = std::min(re.size(-2), re.size(-1)) <= 4;
   auto prod = [tall, tiny](const torch::Tensor& a, const torch::Tensor& b) {
     if (tiny) {
-      return tall ? (a.unsqueeze(-1) * b.unsqueeze(-2)).sum(-3) : (a.unsqueeze(-2) * b.unsqueeze(-3)).sum(-1);
+      return tall ? (a.unsqueeze(-1) * b.unsqueeze(-2)).sum(-3)
+                  : (a.unsqueeze(-2) * b.unsqueeze(-3)).sum(-1);
     }
     return tall ? torch::matmul(a.transpose(-2, -1), b) : torch::matmul(a, b.transpose(-2, -1));
   };
   if (!im.defined()) return {prod(re, re), {}};
-  // tall: (R - iI)^T (R + iI) = R^T R + I^T I + i (R^T I - I^T R); wide: R R^T + I I^T + i (I R^T - R I^T).
-  return {prod(re, re).add_(prod(im, im)), tall ? prod(re, im).sub_(prod(im, re)) : prod(im, re).sub_(prod(re, im))};
+  // tall: (R - iI)^T (R + iI) = R^T R + I^T I + i (R^T I - I^T R); wide: R R^T + I I^T + i (I R^T -
+  // R I^T).
+  return {prod(re, re).add_(prod(im, im)),
+          tall ? prod(re, im).sub_(prod(im, re)) : prod(im, re).sub_(prod(re, im))};
 }
 
 // The real matrices [[re, -im], [im, re]] [..., 2m, 2k] that represent x = re + i im [..., m, k]:
@@ -119,7 +124,8 @@ std::vector<int64_t> Uncertified(const torch::Tensor& g, double b2) {
 
 std::vector<int64_t> UncertifiedMatrices(const torch::Tensor& g, double b2) {
   if (g.scalar_type() == torch::kDouble) return Uncertified<double>(g, b2);
-  TORCH_CHECK(g.scalar_type() == torch::kFloat, "spectral clip: float or double weights, got ", g.scalar_type());
+  TORCH_CHECK(g.scalar_type() == torch::kFloat, "spectral clip: float or double weights, got ",
+              g.scalar_type());
   return Uncertified<float>(g, b2);
 }
 
@@ -140,12 +146,14 @@ ComplexParts ClipSingularValues(const torch::Tensor& re, const torch::Tensor& im
   if (outside.empty()) return {};
   const torch::Tensor index = torch::tensor(outside, torch::kLong);
   auto [eigenvalues, vectors] = torch::linalg_eigh(real_gram.index_select(0, index));
-  const torch::Tensor factor = (bound / eigenvalues.clamp_min(0).sqrt().clamp_min(1e-30)).clamp_max(1);
+  const torch::Tensor factor =
+      (bound / eigenvalues.clamp_min(0).sqrt().clamp_min(1e-30)).clamp_max(1);
   // The representation of P; its left blocks are P's real and imaginary parts.
   const torch::Tensor p = torch::matmul(vectors * factor.unsqueeze(-2), vectors.transpose(-2, -1));
   const torch::Tensor p_re = p.narrow(-2, 0, k).narrow(-1, 0, k);
   const int64_t m = re.size(-2), n = re.size(-1);
-  const torch::Tensor x_re = re.reshape({-1, m, n}), x_im = im.defined() ? im.reshape({-1, m, n}) : torch::Tensor();
+  const torch::Tensor x_re = re.reshape({-1, m, n}),
+                      x_im = im.defined() ? im.reshape({-1, m, n}) : torch::Tensor();
   const torch::Tensor sub_re = x_re.index_select(0, index);
   auto times = [tall](const torch::Tensor& a, const torch::Tensor& proj) {
     return tall ? torch::matmul(a, proj) : torch::matmul(proj, a);
@@ -163,9 +171,8 @@ ComplexParts ClipSingularValues(const torch::Tensor& re, const torch::Tensor& im
 }  // namespace
 
 torch::Tensor CyclicConv2d(const torch::Tensor& x, const torch::Tensor& w, int64_t stride) {
-  TORCH_CHECK(x.dim() == 4 && w.dim() == 4 && x.size(1) == w.size(1),
-              "CyclicConv2d expects x [B, ", w.size(1), ", H, W] for a kernel ", w.sizes(),
-              ", got ", x.sizes());
+  TORCH_CHECK(x.dim() == 4 && w.dim() == 4 && x.size(1) == w.size(1), "CyclicConv2d expects x [B, ",
+              w.size(1), ", H, W] for a kernel ", w.sizes(), ", got ", x.sizes());
   return F::conv2d(CyclicPad(x, w.size(2), w.size(3), false), w,
                    F::Conv2dFuncOptions().stride(stride));
 }
@@ -194,7 +201,8 @@ torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound
   torch::NoGradGuard no_grad;
   const int64_t height = embedded.size(2), width = embedded.size(3);
   if (height == 1 && width == 1) {  // the operator is the cout x cin matrix itself
-    const torch::Tensor clipped = ClipSingularValues(embedded.view({embedded.size(0), embedded.size(1)}), {}, bound).re;
+    const torch::Tensor clipped =
+        ClipSingularValues(embedded.view({embedded.size(0), embedded.size(1)}), {}, bound).re;
     return clipped.defined() ? clipped.view(embedded.sizes()) : embedded.clone();
   }
   const ComplexParts x = HalfSpectrum(embedded);
@@ -203,8 +211,8 @@ torch::Tensor ClipCyclicConvSpectrum(const torch::Tensor& embedded, double bound
   const bool real = height <= 2 && width <= 2;
   const ComplexParts clipped = ClipSingularValues(x.re, real ? torch::Tensor() : x.im, bound);
   if (!clipped.re.defined()) return embedded.clone();
-  const torch::Tensor spectrum =
-      torch::complex(clipped.re, real ? torch::zeros_like(clipped.re) : clipped.im);  // pocketfft, not LAPACK
+  const torch::Tensor spectrum = torch::complex(
+      clipped.re, real ? torch::zeros_like(clipped.re) : clipped.im);  // pocketfft, not LAPACK
   return torch::fft::irfft2(spectrum.permute({2, 3, 0, 1}), std::vector<int64_t>{height, width},
                             {2, 3});
 }

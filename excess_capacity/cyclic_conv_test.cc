@@ -47,8 +47,9 @@ TEST_P(CyclicConvTest, FftNormAndClipMatchTheDenseOperator) {
     const torch::Tensor m_embedded = DenseOperator(embedded, h, wd);
     EXPECT_TRUE(torch::allclose(torch::linalg_svdvals(m_embedded), torch::linalg_svdvals(m)));
     const torch::Tensor clipped = ClipCyclicConvSpectrum(embedded, bound);
-    EXPECT_TRUE(torch::allclose(DenseOperator(clipped, h, wd), ClipMatrixSpectrum(m_embedded, bound),
-                                1e-9, 1e-10)) << h << "x" << wd;
+    EXPECT_TRUE(torch::allclose(DenseOperator(clipped, h, wd),
+                                ClipMatrixSpectrum(m_embedded, bound), 1e-9, 1e-10))
+        << h << "x" << wd;
     EXPECT_NEAR(CyclicConvSpectralNorm(clipped, h, wd), bound, 1e-9);
     // Certified inside (every frequency below the bound): returned as it is, bit for bit.
     EXPECT_TRUE(torch::equal(ClipCyclicConvSpectrum(embedded, 1.001 * dense_norm), embedded));
@@ -71,7 +72,9 @@ TEST(CyclicConv, StrideAndPaddingGeometry) {
 
 TEST(Dykstra, ConvergesToTheProjectionOntoTheIntersection) {
   // Unit disk and half-plane x + y >= 1.2; project (2, -1). Brute force on a fine grid.
-  const Projector disk = [](const torch::Tensor& p) { return p / std::max(1.0, p.norm().item<double>()); };
+  const Projector disk = [](const torch::Tensor& p) {
+    return p / std::max(1.0, p.norm().item<double>());
+  };
   const Projector half = [](const torch::Tensor& p) {
     const double gap = 1.2 - p.sum().item<double>();
     return gap > 0 ? p + gap / 2 : p;
@@ -80,8 +83,10 @@ TEST(Dykstra, ConvergesToTheProjectionOntoTheIntersection) {
   const torch::Tensor d = Dykstra({disk, half}, x, 500);
   const torch::Tensor g = torch::linspace(-1, 1, 2001, torch::kFloat64);
   const auto grid = torch::meshgrid({g, g}, "ij");
-  const torch::Tensor inside = (grid[0].square() + grid[1].square() <= 1) & (grid[0] + grid[1] >= 1.2);
-  const torch::Tensor dist = ((grid[0] - 2).square() + (grid[1] + 1).square()).masked_fill(~inside, 1e9);
+  const torch::Tensor inside =
+      (grid[0].square() + grid[1].square() <= 1) & (grid[0] + grid[1] >= 1.2);
+  const torch::Tensor dist =
+      ((grid[0] - 2).square() + (grid[1] + 1).square()).masked_fill(~inside, 1e9);
   const int64_t best = dist.argmin().item<int64_t>();
   const torch::Tensor brute = torch::stack({grid[0].flatten()[best], grid[1].flatten()[best]});
   EXPECT_LT((d - brute).norm().item<double>(), 2e-3);

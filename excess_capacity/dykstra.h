@@ -5,10 +5,10 @@
 #ifndef EXCESS_CAPACITY_DYKSTRA_H_
 #define EXCESS_CAPACITY_DYKSTRA_H_
 
+#include <torch/types.h>
+
 #include <functional>
 #include <vector>
-
-#include <torch/types.h>
 
 namespace excess_capacity {
 

@@ -1,8 +1,8 @@
 #include "excess_capacity/experiment.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -54,9 +54,9 @@ absl::StatusOr<std::shared_ptr<ConstrainedNetwork>> BuildNetwork(const TrainConf
   if (constraints.simplex()) {
     const int64_t width = c.arch == "no_stride_preactresnet18" ? 512 : c.n_channels;
     if (width < data.classes - 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "the simplex classifier (--dist ... 0) needs at least ", data.classes - 1,
-          " features for ", data.classes, " classes; --n_channels=", width));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the simplex classifier (--dist ... 0) needs at least ", data.classes - 1,
+                       " features for ", data.classes, " classes; --n_channels=", width));
     }
   }
   std::shared_ptr<ConstrainedNetwork> net;
@@ -68,7 +68,8 @@ absl::StatusOr<std::shared_ptr<ConstrainedNetwork>> BuildNetwork(const TrainConf
   }
   if (c.arch != "no_stride_preactresnet18" && data.side != 32) {
     return absl::InvalidArgumentError(absl::StrCat("--arch=", c.arch, " expects 32x32 inputs; ",
-                                                   c.dataset, " images are ", data.side, "x", data.side));
+                                                   c.dataset, " images are ", data.side, "x",
+                                                   data.side));
   }
   net->Init(data.channels, data.side, data.side);  // before the optimizer and any checkpoint
   net->to(c.device);
@@ -81,7 +82,8 @@ std::unique_ptr<torch::optim::Optimizer> MakeOptimizer(const TrainConfig& c,
     return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(c.lr));
   }
   if (c.optimizer == "lamb") {
-    return std::make_unique<Lamb>(params, torch::optim::AdamOptions(c.lr).eps(1e-6).weight_decay(c.wd));
+    return std::make_unique<Lamb>(params,
+                                  torch::optim::AdamOptions(c.lr).eps(1e-6).weight_decay(c.wd));
   }
   auto sgd = torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.wd);
   if (c.optimizer == "lars") return std::make_unique<Lars>(params, sgd);
@@ -94,7 +96,8 @@ double ScheduledLr(const TrainConfig& c, int64_t epoch) {
   if (c.arch == "no_stride_preactresnet18") {
     return common::train::MultiStepLr(c.lr, {60, 120, 160}, 0.2, static_cast<int>(epoch));
   }
-  return common::train::CosineLr(c.lr, 0.0, static_cast<double>(c.epochs), static_cast<double>(epoch));
+  return common::train::CosineLr(c.lr, 0.0, static_cast<double>(c.epochs),
+                                 static_cast<double>(epoch));
 }
 
 void AddLayerColumns(ConstrainedNetwork& net, common::train::MetricsRow& row) {
@@ -113,10 +116,12 @@ absl::Status WriteMargins(const std::string& dir, const Evaluation& train, const
   }
   RETURN_IF_ERROR(common::data::WriteFileAtomically(dir + "/margins.csv", csv));
   const torch::Tensor normalized = train.margins.to(torch::kFloat64) / complexity;
-  std::vector<double> values(normalized.data_ptr<double>(), normalized.data_ptr<double>() + normalized.numel());
-  return common::plot::Histogram(dir + "/margins.svg",
-                                 {"training margins / spectral complexity", "normalized margin", "", false, false},
-                                 values, 50);
+  std::vector<double> values(normalized.data_ptr<double>(),
+                             normalized.data_ptr<double>() + normalized.numel());
+  return common::plot::Histogram(
+      dir + "/margins.svg",
+      {"training margins / spectral complexity", "normalized margin", "", false, false}, values,
+      50);
 }
 
 // Thm 3.5 (both forms, paper and code variants) and the Bartlett-style bound at margin gamma,
@@ -142,48 +147,61 @@ torch::Tensor Margins(const torch::Tensor& logits, const torch::Tensor& labels) 
 }
 
 absl::Status Validate(const TrainConfig& c) {
-  const std::pair<const char*, int64_t> positive[] = {
-      {"--bs", c.bs}, {"--epochs", c.epochs}, {"--n_channels", c.n_channels}, {"--test_bs", c.test_bs}};
+  const std::pair<const char*, int64_t> positive[] = {{"--bs", c.bs},
+                                                      {"--epochs", c.epochs},
+                                                      {"--n_channels", c.n_channels},
+                                                      {"--test_bs", c.test_bs}};
   for (const auto& [name, v] : positive) {
     if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", v));
   }
-  if (c.n_proj < 0) return absl::InvalidArgumentError(absl::StrCat("--n_proj must be >= 0, got ", c.n_proj));
+  if (c.n_proj < 0)
+    return absl::InvalidArgumentError(absl::StrCat("--n_proj must be >= 0, got ", c.n_proj));
   if (c.n_proj > 0 && c.proj_freq < 1) {  // the reference crashes for proj_freq < 5
     return absl::InvalidArgumentError(absl::StrCat("--proj_freq must be >= 1, got ", c.proj_freq));
   }
   if (!(c.lr > 0)) return absl::InvalidArgumentError(absl::StrCat("--lr must be > 0, got ", c.lr));
   if (!(c.momentum >= 0 && c.momentum < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("--momentum must be in [0, 1), got ", c.momentum));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--momentum must be in [0, 1), got ", c.momentum));
   }
   if (c.bn && c.arch != "no_stride_preactresnet18") {
-    return absl::InvalidArgumentError("--bn applies to --arch=no_stride_preactresnet18 only, got --arch=" + c.arch);
+    return absl::InvalidArgumentError(
+        "--bn applies to --arch=no_stride_preactresnet18 only, got --arch=" + c.arch);
   }
   const std::vector<std::string> optimizers = {"sgd", "adam", "lars", "lamb"};
   if (std::find(optimizers.begin(), optimizers.end(), c.optimizer) == optimizers.end()) {
-    return absl::InvalidArgumentError("--optimizer must be sgd, adam, lars or lamb, got '" + c.optimizer + "'");
+    return absl::InvalidArgumentError("--optimizer must be sgd, adam, lars or lamb, got '" +
+                                      c.optimizer + "'");
   }
-  const std::vector<std::string> archs = {"no_stride_preactresnet18", "simple_convnet6", "simple_convnet11"};
+  const std::vector<std::string> archs = {"no_stride_preactresnet18", "simple_convnet6",
+                                          "simple_convnet11"};
   if (std::find(archs.begin(), archs.end(), c.arch) == archs.end()) {
     return absl::InvalidArgumentError(
-        "--arch must be no_stride_preactresnet18, simple_convnet6 or simple_convnet11, got '" + c.arch + "'");
+        "--arch must be no_stride_preactresnet18, simple_convnet6 or simple_convnet11, got '" +
+        c.arch + "'");
   }
   if (c.proj_mode != "orthogonal" && c.proj_mode != "radial") {
-    return absl::InvalidArgumentError("--proj_mode must be orthogonal or radial, got '" + c.proj_mode + "'");
+    return absl::InvalidArgumentError("--proj_mode must be orthogonal or radial, got '" +
+                                      c.proj_mode + "'");
   }
   return ParseConstraints(c.lip, c.dist, ProjMode::kOrthogonal).status();
 }
 
 absl::StatusOr<ImageData> LoadImageData(const TrainConfig& c, const std::string& data_dir) {
-  if (c.dataset != "fashion-mnist" && c.dataset != "tiny-imagenet-200" && c.dataset != "cifar10" && c.dataset != "cifar100") {
-    return absl::InvalidArgumentError("--dataset must be fashion-mnist, cifar10, cifar100 or tiny-imagenet-200, got '" +
-                                      c.dataset + "'");
+  if (c.dataset != "fashion-mnist" && c.dataset != "tiny-imagenet-200" && c.dataset != "cifar10" &&
+      c.dataset != "cifar100") {
+    return absl::InvalidArgumentError(
+        "--dataset must be fashion-mnist, cifar10, cifar100 or tiny-imagenet-200, got '" +
+        c.dataset + "'");
   }
   ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
   const std::string expected = c.dataset == "fashion-mnist" ? "idx" : c.dataset;
   if (raw.format != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("--dataset=", c.dataset, " but ", data_dir, " holds ", raw.format, " files"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset=", c.dataset, " but ", data_dir, " holds ", raw.format, " files"));
   }
-  torch::Tensor train = common::data::ScaleToUnit(raw.train_images), test = common::data::ScaleToUnit(raw.test_images);
+  torch::Tensor train = common::data::ScaleToUnit(raw.train_images),
+                test = common::data::ScaleToUnit(raw.test_images);
   std::vector<double> mean, std;
   if (c.dataset == "cifar10") {
     mean = {0.4914, 0.4822, 0.4465}, std = {0.247, 0.243, 0.261};  // same as reference
@@ -197,15 +215,17 @@ absl::StatusOr<ImageData> LoadImageData(const TrainConfig& c, const std::string&
     train = torch::constant_pad_nd(train, {2, 2, 2, 2});  // 28x28 -> 32x32 with black borders
     test = torch::constant_pad_nd(test, {2, 2, 2, 2});
   }
-  ImageData data{InMemoryDataset(common::data::NormalizeChannels(train, mean, std), raw.train_labels),
-                 InMemoryDataset(common::data::NormalizeChannels(test, mean, std), raw.test_labels),
-                 raw.num_classes, train.size(1), train.size(2)};
+  ImageData data{
+      InMemoryDataset(common::data::NormalizeChannels(train, mean, std), raw.train_labels),
+      InMemoryDataset(common::data::NormalizeChannels(test, mean, std), raw.test_labels),
+      raw.num_classes, train.size(1), train.size(2)};
   if (c.limit_to > 0 && c.limit_to < data.train.size()) {
     data.train = data.train.Subset(torch::arange(c.limit_to));
   }
   if (c.rand) {  // random labels for training only (the reference also replaced the test labels)
     torch::Generator gen = common::data::SeededGenerator(c.seed, 77);
-    data.train = InMemoryDataset(data.train.inputs(), torch::randint(data.classes, {data.train.size()}, gen, torch::kInt64));
+    data.train = InMemoryDataset(
+        data.train.inputs(), torch::randint(data.classes, {data.train.size()}, gen, torch::kInt64));
   }
   return data;
 }
@@ -218,7 +238,8 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
   std::optional<common::train::RunDir> run;
   if (!c.out_dir.empty()) {
     ASSIGN_OR_RETURN(run, common::train::RunDir::Open(c.out_dir, flags_json, c.resume));
-    if (c.save_model) RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights_0.pt"), *net));
+    if (c.save_model)
+      RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights_0.pt"), *net));
   }
   TrainResult result;
   bool first = true;
@@ -229,9 +250,11 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     first = false;
     common::train::SetLearningRate(*optimizer, ScheduledLr(c, epoch));
     const auto batches = data.train.EpochBatches(c.bs, /*shuffle=*/true, c.seed, epoch);
-    common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c.epochs), batches.size());
+    common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c.epochs),
+                                     batches.size());
     common::train::RunningMean loss;
-    const size_t start = static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
+    const size_t start =
+        static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     for (size_t j = start; j < batches.size(); ++j) {
       const common::data::Batch b = data.train.Get(batches[j]);
       const torch::Tensor out = net->forward(b.inputs.to(c.device));
@@ -248,10 +271,12 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
         net->Project(c.n_proj);
       }
       line.Update(j + 1, absl::StrFormat("loss %.4f", loss.mean()));
-      if (j + 1 < batches.size()) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(j + 1)));
+      if (j + 1 < batches.size())
+        RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(j + 1)));
     }
     const Evaluation train = Evaluate(*net, data.train, c), test = Evaluate(*net, data.test, c);
-    line.Finish(absl::StrFormat("train acc %.4f | test acc %.4f | lip %.3g", train.accuracy, test.accuracy, net->Lip()));
+    line.Finish(absl::StrFormat("train acc %.4f | test acc %.4f | lip %.3g", train.accuracy,
+                                test.accuracy, net->Lip()));
     if (run) {
       common::train::MetricsRow row = {{"epoch", static_cast<double>(epoch + 1)},
                                        {"lr", ScheduledLr(c, epoch)},
@@ -264,13 +289,15 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
                                        {"lip", net->Lip()}};
       // Thm 3.5 (first form, code variant) at the 5% quantile of the training margins; NaN while
       // that margin is not positive.
-      const nlohmann::json bound = BoundsAt(net->Capacities(), data_norm, n,
-                                            train.margins.to(torch::kFloat64).quantile(0.05).item<double>());
+      const nlohmann::json bound =
+          BoundsAt(net->Capacities(), data_norm, n,
+                   train.margins.to(torch::kFloat64).quantile(0.05).item<double>());
       row.push_back({"bound_q05", bound.is_null() ? NAN : bound["thm35_first_code"].get<double>()});
       AddLayerColumns(*net, row);
       RETURN_IF_ERROR(run->AppendMetrics(row, /*may_be_undefined=*/{"bound_q05"}));
       if (c.save_model && (epoch + 1) % 10 == 0) {
-        RETURN_IF_ERROR(common::train::SaveStateDict(run->File(absl::StrCat("weights_", epoch + 1, ".pt")), *net));
+        RETURN_IF_ERROR(common::train::SaveStateDict(
+            run->File(absl::StrCat("weights_", epoch + 1, ".pt")), *net));
       }
     }
     return absl::OkStatus();
@@ -292,22 +319,26 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights.pt"), *net));
     RETURN_IF_ERROR(WriteMargins(run->path(), train, test, complexity));
     const std::vector<LayerCapacity> capacities = net->Capacities();
-    nlohmann::json summary = {{"train_acc", train.accuracy}, {"test_acc", test.accuracy},
-                              {"train_loss", train.loss},    {"test_loss", test.loss},
-                              {"gap_acc", train.accuracy - test.accuracy},
-                              {"lip_network", result.lip},  {"lip_constraint", net->LipCond()},
-                              {"spectral_complexity", complexity},
-                              {"layers_outside_constraints", result.violations},
-                              // gamma = the smallest training margin (the reference's Bounds; null
-                              // unless every training sample is classified with margin > 0) and
-                              // the 5% quantile of the training margins.
-                              {"rademacher_bounds_min_margin",
-                               BoundsAt(capacities, data_norm, n, train.margins.min().item<double>())},
-                              {"rademacher_bounds_q05_margin",
-                               BoundsAt(capacities, data_norm, n,
-                                        train.margins.to(torch::kFloat64).quantile(0.05).item<double>())},
-                              {"layer_lip_exact", net->LayerExactLips()},
-                              {"layer_dist", net->LayerDists()}};
+    nlohmann::json summary = {
+        {"train_acc", train.accuracy},
+        {"test_acc", test.accuracy},
+        {"train_loss", train.loss},
+        {"test_loss", test.loss},
+        {"gap_acc", train.accuracy - test.accuracy},
+        {"lip_network", result.lip},
+        {"lip_constraint", net->LipCond()},
+        {"spectral_complexity", complexity},
+        {"layers_outside_constraints", result.violations},
+        // gamma = the smallest training margin (the reference's Bounds; null
+        // unless every training sample is classified with margin > 0) and
+        // the 5% quantile of the training margins.
+        {"rademacher_bounds_min_margin",
+         BoundsAt(capacities, data_norm, n, train.margins.min().item<double>())},
+        {"rademacher_bounds_q05_margin",
+         BoundsAt(capacities, data_norm, n,
+                  train.margins.to(torch::kFloat64).quantile(0.05).item<double>())},
+        {"layer_lip_exact", net->LayerExactLips()},
+        {"layer_dist", net->LayerDists()}};
     RETURN_IF_ERROR(run->WriteSummary(summary));
   }
   return result;

@@ -5,11 +5,11 @@
 #ifndef EXCESS_CAPACITY_EXPERIMENT_H_
 #define EXCESS_CAPACITY_EXPERIMENT_H_
 
-#include <string>
-#include <vector>
+#include <torch/types.h>
 
 #include <nlohmann/json.hpp>
-#include <torch/types.h>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/data/dataset.h"
@@ -17,25 +17,25 @@
 namespace excess_capacity {
 
 struct TrainConfig {
-  int64_t bs = 256;                                  // same as reference
-  std::vector<double> lip = {-1, -1, -1, -1};       // same as reference: -1 = none
-  std::vector<double> dist = {-1, -1, -1, -1};      // same as reference; dist[3] = 0: simplex
-  int n_proj = 1;                                    // same as reference: Dykstra sweeps
-  int proj_freq = 15;                                // same as reference
-  int64_t epochs = 100;                              // runs exactly this many (reference: +1)
-  double lr = 0.003;                                 // same as reference
-  double wd = 1e-4;                                  // same as reference (SGD, LARS, LAMB)
-  double momentum = 0.9;                             // same as reference (SGD, LARS)
-  std::string optimizer = "sgd";                     // sgd | adam | lars | lamb
-  std::string arch = "no_stride_preactresnet18";     // | simple_convnet6 | simple_convnet11
-  int64_t n_channels = 512;                          // simple_convnet only
-  std::string dataset = "fashion-mnist";             // | cifar10 | cifar100 | tiny-imagenet-200
-  std::string proj_mode = "orthogonal";              // | radial
-  int64_t limit_to = -1;                             // > 0: the first N training images
-  bool rand = false;                                 // random training labels (test labels kept)
-  bool bn = false;                                   // BatchNorm in the ResNet
-  bool save_model = false;                           // weights_<epoch>.pt every 10 epochs
-  int64_t test_bs = 256;                             // same as reference
+  int64_t bs = 256;                               // same as reference
+  std::vector<double> lip = {-1, -1, -1, -1};     // same as reference: -1 = none
+  std::vector<double> dist = {-1, -1, -1, -1};    // same as reference; dist[3] = 0: simplex
+  int n_proj = 1;                                 // same as reference: Dykstra sweeps
+  int proj_freq = 15;                             // same as reference
+  int64_t epochs = 100;                           // runs exactly this many (reference: +1)
+  double lr = 0.003;                              // same as reference
+  double wd = 1e-4;                               // same as reference (SGD, LARS, LAMB)
+  double momentum = 0.9;                          // same as reference (SGD, LARS)
+  std::string optimizer = "sgd";                  // sgd | adam | lars | lamb
+  std::string arch = "no_stride_preactresnet18";  // | simple_convnet6 | simple_convnet11
+  int64_t n_channels = 512;                       // simple_convnet only
+  std::string dataset = "fashion-mnist";          // | cifar10 | cifar100 | tiny-imagenet-200
+  std::string proj_mode = "orthogonal";           // | radial
+  int64_t limit_to = -1;                          // > 0: the first N training images
+  bool rand = false;                              // random training labels (test labels kept)
+  bool bn = false;                                // BatchNorm in the ResNet
+  bool save_model = false;                        // weights_<epoch>.pt every 10 epochs
+  int64_t test_bs = 256;                          // same as reference
   bool resume = false;
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
@@ -58,9 +58,9 @@ absl::StatusOr<ImageData> LoadImageData(const TrainConfig& config, const std::st
 
 struct TrainResult {
   double train_accuracy = 0, test_accuracy = 0, train_loss = 0, test_loss = 0;
-  double lip = 0;                        // network Lipschitz bound from the exact layer norms
-                                         // (residual blocks: s_shortcut + lip1 lip2)
-  std::vector<std::string> violations;   // layers outside their constraints after training
+  double lip = 0;                       // network Lipschitz bound from the exact layer norms
+                                        // (residual blocks: s_shortcut + lip1 lip2)
+  std::vector<std::string> violations;  // layers outside their constraints after training
   int64_t steps = 0;
 };
 

@@ -1,8 +1,8 @@
 #include "excess_capacity/experiment.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "common/data/file_bytes.h"
 #include "common/data/synthetic.h"
@@ -42,7 +42,8 @@ TEST(Lamb, FirstStepMovesByLrTimesWeightNorm) {
   lamb.step();
   const torch::Tensor moved = torch::tensor({3.0, -4.0}) - p.detach();
   EXPECT_NEAR(moved.norm().item<double>(), 0.01 * 5.0, 1e-6);
-  EXPECT_TRUE(torch::allclose(moved / moved.norm(), torch::tensor({1.0, 1.0}) / std::sqrt(2.0), 1e-5));
+  EXPECT_TRUE(
+      torch::allclose(moved / moved.norm(), torch::tensor({1.0, 1.0}) / std::sqrt(2.0), 1e-5));
 }
 
 ImageData TinyImages(int64_t n) {
@@ -51,7 +52,8 @@ ImageData TinyImages(int64_t n) {
   torch::Tensor x = torch::randn({n, 1, 32, 32}) * 0.3;
   const torch::Tensor y = torch::arange(n).remainder(2);
   x.narrow(3, 0, 16).add_((y.to(torch::kFloat32) * 2 - 1).view({n, 1, 1, 1}));
-  return {common::data::InMemoryDataset(x, y), common::data::InMemoryDataset(x.clone(), y.clone()), 2, 1};
+  return {common::data::InMemoryDataset(x, y), common::data::InMemoryDataset(x.clone(), y.clone()),
+          2, 1};
 }
 
 TEST(Train, SmallConstrainedRunLearnsAndEndsWithinConstraints) {
@@ -92,7 +94,8 @@ TEST(TrainConfig, ReferenceCrashesAreClearErrors) {
   c.dataset = "tiny-imagenet-200";
   EXPECT_EQ(LoadImageData(c, "/nonexistent").status().code(), absl::StatusCode::kNotFound);
   c.dataset = "svhn";
-  EXPECT_THAT(std::string(LoadImageData(c, "/nonexistent").status().message()), HasSubstr("--dataset must be"));
+  EXPECT_THAT(std::string(LoadImageData(c, "/nonexistent").status().message()),
+              HasSubstr("--dataset must be"));
 }
 
 }  // namespace

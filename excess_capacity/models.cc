@@ -1,8 +1,8 @@
 #include "excess_capacity/models.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 
@@ -21,7 +21,8 @@ torch::Tensor PoolingShortcut(const torch::Tensor& x) {
   if (x.size(2) == 1 && x.size(3) == 1) return torch::cat({x, x}, 1);
   const int64_t h = x.size(2) / 2, w = x.size(3) / 2;
   const torch::Tensor a = torch::max_pool2d(x, {2, 2}, {2, 2});
-  const torch::Tensor b = torch::max_pool2d(x, {2, 2}, {2, 2}, {1, 1}).narrow(2, 0, h).narrow(3, 0, w);
+  const torch::Tensor b =
+      torch::max_pool2d(x, {2, 2}, {2, 2}, {1, 1}).narrow(2, 0, h).narrow(3, 0, w);
   return torch::cat({a, b}, 1);
 }
 
@@ -41,16 +42,18 @@ class SimpleConvnet : public ConstrainedNetwork {
       for (int d = 0; d < depth; ++d, ++index) {
         const bool first = block == 0 && d == 0;
         const std::string name = absl::StrCat("conv", index + 1);
-        convs_.push_back({name, register_module(name, ConstrainedConv2d(
-                                                          first ? in_channels : n_channels, n_channels, 3,
-                                                          d == 0 ? 2 : 1, c.Layer(first ? 0 : 1)))});
+        convs_.push_back(
+            {name,
+             register_module(name, ConstrainedConv2d(first ? in_channels : n_channels, n_channels,
+                                                     3, d == 0 ? 2 : 1, c.Layer(first ? 0 : 1)))});
       }
     }
     body_ = convs_.size();
     if (c.simplex()) {
       simplex_ = register_module("cls", SimplexClassifier(n_channels, classes, c.lip[3]));
     } else {  // same as reference's simplex=False: a 1x1 conv on the 1x1 map
-      convs_.push_back({"cls", register_module("cls", ConstrainedConv2d(n_channels, classes, 1, 1, c.Layer(3)))});
+      convs_.push_back({"cls", register_module("cls", ConstrainedConv2d(n_channels, classes, 1, 1,
+                                                                        c.Layer(3)))});
     }
     lip_conds_ = c;
   }
@@ -63,7 +66,8 @@ class SimpleConvnet : public ConstrainedNetwork {
   }
 
   void Init(int64_t channels, int64_t height, int64_t width) override {
-    TORCH_CHECK(height == 32 && width == 32, "simple_convnet expects 32x32 inputs, got ", height, "x", width);
+    TORCH_CHECK(height == 32 && width == 32, "simple_convnet expects 32x32 inputs, got ", height,
+                "x", width);
     for (auto& [name, conv] : convs_) {
       const std::vector<int64_t> out = conv->Init(height, width);
       height = out[2];
@@ -118,8 +122,10 @@ class NoStridePreActResNet18 : public ConstrainedNetwork {
         PreActBlock block;
         block.downsample = stage > 1 && b == 1;
         const std::string prefix = absl::StrCat("conv", stage, b);
-        block.conv1 = register_module(prefix + "1", ConstrainedConv2d(planes, out_planes, 3, 1, c.Layer(1)));
-        block.conv2 = register_module(prefix + "2", ConstrainedConv2d(out_planes, out_planes, 3, 1, c.Layer(1)));
+        block.conv1 =
+            register_module(prefix + "1", ConstrainedConv2d(planes, out_planes, 3, 1, c.Layer(1)));
+        block.conv2 = register_module(prefix + "2",
+                                      ConstrainedConv2d(out_planes, out_planes, 3, 1, c.Layer(1)));
         if (bn) {
           block.bn1 = register_module(prefix + "_bn1", torch::nn::BatchNorm2d(planes));
           block.bn2 = register_module(prefix + "_bn2", torch::nn::BatchNorm2d(out_planes));
@@ -133,7 +139,8 @@ class NoStridePreActResNet18 : public ConstrainedNetwork {
     if (c.simplex()) {
       simplex_ = register_module("fc", SimplexClassifier(512, classes, c.lip[3]));
     } else {
-      linears_.push_back({"fc", register_module("fc", ConstrainedLinear(512, classes, c.Layer(3)))});
+      linears_.push_back(
+          {"fc", register_module("fc", ConstrainedLinear(512, classes, c.Layer(3)))});
     }
   }
 
@@ -159,11 +166,15 @@ class NoStridePreActResNet18 : public ConstrainedNetwork {
     if (!linears_.empty()) linears_.front().second->Init();
   }
 
-  double Lip() override { return Combine([](auto& conv) { return conv->Lip(); }, Classifier()); }
+  double Lip() override {
+    return Combine([](auto& conv) { return conv->Lip(); }, Classifier());
+  }
 
   double LipExact() override {
-    const double fc = simplex_ ? simplex_->Lip()
-                               : torch::linalg_svdvals(linears_.front().second->weight.detach()).max().item<double>();
+    const double fc =
+        simplex_
+            ? simplex_->Lip()
+            : torch::linalg_svdvals(linears_.front().second->weight.detach()).max().item<double>();
     return Combine([](auto& conv) { return conv->LipExact(); }, fc);
   }
 
@@ -181,7 +192,8 @@ class NoStridePreActResNet18 : public ConstrainedNetwork {
   template <typename F>
   double Combine(F lip, double classifier) {
     double p = lip(stem_);
-    for (PreActBlock& b : blocks_) p *= (b.downsample ? std::sqrt(2.0) : 1.0) + lip(b.conv1) * lip(b.conv2);
+    for (PreActBlock& b : blocks_)
+      p *= (b.downsample ? std::sqrt(2.0) : 1.0) + lip(b.conv1) * lip(b.conv2);
     return p * classifier;
   }
 
@@ -197,11 +209,13 @@ ConstraintOptions NetworkConstraints::Layer(int index) const {
 }
 
 absl::StatusOr<NetworkConstraints> ParseConstraints(const std::vector<double>& lip,
-                                                    const std::vector<double>& dist, ProjMode mode) {
+                                                    const std::vector<double>& dist,
+                                                    ProjMode mode) {
   if (lip.size() != 4 || dist.size() != 4) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--lip and --dist take 4 values each (first conv, in-block convs, shortcut, classifier), got ",
-        lip.size(), " and ", dist.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lip and --dist take 4 values each (first conv, in-block convs, shortcut, "
+                     "classifier), got ",
+                     lip.size(), " and ", dist.size()));
   }
   NetworkConstraints c;
   c.mode = mode;
@@ -209,12 +223,14 @@ absl::StatusOr<NetworkConstraints> ParseConstraints(const std::vector<double>& l
     c.lip[i] = lip[i] == -1 ? kNoConstraint : lip[i];
     c.dist[i] = dist[i] == -1 ? kNoConstraint : dist[i];
     if (!(c.lip[i] > 0)) {
-      return absl::InvalidArgumentError(absl::StrCat("--lip values must be > 0 or -1, got ", lip[i]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--lip values must be > 0 or -1, got ", lip[i]));
     }
     const bool simplex_selector = i == 3 && dist[i] == 0;
     if (!(c.dist[i] > 0) && !simplex_selector) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "--dist values must be > 0 or -1 (0 only as the last value: simplex classifier), got ", dist[i]));
+          "--dist values must be > 0 or -1 (0 only as the last value: simplex classifier), got ",
+          dist[i]));
     }
   }
   return c;
@@ -247,7 +263,8 @@ std::vector<std::string> ConstrainedNetwork::Violations(double slack) {
   std::vector<std::string> out;
   const auto lips = LayerExactLips(), dists = LayerDists();
   auto check = [&](const std::string& name, const ConstraintOptions& c) {
-    if (lips.at(name) > c.lip_cond() * (1 + slack) || dists.at(name) > c.dist_cond() * (1 + slack)) {
+    if (lips.at(name) > c.lip_cond() * (1 + slack) ||
+        dists.at(name) > c.dist_cond() * (1 + slack)) {
       out.push_back(name);
     }
   };
@@ -276,7 +293,8 @@ std::vector<LayerCapacity> ConstrainedNetwork::Capacities() {
   std::vector<LayerCapacity> out;
   for (auto& [name, conv] : convs_) {
     out.push_back({name, conv->LipExact(), conv->Dist(), static_cast<double>(conv->weight.numel()),
-                   static_cast<double>(conv->input_height), static_cast<double>(conv->power_u.size(2)),
+                   static_cast<double>(conv->input_height),
+                   static_cast<double>(conv->power_u.size(2)),
                    static_cast<double>(conv->kernel_size)});
   }
   for (auto& [name, linear] : linears_) {
@@ -284,7 +302,8 @@ std::vector<LayerCapacity> ConstrainedNetwork::Capacities() {
                    linear->Dist(), static_cast<double>(linear->weight.numel()), 1, 1, 1});
   }
   if (simplex_) {
-    out.push_back({"simplex", simplex_->Lip(), 0, static_cast<double>(simplex_->weight.numel()), 1, 1, 1});
+    out.push_back(
+        {"simplex", simplex_->Lip(), 0, static_cast<double>(simplex_->weight.numel()), 1, 1, 1});
   }
   return out;
 }
@@ -292,12 +311,12 @@ std::vector<LayerCapacity> ConstrainedNetwork::Capacities() {
 std::shared_ptr<ConstrainedNetwork> MakeSimpleConvnet(int block_depth, int64_t classes,
                                                       int64_t in_channels, int64_t n_channels,
                                                       const NetworkConstraints& constraints) {
-  return std::make_shared<SimpleConvnet>(block_depth, classes, in_channels, n_channels, constraints);
+  return std::make_shared<SimpleConvnet>(block_depth, classes, in_channels, n_channels,
+                                         constraints);
 }
 
-std::shared_ptr<ConstrainedNetwork> MakeNoStridePreActResNet18(int64_t classes, int64_t in_channels,
-                                                               const NetworkConstraints& constraints,
-                                                               bool batch_norm) {
+std::shared_ptr<ConstrainedNetwork> MakeNoStridePreActResNet18(
+    int64_t classes, int64_t in_channels, const NetworkConstraints& constraints, bool batch_norm) {
   return std::make_shared<NoStridePreActResNet18>(classes, in_channels, constraints, batch_norm);
 }
 

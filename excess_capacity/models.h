@@ -11,14 +11,14 @@
 #ifndef EXCESS_CAPACITY_MODELS_H_
 #define EXCESS_CAPACITY_MODELS_H_
 
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
 #include <array>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
-#include <torch/types.h>
 
 #include "absl/status/statusor.h"
 #include "excess_capacity/bounds.h"
@@ -76,9 +76,8 @@ std::shared_ptr<ConstrainedNetwork> MakeSimpleConvnet(int block_depth, int64_t c
                                                       int64_t in_channels, int64_t n_channels,
                                                       const NetworkConstraints& constraints);
 
-std::shared_ptr<ConstrainedNetwork> MakeNoStridePreActResNet18(int64_t classes, int64_t in_channels,
-                                                               const NetworkConstraints& constraints,
-                                                               bool batch_norm);
+std::shared_ptr<ConstrainedNetwork> MakeNoStridePreActResNet18(
+    int64_t classes, int64_t in_channels, const NetworkConstraints& constraints, bool batch_norm);
 
 }  // namespace excess_capacity
 

@@ -1,8 +1,8 @@
 #include "excess_capacity/models.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -24,18 +24,24 @@ std::map<std::string, int64_t> KernelSizes(ConstrainedNetwork& net) {
 }
 
 TEST(ParseConstraints, ArityMinusOneAndSimplexSelector) {
-  NetworkConstraints c = ParseConstraints({2.0, 1.0, -1, 1.0}, {90, 90, 90, 0}, ProjMode::kOrthogonal).value();
+  NetworkConstraints c =
+      ParseConstraints({2.0, 1.0, -1, 1.0}, {90, 90, 90, 0}, ProjMode::kOrthogonal).value();
   EXPECT_TRUE(std::isinf(c.lip[2]));
   EXPECT_TRUE(c.simplex());
-  EXPECT_THAT(std::string(ParseConstraints({1, 1, 1}, {1, 1, 1, 1}, ProjMode::kOrthogonal).status().message()),
-              HasSubstr("take 4 values each"));
-  EXPECT_THAT(std::string(ParseConstraints({1, 1, 1, 1}, {0, 1, 1, 1}, ProjMode::kOrthogonal).status().message()),
-              HasSubstr("0 only as the last value"));
+  EXPECT_THAT(
+      std::string(
+          ParseConstraints({1, 1, 1}, {1, 1, 1, 1}, ProjMode::kOrthogonal).status().message()),
+      HasSubstr("take 4 values each"));
+  EXPECT_THAT(
+      std::string(
+          ParseConstraints({1, 1, 1, 1}, {0, 1, 1, 1}, ProjMode::kOrthogonal).status().message()),
+      HasSubstr("0 only as the last value"));
 }
 
 TEST(SimpleConvnet, InitMeetsConstraintsAndTheLipschitzBoundHolds) {
   torch::manual_seed(0);
-  NetworkConstraints c = ParseConstraints({2.0, 1.0, 1.0, 1.0}, {90, 90, 90, 0}, ProjMode::kOrthogonal).value();
+  NetworkConstraints c =
+      ParseConstraints({2.0, 1.0, 1.0, 1.0}, {90, 90, 90, 0}, ProjMode::kOrthogonal).value();
   auto net = MakeSimpleConvnet(1, 10, 1, 16, c);
   net->Init(1, 32, 32);
   EXPECT_TRUE(net->Violations(1e-6).empty());
@@ -56,7 +62,8 @@ TEST(SimpleConvnet, InitMeetsConstraintsAndTheLipschitzBoundHolds) {
 TEST(NoStridePreActResNet18, SpatialRewritesAndTheReferenceLipschitzExample) {
   torch::manual_seed(1);
   // The spec's example: --lip 2.0 0.8 1.4 1.0 gives 2 * 1.64^5 * (sqrt(2) + 0.64)^3 ~ 205.7.
-  NetworkConstraints c = ParseConstraints({2.0, 0.8, 1.4, 1.0}, {90, 90, 90, -1}, ProjMode::kOrthogonal).value();
+  NetworkConstraints c =
+      ParseConstraints({2.0, 0.8, 1.4, 1.0}, {90, 90, 90, -1}, ProjMode::kOrthogonal).value();
   auto net = MakeNoStridePreActResNet18(10, 3, c, /*batch_norm=*/false);
   EXPECT_NEAR(net->LipCond(), 2 * std::pow(1.64, 5) * std::pow(std::sqrt(2.0) + 0.64, 3), 1e-9);
   EXPECT_NEAR(net->LipCond(), 205.7, 0.1);
@@ -79,7 +86,8 @@ TEST(NoStridePreActResNet18, SpatialRewritesAndTheReferenceLipschitzExample) {
 // complex gemv (cgesdd via linalg_svdvals). No complex LAPACK is called any more; several seeds
 // at the benchmark's shapes, each ending within the constraints.
 TEST(NoStridePreActResNet18, InitAtTheBenchmarkShapesStaysWithinTheConstraints) {
-  NetworkConstraints c = ParseConstraints({2.0, 0.8, 1.4, 1.0}, {90, 90, 90, -1}, ProjMode::kOrthogonal).value();
+  NetworkConstraints c =
+      ParseConstraints({2.0, 0.8, 1.4, 1.0}, {90, 90, 90, -1}, ProjMode::kOrthogonal).value();
   for (int seed = 0; seed < 3; ++seed) {
     torch::manual_seed(seed);
     auto net = MakeNoStridePreActResNet18(10, 3, c, /*batch_norm=*/false);

@@ -1,8 +1,8 @@
 #include "excess_capacity/optimizers.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 namespace excess_capacity {
 namespace {

@@ -2,7 +2,8 @@
 //
 //   ./bazelw run //excess_capacity:train -- --epochs=1 --arch=simple_convnet6 --n_channels=64 \
 //       --lip 2.0 1.0 1.0 1.0 --dist 90 90 90 0
-//   ./bazelw run //excess_capacity:train -- --dataset=cifar10 --data_dir=~/data/cifar-10-batches-bin \
+//   ./bazelw run //excess_capacity:train -- --dataset=cifar10
+//   --data_dir=~/data/cifar-10-batches-bin \
 //       --bs 256 --lip 2.0 0.8 1.4 1.0 --dist 90 90 90 0 --epochs 200
 #include <cstdio>
 #include <string>
@@ -27,9 +28,10 @@ ABSL_FLAG(std::string, lip, "-1,-1,-1,-1",
           "4 Lipschitz constraints (first conv, in-block convs, shortcut [ignored], classifier), "
           "comma- or space-separated; -1 = none. Applied to every --arch (the reference ignored "
           "them for the simple convnets).");
-ABSL_FLAG(std::string, dist, "-1,-1,-1,-1",
-          "4 (2,1)-distance-to-initialisation constraints, same order; -1 = none; a last value of 0 "
-          "selects the fixed simplex classifier.");
+ABSL_FLAG(
+    std::string, dist, "-1,-1,-1,-1",
+    "4 (2,1)-distance-to-initialisation constraints, same order; -1 = none; a last value of 0 "
+    "selects the fixed simplex classifier.");
 ABSL_FLAG(int, n_proj, kDefaults.n_proj, "Dykstra sweeps per projection; 0 turns projection off.");
 ABSL_FLAG(int, proj_freq, kDefaults.proj_freq,
           "Project every N optimizer steps and after each epoch's last step (any N >= 1; the "
@@ -40,7 +42,8 @@ ABSL_FLAG(double, wd, kDefaults.wd, "Weight decay (sgd, lars, lamb).");
 ABSL_FLAG(double, momentum, kDefaults.momentum, "Momentum (sgd, lars).");
 ABSL_FLAG(std::string, optimizer, kDefaults.optimizer,
           "sgd, adam, lars or lamb (LARS/LAMB always apply their layer-wise trust ratio).");
-ABSL_FLAG(std::string, arch, kDefaults.arch, "no_stride_preactresnet18, simple_convnet6 or simple_convnet11.");
+ABSL_FLAG(std::string, arch, kDefaults.arch,
+          "no_stride_preactresnet18, simple_convnet6 or simple_convnet11.");
 ABSL_FLAG(int64_t, n_channels, kDefaults.n_channels, "Channels of the simple convnets.");
 ABSL_FLAG(std::string, dataset, kDefaults.dataset,
           "fashion-mnist (default data; zero-padded to 32x32, 1 channel), cifar10, cifar100 "
@@ -48,9 +51,13 @@ ABSL_FLAG(std::string, dataset, kDefaults.dataset,
           "last three with --data_dir.");
 ABSL_FLAG(std::string, proj_mode, kDefaults.proj_mode, "orthogonal (exact projections) or radial.");
 ABSL_FLAG(int64_t, limit_to, kDefaults.limit_to, "> 0: train on the first N images only.");
-ABSL_FLAG(bool, rand, kDefaults.rand, "Random training labels (test labels are kept, unlike the reference).");
-ABSL_FLAG(bool, bn, kDefaults.bn, "BatchNorm in the ResNet (a real boolean; the reference's --bn took any string as true).");
-ABSL_FLAG(bool, save_model, kDefaults.save_model, "Also save weights_0.pt and weights_<epoch>.pt every 10 epochs.");
+ABSL_FLAG(bool, rand, kDefaults.rand,
+          "Random training labels (test labels are kept, unlike the reference).");
+ABSL_FLAG(
+    bool, bn, kDefaults.bn,
+    "BatchNorm in the ResNet (a real boolean; the reference's --bn took any string as true).");
+ABSL_FLAG(bool, save_model, kDefaults.save_model,
+          "Also save weights_0.pt and weights_<epoch>.pt every 10 epochs.");
 ABSL_FLAG(std::string, comment, "", "Free text, kept in config.json.");
 ABSL_FLAG(bool, resume, false, "Continue the run in --out_dir from its checkpoint.pt.");
 
@@ -102,11 +109,12 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(TrainConfig config, ConfigFromFlags(rt));
   ASSIGN_OR_RETURN(ImageData data, LoadImageData(config, rt.data_dir));
   ASSIGN_OR_RETURN(TrainResult r, Train(config, data, common::train::CommandLineFlagsJson()));
-  std::printf("train acc %.4f, test acc %.4f (loss %.4f / %.4f), network Lipschitz bound %.4g, "
-              "layers outside their constraints: %s; results in %s\n",
-              r.train_accuracy, r.test_accuracy, r.train_loss, r.test_loss, r.lip,
-              r.violations.empty() ? "none" : absl::StrJoin(r.violations, ",").c_str(),
-              config.out_dir.c_str());
+  std::printf(
+      "train acc %.4f, test acc %.4f (loss %.4f / %.4f), network Lipschitz bound %.4g, "
+      "layers outside their constraints: %s; results in %s\n",
+      r.train_accuracy, r.test_accuracy, r.train_loss, r.test_loss, r.lip,
+      r.violations.empty() ? "none" : absl::StrJoin(r.violations, ",").c_str(),
+      config.out_dir.c_str());
   return absl::OkStatus();
 }
 

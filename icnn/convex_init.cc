@@ -1,8 +1,8 @@
 #include "icnn/convex_init.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 namespace icnn {
 
@@ -68,7 +68,8 @@ double BiasCorrectionShift(Positivity positivity, int64_t fan_in, double gain) {
   return n * mean / std::sqrt(2 * M_PI);
 }
 
-void BiasCorrectionInit(torch::Tensor& weight, torch::Tensor& bias, Positivity positivity, double gain) {
+void BiasCorrectionInit(torch::Tensor& weight, torch::Tensor& bias, Positivity positivity,
+                        double gain) {
   torch::NoGradGuard no_grad;
   const int64_t fan_in = weight[0].numel();
   const double a = std::sqrt(gain / static_cast<double>(fan_in));

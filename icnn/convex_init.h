@@ -48,7 +48,8 @@ void TraditionalInit(torch::Tensor& weight, torch::Tensor& bias, double gain);
 // E[positivity(w)] from 10000 random draws; here it is exact: a / 4 for clipping, sinh(a) / a for
 // exp, 0 without positivity (n = 784, gain 2, clipping: bias = -sqrt(n) / (4 sqrt(pi)) = -3.949).
 double BiasCorrectionShift(Positivity positivity, int64_t fan_in, double gain);
-void BiasCorrectionInit(torch::Tensor& weight, torch::Tensor& bias, Positivity positivity, double gain);
+void BiasCorrectionInit(torch::Tensor& weight, torch::Tensor& bias, Positivity positivity,
+                        double gain);
 
 }  // namespace icnn
 

@@ -1,8 +1,8 @@
 #include "icnn/convex_init.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gtest/gtest.h"
 #include "icnn/convex_modules.h"
@@ -54,11 +54,13 @@ TEST(ConvexInitialiser, MomentsOverManyDrawsAtTheFixedPoint) {
   double mean = 0, var = 0, cov = 0;
   for (int d = 0; d < draws; ++d) {
     ConvexLinear layer(n, out, Positivity::kLazyClip);
-    ASSERT_TRUE(ConvexInitialiser().Initialise(layer->weight, layer->bias, Positivity::kLazyClip).ok());
+    ASSERT_TRUE(
+        ConvexInitialiser().Initialise(layer->weight, layer->bias, Positivity::kLazyClip).ok());
     torch::NoGradGuard no_grad;
     const torch::Tensor s = layer->forward(torch::relu(FixedPointInputs(2000, n)));
     mean += s.mean().item<double>() / draws;
-    var += s.var(/*unbiased=*/false).item<double>() / draws;  // over inputs and units, as the theory
+    var +=
+        s.var(/*unbiased=*/false).item<double>() / draws;  // over inputs and units, as the theory
     const torch::Tensor c = s - s.mean(0, true);
     const torch::Tensor gram = c.t().mm(c) / 2000;
     cov += (gram.sum() - gram.trace()).item<double>() / (out * (out - 1)) / draws;
@@ -94,13 +96,16 @@ TEST(ConvexInitialiser, ExpPositivityGetsLogNormalEffectiveWeights) {
 
 TEST(BiasCorrection, ClosedFormShiftAndMonteCarloCheck) {
   // The spec: clipping, gain 2, n = 784 -> shift = sqrt(n) / (4 sqrt(pi)) = 3.949.
-  EXPECT_NEAR(BiasCorrectionShift(Positivity::kLazyClip, 784, 2.0), std::sqrt(784.0) / (4 * std::sqrt(M_PI)), 1e-12);
+  EXPECT_NEAR(BiasCorrectionShift(Positivity::kLazyClip, 784, 2.0),
+              std::sqrt(784.0) / (4 * std::sqrt(M_PI)), 1e-12);
   EXPECT_NEAR(BiasCorrectionShift(Positivity::kLazyClip, 784, 2.0), 3.949, 1e-3);
   // Exp: E[exp(w)] by Monte Carlo as the reference does, 1e6 draws.
   torch::manual_seed(3);
   const double a = std::sqrt(2.0 / 784);
-  const double mc = torch::rand({1000000}, torch::kFloat64).mul(2 * a).sub(a).exp().mean().item<double>();
-  EXPECT_NEAR(BiasCorrectionShift(Positivity::kExp, 784, 2.0), 784 * mc / std::sqrt(2 * M_PI), 1e-3);
+  const double mc =
+      torch::rand({1000000}, torch::kFloat64).mul(2 * a).sub(a).exp().mean().item<double>();
+  EXPECT_NEAR(BiasCorrectionShift(Positivity::kExp, 784, 2.0), 784 * mc / std::sqrt(2 * M_PI),
+              1e-3);
   EXPECT_EQ(BiasCorrectionShift(Positivity::kNone, 784, 2.0), 0.0);
 }
 

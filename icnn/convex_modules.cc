@@ -1,8 +1,8 @@
 #include "icnn/convex_modules.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "icnn/convex_init.h"
 
@@ -70,7 +70,8 @@ torch::Tensor IcnnMlpImpl::forward(const torch::Tensor& x) {
   return h;
 }
 
-ConvexLayerNormImpl::ConvexLayerNormImpl(int64_t features, Positivity positivity, double eps, double momentum)
+ConvexLayerNormImpl::ConvexLayerNormImpl(int64_t features, Positivity positivity, double eps,
+                                         double momentum)
     : features(features), positivity(positivity), eps(eps), momentum(momentum) {
   reset();
 }
@@ -86,7 +87,8 @@ void ConvexLayerNormImpl::reset() {
 torch::Tensor ConvexLayerNormImpl::forward(const torch::Tensor& x) {
   torch::Tensor normed;
   if (is_training()) {
-    const torch::Tensor mean = x.mean(1, /*keepdim=*/true), var = x.var(1, /*unbiased=*/false, /*keepdim=*/true);
+    const torch::Tensor mean = x.mean(1, /*keepdim=*/true),
+                        var = x.var(1, /*unbiased=*/false, /*keepdim=*/true);
     normed = (x - mean) / (var + eps).sqrt();
     torch::NoGradGuard no_grad;
     running_mean.mul_(1 - momentum).add_(momentum * mean.mean());
@@ -109,7 +111,8 @@ ConvexConv2dImpl::ConvexConv2dImpl(int64_t in_channels, int64_t out_channels, in
 }
 
 void ConvexConv2dImpl::reset() {
-  weight = register_parameter("weight", torch::empty({out_channels, in_channels, kernel_size, kernel_size}));
+  weight = register_parameter("weight",
+                              torch::empty({out_channels, in_channels, kernel_size, kernel_size}));
   bias = register_parameter("bias", torch::zeros({out_channels}));
   TraditionalInit(weight, bias, 2.0);
 }

@@ -10,11 +10,11 @@
 #ifndef ICNN_CONVEX_MODULES_H_
 #define ICNN_CONVEX_MODULES_H_
 
-#include <vector>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
+
+#include <vector>
 
 #include "absl/status/status.h"
 #include "icnn/positivity.h"
@@ -52,9 +52,9 @@ struct IcnnOptions {
   TORCH_ARG(std::vector<int64_t>, hidden) = {};
   TORCH_ARG(Positivity, positivity) = Positivity::kLazyClip;
   TORCH_ARG(InitScheme, init) = InitScheme::kPrincipled;
-  TORCH_ARG(double, corr) = 0.5;        // target correlation of the principled init
-  TORCH_ARG(bool, rand_bias) = false;   // bias_noise = 0.5
-  TORCH_ARG(bool, skip) = false;        // linear passthrough from the input to every convex layer
+  TORCH_ARG(double, corr) = 0.5;       // target correlation of the principled init
+  TORCH_ARG(bool, rand_bias) = false;  // bias_noise = 0.5
+  TORCH_ARG(bool, skip) = false;       // linear passthrough from the input to every convex layer
 };
 
 // The depth experiment's network (same as reference get_model; width = input).
@@ -93,7 +93,8 @@ TORCH_MODULE(ConvexConv2d);
 // non-negative scale positivity(weight): convexity-preserving. Output positivity(weight) x^ + bias.
 class ConvexLayerNormImpl : public torch::nn::Cloneable<ConvexLayerNormImpl> {
  public:
-  ConvexLayerNormImpl(int64_t features, Positivity positivity, double eps = 1e-5, double momentum = 0.1);
+  ConvexLayerNormImpl(int64_t features, Positivity positivity, double eps = 1e-5,
+                      double momentum = 0.1);
   void reset() override;
   torch::Tensor forward(const torch::Tensor& x);  // [B, features] -> [B, features]
 

@@ -14,13 +14,17 @@ TEST(IcnnMlp, MidpointConvexityHoldsForConvexNetsAndFailsOtherwise) {
     for (bool skip : {false, true}) {
       for (InitScheme init : {InitScheme::kDefault, InitScheme::kPrincipled}) {
         IcnnMlp net(IcnnOptions(20, 3).num_hidden(4).positivity(p).skip(skip).init(init));
-        const double gap = MidpointConvexityGap([&](const torch::Tensor& v) { return net->forward(v); }, x, y);
+        const double gap =
+            MidpointConvexityGap([&](const torch::Tensor& v) { return net->forward(v); }, x, y);
         EXPECT_LE(gap, 1e-4) << static_cast<int>(p) << skip << static_cast<int>(init);
       }
     }
   }
-  IcnnMlp nonconvex(IcnnOptions(20, 3).num_hidden(4).positivity(Positivity::kNone).init(InitScheme::kDefault));
-  EXPECT_GT(MidpointConvexityGap([&](const torch::Tensor& v) { return nonconvex->forward(v); }, x, y), 1e-3);
+  IcnnMlp nonconvex(
+      IcnnOptions(20, 3).num_hidden(4).positivity(Positivity::kNone).init(InitScheme::kDefault));
+  EXPECT_GT(
+      MidpointConvexityGap([&](const torch::Tensor& v) { return nonconvex->forward(v); }, x, y),
+      1e-3);
 }
 
 TEST(ConvexLinear, LazyClippingZeroesNegativesAndKeepsTheirGradient) {
@@ -28,7 +32,8 @@ TEST(ConvexLinear, LazyClippingZeroesNegativesAndKeepsTheirGradient) {
   ConvexLinear layer(4, 3, Positivity::kLazyClip);
   {
     torch::NoGradGuard no_grad;
-    layer->weight.copy_(torch::tensor({{-1.0, 2.0, 0.5, -0.1}, {1.0, 1.0, 1.0, 1.0}, {-3.0, 0.2, 0.1, 0.3}}));
+    layer->weight.copy_(
+        torch::tensor({{-1.0, 2.0, 0.5, -0.1}, {1.0, 1.0, 1.0, 1.0}, {-3.0, 0.2, 0.1, 0.3}}));
   }
   const torch::Tensor x = torch::ones({2, 4});
   layer->forward(x).sum().backward();
@@ -67,7 +72,8 @@ TEST(Positivity, InversesRoundTrip) {
     EXPECT_TRUE(torch::allclose(ApplyPositivity(p, raw), w)) << static_cast<int>(p);
   }
   const torch::Tensor signed_w = torch::tensor({-1.5, 2.0}, torch::kFloat64);
-  EXPECT_TRUE(torch::equal(InversePositivity(Positivity::kNone, signed_w), signed_w));  // no clamping
+  EXPECT_TRUE(
+      torch::equal(InversePositivity(Positivity::kNone, signed_w), signed_w));  // no clamping
   EXPECT_FALSE(ParsePositivity("relu").ok());
 }
 
@@ -81,12 +87,14 @@ TEST(ConvexLayerNorm, TrainNormalisesSamplesEvalIsAPositiveAffineMap) {
   EXPECT_LT((y.var(1, false) - 1).abs().max().item<double>(), 1e-3);
   // Running statistics: 0.5 * 0 + 0.5 * (batch mean of the sample means), likewise the variance.
   EXPECT_NEAR(ln->running_mean.item<double>(), 0.5 * x.mean().item<double>(), 1e-5);
-  EXPECT_NEAR(ln->running_var.item<double>(), 0.5 + 0.5 * x.var(1, false).mean().item<double>(), 1e-5);
+  EXPECT_NEAR(ln->running_var.item<double>(), 0.5 + 0.5 * x.var(1, false).mean().item<double>(),
+              1e-5);
   ln->eval();
   torch::NoGradGuard no_grad;
   ln->weight.fill_(std::log(2.0));
   ln->bias.fill_(0.25);
-  const torch::Tensor expected = 2.0 * (x - ln->running_mean) / (ln->running_var + 1e-5).sqrt() + 0.25;
+  const torch::Tensor expected =
+      2.0 * (x - ln->running_mean) / (ln->running_var + 1e-5).sqrt() + 0.25;
   EXPECT_TRUE(torch::allclose(ln(x), expected, 1e-5, 1e-6));
   // Affine with a positive scale: the midpoint of any pair maps exactly to the midpoint.
   const torch::Tensor a = torch::randn({8, 6}), b = torch::randn({8, 6});

@@ -1,9 +1,9 @@
 #include "icnn/depth_experiment.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <numeric>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,17 +31,20 @@ absl::StatusOr<VariantResult> RunVariant(const Variant& variant, const Learnabil
   for (int64_t run = 0; run < c.runs; ++run) {
     const uint64_t seed = c.seed * 1000 + static_cast<uint64_t>(run);
     torch::manual_seed(seed);
-    const int64_t n_valid = static_cast<int64_t>(c.valid_fraction * static_cast<double>(data.size()));
+    const int64_t n_valid =
+        static_cast<int64_t>(c.valid_fraction * static_cast<double>(data.size()));
     const common::data::SplitIndices split = common::data::RandomSplit(data.size(), n_valid, seed);
-    const common::data::InMemoryDataset train = data.Subset(split.train), valid = data.Subset(split.valid);
+    const common::data::InMemoryDataset train = data.Subset(split.train),
+                                        valid = data.Subset(split.valid);
     IcnnMlp net(variant.options);
     net->to(c.device);
     common::train::FusedAdam adam(net->parameters(), torch::optim::AdamOptions(c.lr));
     std::vector<double> losses;
     for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
       const auto batches = train.EpochBatches(c.bs, /*shuffle=*/true, seed, epoch);
-      common::train::ProgressLine line(absl::StrCat(variant.name, " run ", run + 1, " epoch ", epoch + 1),
-                                       static_cast<int64_t>(batches.size()));
+      common::train::ProgressLine line(
+          absl::StrCat(variant.name, " run ", run + 1, " epoch ", epoch + 1),
+          static_cast<int64_t>(batches.size()));
       for (size_t i = 0; i < batches.size(); ++i) {
         const common::data::Batch b = train.Get(batches[i]);
         const torch::Tensor loss = torch::nn::functional::cross_entropy(

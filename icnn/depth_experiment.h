@@ -5,10 +5,10 @@
 #ifndef ICNN_DEPTH_EXPERIMENT_H_
 #define ICNN_DEPTH_EXPERIMENT_H_
 
+#include <torch/types.h>
+
 #include <string>
 #include <vector>
-
-#include <torch/types.h>
 
 #include "absl/status/statusor.h"
 #include "common/data/dataset.h"
@@ -17,11 +17,11 @@
 namespace icnn {
 
 struct LearnabilityConfig {
-  int64_t epochs = 10;      // same as reference
-  int64_t bs = 64;          // same as reference
-  double lr = 1e-3;         // same as reference (Adam, summed cross-entropy)
-  int64_t runs = 10;        // same as reference
-  uint64_t seed = 2023;     // same as reference: run seeds drawn from it
+  int64_t epochs = 10;          // same as reference
+  int64_t bs = 64;              // same as reference
+  double lr = 1e-3;             // same as reference (Adam, summed cross-entropy)
+  int64_t runs = 10;            // same as reference
+  uint64_t seed = 2023;         // same as reference: run seeds drawn from it
   double valid_fraction = 0.1;  // same as reference: 90/10 split of the training set per run
   torch::Device device = torch::kCPU;
 };

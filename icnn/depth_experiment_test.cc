@@ -17,7 +17,8 @@ TEST(RunVariant, PrincipledInitStartsNearLogCWhereDefaultInitExplodes) {
   auto run = [&](InitScheme init) {
     return RunVariant({"v", IcnnOptions(64, 10).num_hidden(5).init(init)}, c, data).value();
   };
-  const VariantResult principled = run(InitScheme::kPrincipled), fallback = run(InitScheme::kDefault);
+  const VariantResult principled = run(InitScheme::kPrincipled),
+                      fallback = run(InitScheme::kDefault);
   ASSERT_EQ(principled.batch_losses.size(), 2u);
   EXPECT_EQ(principled.batch_losses[0].size(), 12u);  // ceil(360 / 32) updates
   // First update: the principled ICNN outputs ~unit-variance logits (loss near log 10 ~ 2.3);

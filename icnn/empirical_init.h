@@ -13,7 +13,8 @@
 namespace icnn {
 
 // batch [B, D] (B >= 2). Skip connections, if any, are left as they are.
-void EmpiricalInit(IcnnMlpImpl& net, const torch::Tensor& batch, double target_mean = 0.0, double target_var = 1.0);
+void EmpiricalInit(IcnnMlpImpl& net, const torch::Tensor& batch, double target_mean = 0.0,
+                   double target_var = 1.0);
 
 }  // namespace icnn
 

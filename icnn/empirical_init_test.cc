@@ -25,7 +25,8 @@ TEST(EmpiricalInit, EveryLayerHasTheTargetMomentsOnTheBatch) {
     if (p != Positivity::kNone) {
       for (auto& layer : net->convex) EXPECT_GE(layer->EffectiveWeight().min().item<double>(), 0.0);
     }
-    EXPECT_TRUE(torch::allclose(net->forward(batch), y, 1e-4, 1e-4));  // the network computes the same
+    EXPECT_TRUE(
+        torch::allclose(net->forward(batch), y, 1e-4, 1e-4));  // the network computes the same
   }
 }
 

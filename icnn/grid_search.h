@@ -14,11 +14,11 @@
 #ifndef ICNN_GRID_SEARCH_H_
 #define ICNN_GRID_SEARCH_H_
 
-#include <string>
-#include <vector>
+#include <torch/types.h>
 
 #include <nlohmann/json.hpp>
-#include <torch/types.h>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "icnn/convex_modules.h"
@@ -33,7 +33,8 @@ struct Whitening {
 
 // "normal": standardise with the global mean and standard deviation; "pca": project onto the
 // covariance eigenvectors scaled by 1/sqrt(lambda + eps); "zca": the PCA whitening rotated back.
-absl::StatusOr<Whitening> FitWhitening(const torch::Tensor& x, const std::string& kind, double eps = 1e-2);
+absl::StatusOr<Whitening> FitWhitening(const torch::Tensor& x, const std::string& kind,
+                                       double eps = 1e-2);
 torch::Tensor ApplyWhitening(const Whitening& w, const torch::Tensor& x);
 
 struct SearchConfig {
@@ -70,12 +71,12 @@ struct SearchRunOptions {
 
 // One configuration on the 90/10 split (pre-processing fitted on the 90%), Adam(lr, weight decay),
 // summed cross-entropy; the validation curve.
-absl::StatusOr<Curve> SearchRun(const std::string& model, const SearchConfig& config, const SearchData& data,
-                                const SearchRunOptions& options);
+absl::StatusOr<Curve> SearchRun(const std::string& model, const SearchConfig& config,
+                                const SearchData& data, const SearchRunOptions& options);
 
 // The configuration retrained on the whole training set: the test curve (every epoch).
-absl::StatusOr<Curve> RetrainRun(const std::string& model, const SearchConfig& config, const SearchData& data,
-                                 const SearchRunOptions& options);
+absl::StatusOr<Curve> RetrainRun(const std::string& model, const SearchConfig& config,
+                                 const SearchData& data, const SearchRunOptions& options);
 
 }  // namespace icnn
 

@@ -30,7 +30,8 @@ TEST(SearchGrid, TheReferenceGridAndItsNumbering) {
   const auto full = SearchGrid("full").value();
   ASSERT_EQ(full.size(), 180u);
   EXPECT_EQ(full.front().id, 18);
-  // The spec's decoded ids: 071 = normal, lr 1e-4, wd 1e-2, (1000, 10000); 052 = (1e-3, 1e-2, (10000, 1000)).
+  // The spec's decoded ids: 071 = normal, lr 1e-4, wd 1e-2, (1000, 10000); 052 = (1e-3, 1e-2,
+  // (10000, 1000)).
   const SearchConfig& c71 = full[71 - 18];
   EXPECT_EQ(c71.pre_process, "normal");
   EXPECT_DOUBLE_EQ(c71.lr, 1e-4);

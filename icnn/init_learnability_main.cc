@@ -2,10 +2,10 @@
 // non-convex MLP, an ICNN with the default init and an ICNN with the principled init.
 //
 //   ./bazelw run //icnn:init_learnability -- --num_hidden=5 --runs=3 --epochs=1
-#include <cstdio>
-
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -21,11 +21,13 @@ namespace {
 const icnn::LearnabilityConfig kDefaults;
 }  // namespace
 
-ABSL_FLAG(int64_t, num_hidden, 3, "Convex layers after the first (unconstrained) layer: 3, 5 or 7 in the paper.");
-ABSL_FLAG(std::string, variants, "nonconvex,icnn,icnn_init",
-          "Comma list of nonconvex, icnn (lazy clipping, He init), icnn_init (principled init), "
-          "icnn_bias (bias-only init, the Fig. 8 ablation), exp, exp_init, exp_bias, clip, clip_init, "
-          "clip_bias. Empty: the single configuration of --positivity/--better_init.");
+ABSL_FLAG(int64_t, num_hidden, 3,
+          "Convex layers after the first (unconstrained) layer: 3, 5 or 7 in the paper.");
+ABSL_FLAG(
+    std::string, variants, "nonconvex,icnn,icnn_init",
+    "Comma list of nonconvex, icnn (lazy clipping, He init), icnn_init (principled init), "
+    "icnn_bias (bias-only init, the Fig. 8 ablation), exp, exp_init, exp_bias, clip, clip_init, "
+    "clip_bias. Empty: the single configuration of --positivity/--better_init.");
 ABSL_FLAG(std::string, positivity, "icnn", "With --variants='': none, icnn, exp or clip.");
 ABSL_FLAG(bool, better_init, true, "With --variants='': the principled init (else He).");
 ABSL_FLAG(bool, rand_bias, false, "Principled init with bias_noise = 0.5.");
@@ -60,10 +62,12 @@ absl::StatusOr<std::vector<Variant>> VariantsFromFlags(int64_t input, int64_t cl
   if (!(corr >= 0 && corr < 1)) {  // mu_w^2 = corr / f(n) >= 0 and v_w ~ (1 - corr) > 0
     return absl::InvalidArgumentError(absl::StrCat("--corr must be in [0, 1), got ", corr));
   }
-  std::vector<std::string> names = absl::StrSplit(absl::GetFlag(FLAGS_variants), ',', absl::SkipEmpty());
+  std::vector<std::string> names =
+      absl::StrSplit(absl::GetFlag(FLAGS_variants), ',', absl::SkipEmpty());
   if (names.empty()) {
     const std::string p = absl::GetFlag(FLAGS_positivity);
-    names.push_back((p == "none" ? "nonconvex" : p) + (absl::GetFlag(FLAGS_better_init) && p != "none" ? "_init" : ""));
+    names.push_back((p == "none" ? "nonconvex" : p) +
+                    (absl::GetFlag(FLAGS_better_init) && p != "none" ? "_init" : ""));
   }
   std::vector<Variant> out;
   for (const std::string& n : names) {
@@ -76,7 +80,8 @@ absl::StatusOr<std::vector<Variant>> VariantsFromFlags(int64_t input, int64_t cl
 absl::Status WriteCurves(const std::string& dir, const std::vector<VariantResult>& results) {
   std::vector<common::plot::Series> series;
   std::string csv = "update";
-  for (const VariantResult& r : results) absl::StrAppend(&csv, ",", r.name, "_median,", r.name, "_q25,", r.name, "_q75");
+  for (const VariantResult& r : results)
+    absl::StrAppend(&csv, ",", r.name, "_median,", r.name, "_q25,", r.name, "_q75");
   csv += "\n";
   for (const VariantResult& r : results) {
     std::vector<double> x(r.batch_losses.front().size());
@@ -85,11 +90,13 @@ absl::Status WriteCurves(const std::string& dir, const std::vector<VariantResult
   }
   for (size_t i = 0; i < series.front().x.size(); ++i) {
     csv += absl::StrCat(i + 1);
-    for (const auto& s : series) absl::StrAppend(&csv, ",", s.y[i], ",", s.lower[i], ",", s.upper[i]);
+    for (const auto& s : series)
+      absl::StrAppend(&csv, ",", s.y[i], ",", s.lower[i], ",", s.upper[i]);
     csv += "\n";
   }
   RETURN_IF_ERROR(common::data::WriteFileAtomically(dir + "/curves.csv", csv));
-  const common::plot::Axes axes{"training loss (median and IQR over runs)", "update", "loss", false, true};
+  const common::plot::Axes axes{"training loss (median and IQR over runs)", "update", "loss", false,
+                                true};
   RETURN_IF_ERROR(common::plot::LinePlot(dir + "/training_loss.svg", axes, series));
   return common::plot::LinePlot(dir + "/training_loss.png", axes, series);
 }
@@ -101,7 +108,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.lr = absl::GetFlag(FLAGS_lr);
   c.runs = absl::GetFlag(FLAGS_runs);
   c.device = rt.device;
-  for (auto [name, v] : {std::pair{"--epochs", c.epochs}, {"--bs", c.bs}, {"--runs", c.runs},
+  for (auto [name, v] : {std::pair{"--epochs", c.epochs},
+                         {"--bs", c.bs},
+                         {"--runs", c.runs},
                          {"--num_hidden", absl::GetFlag(FLAGS_num_hidden)}}) {
     if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", v));
   }
@@ -112,20 +121,26 @@ absl::Status Main(const common::util::Runtime& rt) {
   const std::vector<double> m(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
   const std::vector<double> s(std.data_ptr<double>(), std.data_ptr<double>() + std.numel());
   const common::data::InMemoryDataset data(
-      common::data::FlattenFeatures(common::data::NormalizeChannels(x, m, s)).contiguous(), raw.train_labels);
-  ASSIGN_OR_RETURN(std::vector<Variant> variants, VariantsFromFlags(data.inputs().size(1), raw.num_classes));
+      common::data::FlattenFeatures(common::data::NormalizeChannels(x, m, s)).contiguous(),
+      raw.train_labels);
+  ASSIGN_OR_RETURN(std::vector<Variant> variants,
+                   VariantsFromFlags(data.inputs().size(1), raw.num_classes));
   const std::string out_dir = rt.ResolveOutDir("icnn_init_learnability");
-  ASSIGN_OR_RETURN(common::train::RunDir run, common::train::RunDir::Open(out_dir, common::train::CommandLineFlagsJson()));
+  ASSIGN_OR_RETURN(common::train::RunDir run,
+                   common::train::RunDir::Open(out_dir, common::train::CommandLineFlagsJson()));
   std::vector<VariantResult> results;
   nlohmann::json summary;
   for (const Variant& v : variants) {
     ASSIGN_OR_RETURN(VariantResult r, RunVariant(v, c, data));
     const double gap = *std::max_element(r.convexity_gap.begin(), r.convexity_gap.end());
-    std::printf("%-12s mean loss of the last 100 updates (median over %lld runs): %.4f | valid acc %.4f | "
-                "midpoint convexity gap %.2e\n",
-                r.name.c_str(), static_cast<long long>(c.runs), r.final_loss,
-                common::plot::Quantile(r.valid_accuracy, 0.5), gap);
-    summary[r.name] = {{"final_loss", r.final_loss}, {"valid_accuracy", r.valid_accuracy}, {"max_convexity_gap", gap}};
+    std::printf(
+        "%-12s mean loss of the last 100 updates (median over %lld runs): %.4f | valid acc %.4f | "
+        "midpoint convexity gap %.2e\n",
+        r.name.c_str(), static_cast<long long>(c.runs), r.final_loss,
+        common::plot::Quantile(r.valid_accuracy, 0.5), gap);
+    summary[r.name] = {{"final_loss", r.final_loss},
+                       {"valid_accuracy", r.valid_accuracy},
+                       {"max_convexity_gap", gap}};
     results.push_back(std::move(r));
   }
   RETURN_IF_ERROR(run.WriteSummary(summary));
@@ -141,6 +156,7 @@ int main(int argc, char** argv) {
   return common::util::RunMain(
       argc, argv,
       "Learnability vs depth (Hoedt & Klambauer 2023, Fig. 2): non-convex MLP, ICNN with default "
-      "init and ICNN with the principled init, trained on the training split (Fashion-MNIST by default).",
+      "init and ICNN with the principled init, trained on the training split (Fashion-MNIST by "
+      "default).",
       icnn::Main);
 }

@@ -17,13 +17,15 @@ torch::Tensor Gradient(const ScalarFunction& f, const torch::Tensor& x) {
 
 }  // namespace
 
-torch::Tensor FindMinimum(const ScalarFunction& f, const torch::Tensor& x0, int steps, double step_size) {
+torch::Tensor FindMinimum(const ScalarFunction& f, const torch::Tensor& x0, int steps,
+                          double step_size) {
   torch::Tensor x = x0.detach().clone();
   for (int i = 0; i < steps; ++i) x -= step_size * Gradient(f, x);
   return x;
 }
 
-torch::Tensor ReturnToLevel(const ScalarFunction& f, const torch::Tensor& x, const torch::Tensor& target, double level) {
+torch::Tensor ReturnToLevel(const ScalarFunction& f, const torch::Tensor& x,
+                            const torch::Tensor& target, double level) {
   const torch::Tensor dir = target - x;
   auto g = [&](double r) { return Value(f, x + r * dir) - level; };
   if (g(1.0) >= 0) return x;  // the target is not below the level
@@ -38,8 +40,10 @@ torch::Tensor ReturnToLevel(const ScalarFunction& f, const torch::Tensor& x, con
   return x + 0.5 * (lo + hi) * dir;
 }
 
-std::vector<torch::Tensor> InterpolateAlongLevelSet(const ScalarFunction& f, const torch::Tensor& x0,
-                                                    const torch::Tensor& x1, const torch::Tensor& x_min, int points) {
+std::vector<torch::Tensor> InterpolateAlongLevelSet(const ScalarFunction& f,
+                                                    const torch::Tensor& x0,
+                                                    const torch::Tensor& x1,
+                                                    const torch::Tensor& x_min, int points) {
   const double level = Value(f, x0);
   std::vector<torch::Tensor> out;
   for (int i = 1; i <= points; ++i) {
@@ -49,8 +53,9 @@ std::vector<torch::Tensor> InterpolateAlongLevelSet(const ScalarFunction& f, con
   return out;
 }
 
-std::vector<torch::Tensor> TrackLevelSet(const ScalarFunction& f, const torch::Tensor& x0, const torch::Tensor& x1,
-                                         const torch::Tensor& x_ref, int steps) {
+std::vector<torch::Tensor> TrackLevelSet(const ScalarFunction& f, const torch::Tensor& x0,
+                                         const torch::Tensor& x1, const torch::Tensor& x_ref,
+                                         int steps) {
   const double level = Value(f, x0);
   const double step = (x1 - x0).norm().item<double>() / steps;
   torch::Tensor x = x0.detach().clone();

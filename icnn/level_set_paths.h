@@ -12,28 +12,33 @@
 #ifndef ICNN_LEVEL_SET_PATHS_H_
 #define ICNN_LEVEL_SET_PATHS_H_
 
+#include <torch/types.h>
+
 #include <functional>
 #include <vector>
-
-#include <torch/types.h>
 
 namespace icnn {
 
 // x [D] -> a scalar tensor, differentiable in x.
 using ScalarFunction = std::function<torch::Tensor(const torch::Tensor&)>;
 
-torch::Tensor FindMinimum(const ScalarFunction& f, const torch::Tensor& x0, int steps = 1000, double step_size = 1.0);
+torch::Tensor FindMinimum(const ScalarFunction& f, const torch::Tensor& x0, int steps = 1000,
+                          double step_size = 1.0);
 
 // The point x + r (target - x), r <= 1, where f equals `level` (f convex, f(target) < level); x
 // itself when no such r is found within 60 doublings / bisections.
-torch::Tensor ReturnToLevel(const ScalarFunction& f, const torch::Tensor& x, const torch::Tensor& target, double level);
+torch::Tensor ReturnToLevel(const ScalarFunction& f, const torch::Tensor& x,
+                            const torch::Tensor& target, double level);
 
 // `points` points (x0 excluded, x1's projection included) at the level f(x0).
-std::vector<torch::Tensor> InterpolateAlongLevelSet(const ScalarFunction& f, const torch::Tensor& x0,
-                                                    const torch::Tensor& x1, const torch::Tensor& x_min, int points = 10);
+std::vector<torch::Tensor> InterpolateAlongLevelSet(const ScalarFunction& f,
+                                                    const torch::Tensor& x0,
+                                                    const torch::Tensor& x1,
+                                                    const torch::Tensor& x_min, int points = 10);
 
-std::vector<torch::Tensor> TrackLevelSet(const ScalarFunction& f, const torch::Tensor& x0, const torch::Tensor& x1,
-                                         const torch::Tensor& x_ref, int steps = 10);
+std::vector<torch::Tensor> TrackLevelSet(const ScalarFunction& f, const torch::Tensor& x0,
+                                         const torch::Tensor& x1, const torch::Tensor& x_ref,
+                                         int steps = 10);
 
 }  // namespace icnn
 

@@ -23,7 +23,8 @@ TEST(LevelSets, MinimumOfAQuadratic) {
 
 TEST(LevelSets, InterpolationAndTrackingStayOnTheLevel) {
   const Quadratic q;
-  const torch::Tensor x0 = torch::tensor({2.0, 1.0}, torch::kDouble), x1 = torch::tensor({-1.0, -2.0}, torch::kDouble);
+  const torch::Tensor x0 = torch::tensor({2.0, 1.0}, torch::kDouble),
+                      x1 = torch::tensor({-1.0, -2.0}, torch::kDouble);
   const torch::Tensor x_min = -torch::linalg_solve(q.a, q.b);
   const double level = q(x0).item<double>();
   const auto path = InterpolateAlongLevelSet(q, x0, x1, x_min, 10);
@@ -40,7 +41,8 @@ TEST(LevelSets, AReturnNeedsATargetBelowTheLevel) {
   const Quadratic q;
   const torch::Tensor x = torch::tensor({1.0, 1.0}, torch::kDouble);
   // The target is above the level: nothing to find, x comes back unchanged.
-  EXPECT_TRUE(torch::equal(ReturnToLevel(q, x, torch::tensor({5.0, 5.0}, torch::kDouble), -100.0), x));
+  EXPECT_TRUE(
+      torch::equal(ReturnToLevel(q, x, torch::tensor({5.0, 5.0}, torch::kDouble), -100.0), x));
 }
 
 }  // namespace

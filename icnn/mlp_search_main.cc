@@ -3,7 +3,8 @@
 // configuration of each model retrained over seeds with the test curve and its figure.
 //
 //   ./bazelw run //icnn:mlp_search -- --grid=small --epochs=3 --models=nn,icnn,ours --retrain
-//   ./bazelw run //icnn:mlp_search -- --grid=full --parallel=8 --retrain       # the reference's 180
+//   ./bazelw run //icnn:mlp_search -- --grid=full --parallel=8 --retrain       # the reference's
+//   180
 #include <cstdio>
 #include <map>
 
@@ -21,14 +22,19 @@
 #include "common/util/status_macros.h"
 #include "icnn/grid_search.h"
 
-ABSL_FLAG(std::string, models, "nn,icnn,skip,ours", "Comma-separated: nn, icnn, skip, ours, exp1, exp2.");
-ABSL_FLAG(std::string, grid, "full", "full (the reference's 180 configurations) or small (8, CPU-sized).");
+ABSL_FLAG(std::string, models, "nn,icnn,skip,ours",
+          "Comma-separated: nn, icnn, skip, ours, exp1, exp2.");
+ABSL_FLAG(std::string, grid, "full",
+          "full (the reference's 180 configurations) or small (8, CPU-sized).");
 ABSL_FLAG(int64_t, epochs, 25, "Epochs per run (same as reference).");
 ABSL_FLAG(int64_t, bs, 128, "Batch size (same as reference).");
-ABSL_FLAG(int, parallel, 2, "Search runs at a time (separate processes, cores / --parallel threads each).");
-ABSL_FLAG(bool, retrain, false, "After the search: retrain each model's best configuration over --seeds.");
+ABSL_FLAG(int, parallel, 2,
+          "Search runs at a time (separate processes, cores / --parallel threads each).");
+ABSL_FLAG(bool, retrain, false,
+          "After the search: retrain each model's best configuration over --seeds.");
 ABSL_FLAG(int, seeds, 10, "Retraining runs per model (same as reference).");
-ABSL_FLAG(std::string, dataset, "fashion-mnist", "fashion-mnist (default data), mnist or cifar10 (with --data_dir).");
+ABSL_FLAG(std::string, dataset, "fashion-mnist",
+          "fashion-mnist (default data), mnist or cifar10 (with --data_dir).");
 ABSL_FLAG(std::string, worker_model, "", "Internal: run one search configuration of this model.");
 ABSL_FLAG(int, worker_config, 0, "Internal: the configuration id of --worker_model.");
 
@@ -40,14 +46,17 @@ absl::StatusOr<SearchData> LoadSearchData(const common::util::Runtime& rt) {
   RETURN_IF_ERROR(common::util::RequireDataDirUnlessDefault(dataset));
   ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(rt.data_dir));
   const std::string expected = dataset == "cifar10" ? "cifar10" : "idx";
-  if ((dataset != "fashion-mnist" && dataset != "mnist" && dataset != "cifar10") || raw.format != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("--dataset=", dataset, " (fashion-mnist, mnist or cifar10) but ",
+  if ((dataset != "fashion-mnist" && dataset != "mnist" && dataset != "cifar10") ||
+      raw.format != expected) {
+    return absl::InvalidArgumentError(absl::StrCat("--dataset=", dataset,
+                                                   " (fashion-mnist, mnist or cifar10) but ",
                                                    rt.data_dir, " holds ", raw.format, " files"));
   }
   auto flat = [](const torch::Tensor& images) {
     return common::data::FlattenFeatures(common::data::ScaleToUnit(images)).contiguous();
   };
-  return SearchData{flat(raw.train_images), raw.train_labels, flat(raw.test_images), raw.test_labels, raw.num_classes};
+  return SearchData{flat(raw.train_images), raw.train_labels, flat(raw.test_images),
+                    raw.test_labels, raw.num_classes};
 }
 
 SearchRunOptions RunOptions(uint64_t seed) {
@@ -60,7 +69,8 @@ absl::StatusOr<SearchConfig> FindConfig(const std::vector<SearchConfig>& grid, i
   for (const SearchConfig& c : grid) {
     if (c.id == id) return c;
   }
-  return absl::InvalidArgumentError(absl::StrCat("no configuration ", id, " in --grid=", absl::GetFlag(FLAGS_grid)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("no configuration ", id, " in --grid=", absl::GetFlag(FLAGS_grid)));
 }
 
 // One search run, in its own process: result.json in --out_dir.
@@ -71,10 +81,11 @@ absl::Status Worker(const common::util::Runtime& rt, const std::vector<SearchCon
   ASSIGN_OR_RETURN(Curve curve, SearchRun(model, c, data, RunOptions(rt.seed)));
   const std::string dir = rt.ResolveOutDir("mlp_search_run");
   RETURN_IF_ERROR(common::data::MakeDirs(dir));
-  return common::train::WriteJsonFile(dir + "/result.json", {{"model", model}, {"config", c.ToJson()},
-                                                              {"best_accuracy", curve.best_accuracy},
-                                                              {"best_epoch", curve.best_epoch},
-                                                              {"valid_accuracy", curve.accuracy}});
+  return common::train::WriteJsonFile(dir + "/result.json", {{"model", model},
+                                                             {"config", c.ToJson()},
+                                                             {"best_accuracy", curve.best_accuracy},
+                                                             {"best_epoch", curve.best_epoch},
+                                                             {"valid_accuracy", curve.accuracy}});
 }
 
 std::string RunDirOf(const std::string& dir, const std::string& model, int id) {
@@ -88,13 +99,17 @@ absl::Status Search(const common::util::Runtime& rt, const std::vector<std::stri
   for (const std::string& m : models) {
     for (const SearchConfig& c : grid) {
       const std::string run = RunDirOf(dir, m, c.id);
-      jobs.push_back({{common::util::SelfDirectory() + "mlp_search", "--worker_model=" + m,
-                       absl::StrCat("--worker_config=", c.id), "--out_dir=" + run, "--grid=" + absl::GetFlag(FLAGS_grid),
-                       absl::StrCat("--epochs=", absl::GetFlag(FLAGS_epochs)), absl::StrCat("--bs=", absl::GetFlag(FLAGS_bs)),
-                       "--dataset=" + absl::GetFlag(FLAGS_dataset), "--data_dir=" + rt.data_dir,
-                       absl::StrCat("--seed=", rt.seed),
-                       absl::StrCat("--threads=", common::util::WorkerThreads(absl::GetFlag(FLAGS_parallel)))},
-                      run + "/log.txt", run + "/result.json"});
+      jobs.push_back(
+          {{common::util::SelfDirectory() + "mlp_search", "--worker_model=" + m,
+            absl::StrCat("--worker_config=", c.id), "--out_dir=" + run,
+            "--grid=" + absl::GetFlag(FLAGS_grid),
+            absl::StrCat("--epochs=", absl::GetFlag(FLAGS_epochs)),
+            absl::StrCat("--bs=", absl::GetFlag(FLAGS_bs)),
+            "--dataset=" + absl::GetFlag(FLAGS_dataset), "--data_dir=" + rt.data_dir,
+            absl::StrCat("--seed=", rt.seed),
+            absl::StrCat("--threads=", common::util::WorkerThreads(absl::GetFlag(FLAGS_parallel)))},
+           run + "/log.txt",
+           run + "/result.json"});
     }
   }
   return common::util::RunProcessPool(jobs, absl::GetFlag(FLAGS_parallel));
@@ -108,14 +123,16 @@ struct Best {
 
 // Reads every result.json; search.csv and the best configuration per model.
 absl::StatusOr<std::map<std::string, Best>> Collect(const std::vector<std::string>& models,
-                                                     const std::vector<SearchConfig>& grid, const std::string& dir) {
+                                                    const std::vector<SearchConfig>& grid,
+                                                    const std::string& dir) {
   std::map<std::string, Best> best;
   std::string csv = "model,config,pre_process,lr,weight_decay,hidden,best_valid_acc,best_epoch\n";
   for (const std::string& m : models) {
     for (const SearchConfig& c : grid) {
       const std::string path = RunDirOf(dir, m, c.id) + "/result.json";
       ASSIGN_OR_RETURN(const nlohmann::json j, common::train::ReadJsonFile(path));
-      if (!j.contains("best_accuracy")) return absl::DataLossError(absl::StrCat(path, ": no best_accuracy"));
+      if (!j.contains("best_accuracy"))
+        return absl::DataLossError(absl::StrCat(path, ": no best_accuracy"));
       const double acc = j["best_accuracy"].get<double>();
       const int64_t epoch = j["best_epoch"].get<int64_t>();
       absl::StrAppend(&csv, m, ",", c.id, ",", c.pre_process, ",", c.lr, ",", c.weight_decay, ",",
@@ -128,41 +145,49 @@ absl::StatusOr<std::map<std::string, Best>> Collect(const std::vector<std::strin
 }
 
 // Retrains each model's best configuration over the seeds; the test-accuracy figure.
-absl::Status Retrain(const common::util::Runtime& rt, const std::map<std::string, Best>& best, const std::string& dir) {
+absl::Status Retrain(const common::util::Runtime& rt, const std::map<std::string, Best>& best,
+                     const std::string& dir) {
   ASSIGN_OR_RETURN(SearchData data, LoadSearchData(rt));
   std::vector<common::plot::Series> series;
   std::string csv = "model,seed,epoch,test_acc,test_loss\n";
   for (const auto& [model, b] : best) {
     std::vector<std::vector<double>> runs;
     for (int s = 0; s < absl::GetFlag(FLAGS_seeds); ++s) {
-      ASSIGN_OR_RETURN(Curve c, RetrainRun(model, b.config, data, RunOptions(rt.seed * 1000 + static_cast<uint64_t>(s))));
-      for (size_t e = 0; e < c.accuracy.size(); ++e) absl::StrAppend(&csv, model, ",", s, ",", e + 1, ",", c.accuracy[e], ",", c.loss[e], "\n");
+      ASSIGN_OR_RETURN(Curve c, RetrainRun(model, b.config, data,
+                                           RunOptions(rt.seed * 1000 + static_cast<uint64_t>(s))));
+      for (size_t e = 0; e < c.accuracy.size(); ++e)
+        absl::StrAppend(&csv, model, ",", s, ",", e + 1, ",", c.accuracy[e], ",", c.loss[e], "\n");
       runs.push_back(c.accuracy);
     }
     std::vector<double> epochs;
     for (size_t e = 1; e <= runs[0].size(); ++e) epochs.push_back(static_cast<double>(e));
     series.push_back(common::plot::MedianBand(model, epochs, runs));
-    std::printf("%-5s config %03d (%s, lr %g, wd %g, hidden %s): search valid acc %.4f (epoch %lld), "
-                "retrained test acc median %.4f\n", model.c_str(), b.config.id, b.config.pre_process.c_str(),
-                b.config.lr, b.config.weight_decay, absl::StrJoin(b.config.hidden, "x").c_str(), b.accuracy,
-                static_cast<long long>(b.epoch), series.back().y.back());
+    std::printf(
+        "%-5s config %03d (%s, lr %g, wd %g, hidden %s): search valid acc %.4f (epoch %lld), "
+        "retrained test acc median %.4f\n",
+        model.c_str(), b.config.id, b.config.pre_process.c_str(), b.config.lr,
+        b.config.weight_decay, absl::StrJoin(b.config.hidden, "x").c_str(), b.accuracy,
+        static_cast<long long>(b.epoch), series.back().y.back());
   }
   RETURN_IF_ERROR(common::data::WriteFileAtomically(dir + "/retrain.csv", csv));
-  const common::plot::Axes axes{"Test accuracy of the best configurations (median, IQR over seeds)", "epoch", "test accuracy"};
+  const common::plot::Axes axes{"Test accuracy of the best configurations (median, IQR over seeds)",
+                                "epoch", "test accuracy"};
   RETURN_IF_ERROR(common::plot::LinePlot(dir + "/retrain.svg", axes, series));
   return common::plot::LinePlot(dir + "/retrain.png", axes, series);
 }
 
 absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(std::vector<SearchConfig> grid, SearchGrid(absl::GetFlag(FLAGS_grid)));
-  if (absl::GetFlag(FLAGS_epochs) < 1 || absl::GetFlag(FLAGS_bs) < 1 || absl::GetFlag(FLAGS_parallel) < 1 ||
-      absl::GetFlag(FLAGS_seeds) < 1) {
+  if (absl::GetFlag(FLAGS_epochs) < 1 || absl::GetFlag(FLAGS_bs) < 1 ||
+      absl::GetFlag(FLAGS_parallel) < 1 || absl::GetFlag(FLAGS_seeds) < 1) {
     return absl::InvalidArgumentError("--epochs, --bs, --parallel and --seeds must be >= 1");
   }
   if (!absl::GetFlag(FLAGS_worker_model).empty()) return Worker(rt, grid);
-  const std::vector<std::string> models = absl::StrSplit(absl::GetFlag(FLAGS_models), ',', absl::SkipEmpty());
+  const std::vector<std::string> models =
+      absl::StrSplit(absl::GetFlag(FLAGS_models), ',', absl::SkipEmpty());
   if (models.empty()) {
-    return absl::InvalidArgumentError("--models must name at least one of nn, icnn, skip, ours, exp1, exp2");
+    return absl::InvalidArgumentError(
+        "--models must name at least one of nn, icnn, skip, ours, exp1, exp2");
   }
   for (const std::string& m : models) RETURN_IF_ERROR(SearchModel(m, 1, 2, {1}).status());
   RETURN_IF_ERROR(LoadSearchData(rt).status());  // one clear error here, not one per worker
@@ -170,14 +195,15 @@ absl::Status Main(const common::util::Runtime& rt) {
   RETURN_IF_ERROR(Search(rt, models, grid, dir));
   ASSIGN_OR_RETURN(auto best, Collect(models, grid, dir));
   for (const auto& [m, b] : best) {
-    std::printf("%-5s best config %03d: valid acc %.4f at epoch %lld\n", m.c_str(), b.config.id, b.accuracy,
-                static_cast<long long>(b.epoch));
-    RETURN_IF_ERROR(common::train::WriteJsonFile(dir + "/best_" + m + ".json",
-                                                 {{"config", b.config.ToJson()}, {"valid_accuracy", b.accuracy},
-                                                  {"best_epoch", b.epoch}}));
+    std::printf("%-5s best config %03d: valid acc %.4f at epoch %lld\n", m.c_str(), b.config.id,
+                b.accuracy, static_cast<long long>(b.epoch));
+    RETURN_IF_ERROR(common::train::WriteJsonFile(
+        dir + "/best_" + m + ".json",
+        {{"config", b.config.ToJson()}, {"valid_accuracy", b.accuracy}, {"best_epoch", b.epoch}}));
   }
   if (absl::GetFlag(FLAGS_retrain)) RETURN_IF_ERROR(Retrain(rt, best, dir));
-  std::printf("search.csv, best_<model>.json%s in %s\n", absl::GetFlag(FLAGS_retrain) ? ", retrain.csv/.svg/.png" : "", dir.c_str());
+  std::printf("search.csv, best_<model>.json%s in %s\n",
+              absl::GetFlag(FLAGS_retrain) ? ", retrain.csv/.svg/.png" : "", dir.c_str());
   return absl::OkStatus();
 }
 
@@ -185,8 +211,9 @@ absl::Status Main(const common::util::Runtime& rt) {
 }  // namespace icnn
 
 int main(int argc, char** argv) {
-  return common::util::RunMain(argc, argv,
-                               "Grid search and retraining of ICNNs and MLPs (Hoedt & Klambauer 2023, Fig. 3); the "
-                               "pca/zca arms really whiten the inputs (the reference's did not).",
-                               icnn::Main);
+  return common::util::RunMain(
+      argc, argv,
+      "Grid search and retraining of ICNNs and MLPs (Hoedt & Klambauer 2023, Fig. 3); the "
+      "pca/zca arms really whiten the inputs (the reference's did not).",
+      icnn::Main);
 }

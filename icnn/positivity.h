@@ -4,20 +4,20 @@
 #ifndef ICNN_POSITIVITY_H_
 #define ICNN_POSITIVITY_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 
 namespace icnn {
 
 enum class Positivity {
-  kNone,       // identity: the same code builds a non-convex network
-  kLazyClip,   // "icnn": raw weights clamped to >= 0 in place at every forward, identity gradient
-  kExp,        // "exp": w = exp(raw)
-  kClip,       // "clip": w = relu(raw) in the graph (zero gradient for negative raw weights)
-  kNegExp,     // w = exp(raw) where raw < 0, else raw
+  kNone,      // identity: the same code builds a non-convex network
+  kLazyClip,  // "icnn": raw weights clamped to >= 0 in place at every forward, identity gradient
+  kExp,       // "exp": w = exp(raw)
+  kClip,      // "clip": w = relu(raw) in the graph (zero gradient for negative raw weights)
+  kNegExp,    // w = exp(raw) where raw < 0, else raw
 };
 
 // "none" (or ""), "icnn", "exp", "clip", "negexp"; errors name --positivity.

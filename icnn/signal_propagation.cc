@@ -49,7 +49,8 @@ std::vector<LayerSignal> PropagateSignal(const std::string& variant, const torch
   std::vector<LayerSignal> out;
   torch::Tensor h = x;
   for (int i = 0; i < 4; ++i) {
-    torch::Tensor w = torch::empty({kWidths[i + 1], kWidths[i]}), b = torch::empty({kWidths[i + 1]});
+    torch::Tensor w = torch::empty({kWidths[i + 1], kWidths[i]}),
+                  b = torch::empty({kWidths[i + 1]});
     if (i == 0) {
       TraditionalInit(w, b, 1.0);  // LeCun, any sign
     } else if (principled) {
@@ -80,22 +81,29 @@ absl::Status WriteSigpropFigures(const std::string& dir, uint64_t seed) {
     const std::vector<LayerSignal> layers = PropagateSignal(variant, x, seed + 1);
     for (size_t l = 0; l < layers.size(); ++l) {
       const LayerSignal& s = layers[l];
-      absl::StrAppend(&csv, variant, ",", l + 1, ",", s.mean_sq, ",", s.variance, ",", s.mean_correlation, "\n");
+      absl::StrAppend(&csv, variant, ",", l + 1, ",", s.mean_sq, ",", s.variance, ",",
+                      s.mean_correlation, "\n");
       const std::string stem = absl::StrCat(dir, "/", variant, "_layer", l + 1);
       const torch::Tensor flat = s.pre_activations.flatten().to(torch::kFloat64).contiguous();
-      const std::vector<double> values(flat.data_ptr<double>(), flat.data_ptr<double>() + flat.numel());
+      const std::vector<double> values(flat.data_ptr<double>(),
+                                       flat.data_ptr<double>() + flat.numel());
       RETURN_IF_ERROR(common::plot::Histogram(
-          stem + "_hist.png", {absl::StrCat(variant, ", layer ", l + 1, ": pre-activations"), "s", "", false, false},
+          stem + "_hist.png",
+          {absl::StrCat(variant, ", layer ", l + 1, ": pre-activations"), "s", "", false, false},
           values, 60));
       const torch::Tensor c = s.pre_activations - s.pre_activations.mean(0);
       const torch::Tensor cov = c.t().mm(c) / c.size(0);
       const torch::Tensor sd = cov.diagonal().clamp_min(1e-30).sqrt();
-      const torch::Tensor corr = BlockAverage(cov / sd.unsqueeze(0) / sd.unsqueeze(1)).to(torch::kFloat64).contiguous();
-      common::plot::Matrix m{corr.size(0), corr.size(1),
-                             std::vector<double>(corr.data_ptr<double>(), corr.data_ptr<double>() + corr.numel())};
-      RETURN_IF_ERROR(common::plot::Heatmap(
-          stem + "_corr.png", {absl::StrCat(variant, ", layer ", l + 1, ": correlation"), "unit (block)", "unit (block)", false, false},
-          m));
+      const torch::Tensor corr =
+          BlockAverage(cov / sd.unsqueeze(0) / sd.unsqueeze(1)).to(torch::kFloat64).contiguous();
+      common::plot::Matrix m{
+          corr.size(0), corr.size(1),
+          std::vector<double>(corr.data_ptr<double>(), corr.data_ptr<double>() + corr.numel())};
+      RETURN_IF_ERROR(
+          common::plot::Heatmap(stem + "_corr.png",
+                                {absl::StrCat(variant, ", layer ", l + 1, ": correlation"),
+                                 "unit (block)", "unit (block)", false, false},
+                                m));
     }
   }
   return common::data::WriteFileAtomically(dir + "/sigprop.csv", csv);

@@ -5,19 +5,19 @@
 #ifndef ICNN_SIGNAL_PROPAGATION_H_
 #define ICNN_SIGNAL_PROPAGATION_H_
 
+#include <torch/types.h>
+
 #include <string>
 #include <vector>
-
-#include <torch/types.h>
 
 #include "absl/status/status.h"
 
 namespace icnn {
 
 struct LayerSignal {
-  double mean_sq = 0;           // mean over units of (batch mean)^2
-  double variance = 0;          // mean over units of the batch variance
-  double mean_correlation = 0;  // mean off-diagonal correlation between units
+  double mean_sq = 0;             // mean over units of (batch mean)^2
+  double variance = 0;            // mean over units of the batch variance
+  double mean_correlation = 0;    // mean off-diagonal correlation between units
   torch::Tensor pre_activations;  // [batch, width]
 };
 

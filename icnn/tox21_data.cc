@@ -1,16 +1,15 @@
 #include "icnn/tox21_data.h"
 
+#include <DataStructs/ExplicitBitVect.h>
 #include <GraphMol/Fingerprints/MorganFingerprints.h>  // RDKit::MorganFingerprints
 #include <GraphMol/SmilesParse/SmilesParse.h>          // RDKit::SmilesToMol
-#include <DataStructs/ExplicitBitVect.h>
 #include <RDGeneral/RDLog.h>                           // RDLog: silence parse errors
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -24,8 +23,8 @@ namespace icnn {
 namespace {
 
 constexpr const char* kTaskNames[kTox21Tasks] = {
-    "NR-AR",   "NR-AR-LBD", "NR-AhR",   "NR-Aromatase", "NR-ER",  "NR-ER-LBD",
-    "NR-PPAR-gamma", "SR-ARE", "SR-ATAD5", "SR-HSE",   "SR-MMP", "SR-p53"};
+    "NR-AR",         "NR-AR-LBD", "NR-AhR",   "NR-Aromatase", "NR-ER",  "NR-ER-LBD",
+    "NR-PPAR-gamma", "SR-ARE",    "SR-ATAD5", "SR-HSE",       "SR-MMP", "SR-p53"};
 
 std::unique_ptr<RDKit::ROMol> ParseSmiles(const std::string& smiles) {
   try {
@@ -44,7 +43,8 @@ absl::StatusOr<torch::Tensor> EcfpBits(const std::string& smiles, int radius, in
   }();
   (void)silenced;
   std::unique_ptr<RDKit::ROMol> mol = ParseSmiles(smiles);
-  if (mol == nullptr) return absl::InvalidArgumentError(absl::StrCat("invalid SMILES '", smiles, "'"));
+  if (mol == nullptr)
+    return absl::InvalidArgumentError(absl::StrCat("invalid SMILES '", smiles, "'"));
   std::unique_ptr<ExplicitBitVect> fp(
       RDKit::MorganFingerprints::getFingerprintAsBitVect(*mol, radius, bits));
   torch::Tensor out = torch::zeros({bits});
@@ -53,7 +53,8 @@ absl::StatusOr<torch::Tensor> EcfpBits(const std::string& smiles, int radius, in
   return out;
 }
 
-absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::string& name, int bits) {
+absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::string& name,
+                                        int bits) {
   std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipWhitespace());
   if (lines.empty()) return absl::DataLossError(absl::StrCat(name, ": empty file"));
   const std::vector<std::string> header = absl::StrSplit(absl::StripAsciiWhitespace(lines[0]), ',');
@@ -67,11 +68,13 @@ absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::stri
   std::vector<int> task_cols;
   for (const char* t : kTaskNames) task_cols.push_back(column(t));
   for (size_t t = 0; t < task_cols.size(); ++t) {
-    if (task_cols[t] < 0) return absl::DataLossError(absl::StrCat(name, ": no column '", kTaskNames[t], "'"));
+    if (task_cols[t] < 0)
+      return absl::DataLossError(absl::StrCat(name, ": no column '", kTaskNames[t], "'"));
   }
   if (smiles_col < 0) return absl::DataLossError(absl::StrCat(name, ": no column 'smiles'"));
   if (bits < 1 || bits > kMaxEcfpBits) {
-    return absl::InvalidArgumentError(absl::StrCat("--bits must be in [1, ", kMaxEcfpBits, "], got ", bits));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bits must be in [1, ", kMaxEcfpBits, "], got ", bits));
   }
   // The fingerprints as float rows, twice (the per-molecule rows and their stack).
   RETURN_IF_ERROR(common::util::CheckFitsInMemory(
@@ -81,15 +84,17 @@ absl::StatusOr<Tox21Data> ParseTox21Csv(const std::string& text, const std::stri
   std::vector<torch::Tensor> features;
   std::vector<float> labels;
   for (size_t r = 1; r < lines.size(); ++r) {
-    const std::vector<std::string> cells = absl::StrSplit(absl::StripAsciiWhitespace(lines[r]), ',');
+    const std::vector<std::string> cells =
+        absl::StrSplit(absl::StripAsciiWhitespace(lines[r]), ',');
     if (cells.size() != header.size()) {
-      return absl::DataLossError(absl::StrCat(name, ":", r + 1, ": ", cells.size(), " fields, header has ",
-                                              header.size()));
+      return absl::DataLossError(absl::StrCat(name, ":", r + 1, ": ", cells.size(),
+                                              " fields, header has ", header.size()));
     }
     for (int c : task_cols) {
       const std::string& v = cells[c];
       if (v != "" && v != "0" && v != "1" && v != "0.0" && v != "1.0") {
-        return absl::DataLossError(absl::StrCat(name, ":", r + 1, ": label '", v, "' is not 0, 1 or empty"));
+        return absl::DataLossError(
+            absl::StrCat(name, ":", r + 1, ": label '", v, "' is not 0, 1 or empty"));
       }
     }
     absl::StatusOr<torch::Tensor> fp = EcfpBits(cells[smiles_col], 2, bits);
@@ -116,7 +121,8 @@ absl::StatusOr<Tox21Data> ReadTox21Csv(const std::string& path, int bits) {
 
 namespace {
 
-absl::StatusOr<Tox21Data> ReadOriginalSplit(const std::string& path, const torch::Tensor& features) {
+absl::StatusOr<Tox21Data> ReadOriginalSplit(const std::string& path,
+                                            const torch::Tensor& features) {
   ASSIGN_OR_RETURN(common::data::NpzArrays arrays, common::data::ReadNpz(path));
   if (!arrays.count("labels") || !arrays.count("compound_idx")) {
     return absl::DataLossError(absl::StrCat(path, ": wants arrays 'labels' and 'compound_idx'"));
@@ -124,25 +130,32 @@ absl::StatusOr<Tox21Data> ReadOriginalSplit(const std::string& path, const torch
   const torch::Tensor labels = arrays["labels"].to(torch::kFloat);
   const torch::Tensor idx = arrays["compound_idx"].to(torch::kInt64).flatten();
   if (labels.dim() != 2 || labels.size(1) != kTox21Tasks || labels.size(0) != idx.size(0)) {
-    return absl::DataLossError(absl::StrCat(path, ": labels must be [N, 12] with N compound_idx entries"));
+    return absl::DataLossError(
+        absl::StrCat(path, ": labels must be [N, 12] with N compound_idx entries"));
   }
-  if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= features.size(0))) {
-    return absl::DataLossError(absl::StrCat(path, ": compound_idx outside the ", features.size(0), " feature rows"));
+  if (idx.numel() > 0 &&
+      (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= features.size(0))) {
+    return absl::DataLossError(
+        absl::StrCat(path, ": compound_idx outside the ", features.size(0), " feature rows"));
   }
-  const torch::Tensor known = (labels == 0) | (labels == 1);  // same as reference: others are missing
+  const torch::Tensor known =
+      (labels == 0) | (labels == 1);  // same as reference: others are missing
   return Tox21Data{features.index_select(0, idx), labels.masked_fill(~known, NAN), 0};
 }
 
 }  // namespace
 
-absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir, const std::string& features_path) {
+absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir,
+                                              const std::string& features_path) {
   std::string fpath = features_path;
   if (fpath.empty()) {
     fpath = dir + "/compound_features_cddd.npy";
-    if (!common::data::FileExists(fpath)) fpath = dir + "/tox21_original/compound_features_cddd.npy";
+    if (!common::data::FileExists(fpath))
+      fpath = dir + "/tox21_original/compound_features_cddd.npy";
   }
   ASSIGN_OR_RETURN(torch::Tensor features, common::data::ReadNpy(fpath));
-  if (features.dim() != 2) return absl::DataLossError(absl::StrCat(fpath, ": want a [compounds, features] matrix"));
+  if (features.dim() != 2)
+    return absl::DataLossError(absl::StrCat(fpath, ": want a [compounds, features] matrix"));
   features = features.to(torch::kFloat);
   Tox21Splits s;
   ASSIGN_OR_RETURN(s.train, ReadOriginalSplit(dir + "/tox21_original/train_data.npz", features));
@@ -151,8 +164,10 @@ absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir, const std:
   return s;
 }
 
-absl::StatusOr<Tox21Splits> LoadTox21Dir(const std::string& dir, const std::string& features_path, int bits) {
-  if (common::data::FileExists(dir + "/tox21_original/train_data.npz")) return ReadTox21Original(dir, features_path);
+absl::StatusOr<Tox21Splits> LoadTox21Dir(const std::string& dir, const std::string& features_path,
+                                         int bits) {
+  if (common::data::FileExists(dir + "/tox21_original/train_data.npz"))
+    return ReadTox21Original(dir, features_path);
   std::string path = dir + "/tox21.csv";
   if (!common::data::FileExists(path)) path += ".gz";
   Tox21Splits s;
@@ -160,12 +175,14 @@ absl::StatusOr<Tox21Splits> LoadTox21Dir(const std::string& dir, const std::stri
   return s;
 }
 
-torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels, bool sum) {
+torch::Tensor MaskedBceWithLogits(const torch::Tensor& logits, const torch::Tensor& labels,
+                                  bool sum) {
   const torch::Tensor known = ~torch::isnan(labels);
-  if (known.sum().item<int64_t>() == 0) return logits.sum() * 0;  // no label in this batch: zero, with a graph
-  return torch::binary_cross_entropy_with_logits(
-      logits.masked_select(known), labels.masked_select(known), {}, {},
-      sum ? at::Reduction::Sum : at::Reduction::Mean);
+  if (known.sum().item<int64_t>() == 0)
+    return logits.sum() * 0;  // no label in this batch: zero, with a graph
+  return torch::binary_cross_entropy_with_logits(logits.masked_select(known),
+                                                 labels.masked_select(known), {}, {},
+                                                 sum ? at::Reduction::Sum : at::Reduction::Mean);
 }
 
 }  // namespace icnn

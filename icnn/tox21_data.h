@@ -5,9 +5,9 @@
 #ifndef ICNN_TOX21_DATA_H_
 #define ICNN_TOX21_DATA_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 
@@ -39,12 +39,13 @@ absl::StatusOr<Tox21Data> ReadTox21Csv(const std::string& path, int bits = 2048)
 struct Tox21Splits {
   Tox21Data train, valid, test;
 };
-absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir, const std::string& features_path = "");
+absl::StatusOr<Tox21Splits> ReadTox21Original(const std::string& dir,
+                                              const std::string& features_path = "");
 
 // Either layout in `dir`: tox21_original/ (the three DeepTox splits) if present, else
 // tox21.csv(.gz), returned as `train` with empty valid and test (it has no official split).
-absl::StatusOr<Tox21Splits> LoadTox21Dir(const std::string& dir, const std::string& features_path = "",
-                                         int bits = 2048);
+absl::StatusOr<Tox21Splits> LoadTox21Dir(const std::string& dir,
+                                         const std::string& features_path = "", int bits = 2048);
 
 // Binary cross-entropy with logits over the entries whose label is not NaN (0 if none): the mean,
 // or with `sum` the sum (the reference's MaskedBCEWithLogitsLoss(reduction="sum")).

@@ -1,8 +1,8 @@
 #include "icnn/tox21_experiment.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -18,7 +18,6 @@
 namespace icnn {
 namespace {
 
-
 std::string Spread(std::vector<double> values) {
   std::vector<double> finite;
   for (double v : values) {
@@ -33,13 +32,15 @@ std::string Spread(std::vector<double> values) {
 
 }  // namespace
 
-Tox21NetImpl::Tox21NetImpl(int64_t input, const Tox21Config& c) : logreg_(c.model == "logreg"), skip_(c.skip) {
+Tox21NetImpl::Tox21NetImpl(int64_t input, const Tox21Config& c)
+    : logreg_(c.model == "logreg"), skip_(c.skip) {
   if (logreg_) {
     first_ = register_module("first", torch::nn::Linear(input, kTox21Tasks));
     return;
   }
-  const Positivity p = c.model == "icnn" ? Positivity::kLazyClip
-                                         : (c.model == "convex" ? Positivity::kExp : Positivity::kNone);
+  const Positivity p = c.model == "icnn"
+                           ? Positivity::kLazyClip
+                           : (c.model == "convex" ? Positivity::kExp : Positivity::kNone);
   first_ = register_module("first", torch::nn::Linear(input, 128));  // PyTorch default init
   hidden_ = register_module("hidden", ConvexLinear(128, 128, p));
   out_ = register_module("out", ConvexLinear(128, kTox21Tasks, p));
@@ -50,15 +51,18 @@ Tox21NetImpl::Tox21NetImpl(int64_t input, const Tox21Config& c) : logreg_(c.mode
     }
   }
   if (skip_) {
-    skip_hidden_ = register_module("skip_hidden", torch::nn::Linear(torch::nn::LinearOptions(input, 128).bias(false)));
-    skip_out_ = register_module("skip_out", torch::nn::Linear(torch::nn::LinearOptions(input, kTox21Tasks).bias(false)));
+    skip_hidden_ = register_module(
+        "skip_hidden", torch::nn::Linear(torch::nn::LinearOptions(input, 128).bias(false)));
+    skip_out_ = register_module(
+        "skip_out", torch::nn::Linear(torch::nn::LinearOptions(input, kTox21Tasks).bias(false)));
   }
 }
 
 torch::Tensor Tox21NetImpl::forward(torch::Tensor x) {
   if (logreg_) return first_->forward(x);
   x = torch::dropout(x, 0.7, is_training());
-  torch::Tensor h = hidden_->forward(torch::dropout(torch::relu(first_->forward(x)), 0.5, is_training()));
+  torch::Tensor h =
+      hidden_->forward(torch::dropout(torch::relu(first_->forward(x)), 0.5, is_training()));
   if (skip_) h = h + skip_hidden_->forward(x);
   torch::Tensor y = out_->forward(torch::dropout(torch::relu(h), 0.5, is_training()));
   return skip_ ? y + skip_out_->forward(x) : y;
@@ -66,13 +70,15 @@ torch::Tensor Tox21NetImpl::forward(torch::Tensor x) {
 
 absl::Status Validate(const Tox21Config& c) {
   if (c.model != "fc" && c.model != "icnn" && c.model != "convex" && c.model != "logreg") {
-    return absl::InvalidArgumentError("--model must be fc, icnn, convex or logreg, got '" + c.model + "'");
+    return absl::InvalidArgumentError("--model must be fc, icnn, convex or logreg, got '" +
+                                      c.model + "'");
   }
   for (auto [name, v] : {std::pair{"--epochs", c.epochs}, {"--bs", c.bs}, {"--runs", c.runs}}) {
     if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", v));
   }
   if (!(c.test_fraction > 0 && c.test_fraction < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("--test_fraction must be in (0, 1), got ", c.test_fraction));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--test_fraction must be in (0, 1), got ", c.test_fraction));
   }
   return absl::OkStatus();
 }
@@ -80,15 +86,16 @@ absl::Status Validate(const Tox21Config& c) {
 absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& data) {
   if (absl::Status s = Validate(c); !s.ok()) return s;
   const int64_t n = data.features.size(0);
-  const common::data::SplitIndices split =
-      common::data::RandomSplit(n, static_cast<int64_t>(c.test_fraction * static_cast<double>(n)), c.seed);
+  const common::data::SplitIndices split = common::data::RandomSplit(
+      n, static_cast<int64_t>(c.test_fraction * static_cast<double>(n)), c.seed);
   auto rows = [&](const torch::Tensor& idx) {
     return Tox21Data{data.features.index_select(0, idx), data.labels.index_select(0, idx), 0};
   };
   return RunTox21(c, rows(split.train), rows(split.valid));
 }
 
-absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& train_data, const Tox21Data& test) {
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& train_data,
+                                     const Tox21Data& test) {
   if (absl::Status s = Validate(c); !s.ok()) return s;
   const Tox21Data& data = train_data;  // the input width
   const common::data::InMemoryDataset train(train_data.features, train_data.labels);
@@ -112,7 +119,8 @@ absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& trai
     }
     net->eval();
     if (!c.save_dir.empty()) {
-      RETURN_IF_ERROR(common::train::SaveStateDict(absl::StrCat(c.save_dir, "/model_", run, ".pt"), *net));
+      RETURN_IF_ERROR(
+          common::train::SaveStateDict(absl::StrCat(c.save_dir, "/model_", run, ".pt"), *net));
     }
     torch::NoGradGuard no_grad;
     std::vector<double> aucs;
@@ -146,7 +154,8 @@ nlohmann::json FiniteMedian(const std::vector<double>& values) {
   for (double v : values) {
     if (std::isfinite(v)) finite.push_back(v);
   }
-  return finite.empty() ? nlohmann::json(nullptr) : nlohmann::json(common::plot::Quantile(finite, 0.5));
+  return finite.empty() ? nlohmann::json(nullptr)
+                        : nlohmann::json(common::plot::Quantile(finite, 0.5));
 }
 
 }  // namespace

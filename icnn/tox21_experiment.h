@@ -5,19 +5,19 @@
 //   logreg: Linear(D, 12)
 //   fc | icnn | convex: Dropout(0.7) -> Linear(D, 128) -> ReLU -> Dropout(0.5)
 //                       -> L(128, 128) -> ReLU -> Dropout(0.5) -> L(128, 12)
-//   with L = Linear (fc), lazily clipped ConvexLinear (icnn) or exp ConvexLinear (convex), initialised
-//   by He (fc or --bad_init) or the principled init; --skip adds Linear(D, ., no bias)(x) to the
-//   128-wide and the output pre-activations.
+//   with L = Linear (fc), lazily clipped ConvexLinear (icnn) or exp ConvexLinear (convex),
+//   initialised by He (fc or --bad_init) or the principled init; --skip adds Linear(D, ., no
+//   bias)(x) to the 128-wide and the output pre-activations.
 #ifndef ICNN_TOX21_EXPERIMENT_H_
 #define ICNN_TOX21_EXPERIMENT_H_
 
-#include <string>
-#include <vector>
-
-#include <nlohmann/json.hpp>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/types.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "icnn/convex_modules.h"
@@ -34,8 +34,9 @@ struct Tox21Config {
   double lr = 1e-3;      // same as reference (Adam)
   int64_t runs = 10;     // same as reference
   uint64_t seed = 2023;  // same as reference
-  double test_fraction = 0.2;  // seeded random split of the MoleculeNet file (it has no official split)
-  std::string save_dir;        // non-empty: model_<run>.pt of every run (state dicts) there
+  double test_fraction =
+      0.2;               // seeded random split of the MoleculeNet file (it has no official split)
+  std::string save_dir;  // non-empty: model_<run>.pt of every run (state dicts) there
 };
 
 absl::Status Validate(const Tox21Config& config);
@@ -62,7 +63,8 @@ struct Tox21Result {
 // Splits `data` with config.test_fraction (MoleculeNet: no official split) and runs.
 absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& data);
 // Trains on `train` (the reference's final_run: train + valid), tests on `test`.
-absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& train, const Tox21Data& test);
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& train,
+                                     const Tox21Data& test);
 
 // Per task: "median ± max(q95 - median, median - q5)" in percent over runs (the reference's
 // evaluate.py), and the same over the per-run average AUC, as a Markdown table.

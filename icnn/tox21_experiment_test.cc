@@ -1,8 +1,8 @@
 #include "icnn/tox21_experiment.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -61,7 +61,8 @@ TEST(Tox21Summary, MediansOverRunsSkipUndefinedAucs) {
 TEST(RunTox21, BadConfigIsAClearError) {
   Tox21Config c;
   c.model = "gnn";
-  EXPECT_THAT(std::string(Validate(c).message()), HasSubstr("--model must be fc, icnn, convex or logreg"));
+  EXPECT_THAT(std::string(Validate(c).message()),
+              HasSubstr("--model must be fc, icnn, convex or logreg"));
 }
 
 }  // namespace

@@ -18,16 +18,20 @@ const icnn::Tox21Config kDefaults;
 }  // namespace
 
 ABSL_FLAG(std::string, model, kDefaults.model, "fc, icnn (lazy clipping), convex (exp) or logreg.");
-ABSL_FLAG(bool, bad_init, kDefaults.bad_init, "He init for the convex layers instead of the principled init.");
-ABSL_FLAG(bool, skip, kDefaults.skip, "Linear skips from the input to the hidden and output layers.");
+ABSL_FLAG(bool, bad_init, kDefaults.bad_init,
+          "He init for the convex layers instead of the principled init.");
+ABSL_FLAG(bool, skip, kDefaults.skip,
+          "Linear skips from the input to the hidden and output layers.");
 ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Epochs.");
 ABSL_FLAG(int64_t, bs, kDefaults.bs, "Batch size.");
 ABSL_FLAG(double, lr, kDefaults.lr, "Adam learning rate (summed masked BCE).");
 ABSL_FLAG(int64_t, runs, kDefaults.runs, "Runs (seeds).");
-ABSL_FLAG(bool, save_models, false, "Save every run's weights as model_<run>.pt in the output directory (for level_sets).");
+ABSL_FLAG(bool, save_models, false,
+          "Save every run's weights as model_<run>.pt in the output directory (for level_sets).");
 ABSL_FLAG(int, bits, 2048, "ECFP bits (MoleculeNet CSV).");
 ABSL_FLAG(std::string, features, "",
-          "tox21_original layout: the CDDD feature matrix (default: compound_features_cddd.npy in --data_dir "
+          "tox21_original layout: the CDDD feature matrix (default: compound_features_cddd.npy in "
+          "--data_dir "
           "or its tox21_original/).");
 ABSL_FLAG(double, test_fraction, kDefaults.test_fraction, "Seeded random test split of the file.");
 
@@ -37,7 +41,8 @@ namespace {
 absl::Status Main(const common::util::Runtime& rt) {
   if (absl::GetFlag(FLAGS_data_dir).empty()) {
     return absl::InvalidArgumentError(
-        "--data_dir must hold MoleculeNet's tox21.csv(.gz) or the reference's tox21_original/ layout");
+        "--data_dir must hold MoleculeNet's tox21.csv(.gz) or the reference's tox21_original/ "
+        "layout");
   }
   Tox21Config c;
   c.model = absl::GetFlag(FLAGS_model);
@@ -50,18 +55,24 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.test_fraction = absl::GetFlag(FLAGS_test_fraction);
   RETURN_IF_ERROR(Validate(c));
   const std::string out = rt.ResolveOutDir(absl::StrCat("icnn_tox21_", c.model));
-  ASSIGN_OR_RETURN(common::train::RunDir run, common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
+  ASSIGN_OR_RETURN(common::train::RunDir run,
+                   common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
   if (absl::GetFlag(FLAGS_save_models)) c.save_dir = out;
   Tox21Result r;
-  ASSIGN_OR_RETURN(Tox21Splits s, LoadTox21Dir(rt.data_dir, absl::GetFlag(FLAGS_features), absl::GetFlag(FLAGS_bits)));
+  ASSIGN_OR_RETURN(Tox21Splits s, LoadTox21Dir(rt.data_dir, absl::GetFlag(FLAGS_features),
+                                               absl::GetFlag(FLAGS_bits)));
   if (s.test.features.defined()) {  // the reference's layout: train + valid -> test (its final_run)
-    const Tox21Data train{torch::cat({s.train.features, s.valid.features}), torch::cat({s.train.labels, s.valid.labels}), 0};
-    std::printf("tox21_original: %lld training (train + valid) and %lld test compounds, %lld features\n",
-                static_cast<long long>(train.features.size(0)), static_cast<long long>(s.test.features.size(0)),
-                static_cast<long long>(train.features.size(1)));
+    const Tox21Data train{torch::cat({s.train.features, s.valid.features}),
+                          torch::cat({s.train.labels, s.valid.labels}), 0};
+    std::printf(
+        "tox21_original: %lld training (train + valid) and %lld test compounds, %lld features\n",
+        static_cast<long long>(train.features.size(0)),
+        static_cast<long long>(s.test.features.size(0)),
+        static_cast<long long>(train.features.size(1)));
     ASSIGN_OR_RETURN(r, RunTox21(c, train, s.test));
   } else {
-    std::printf("%lld molecules, %lld invalid SMILES skipped\n", static_cast<long long>(s.train.features.size(0)),
+    std::printf("%lld molecules, %lld invalid SMILES skipped\n",
+                static_cast<long long>(s.train.features.size(0)),
                 static_cast<long long>(s.train.invalid_smiles));
     ASSIGN_OR_RETURN(r, RunTox21(c, s.train));
   }
@@ -69,14 +80,15 @@ absl::Status Main(const common::util::Runtime& rt) {
   for (int t = 0; t < kTox21Tasks; ++t) auc_columns.push_back(absl::StrCat("auc", t));
   for (size_t i = 0; i < r.test_auc.size(); ++i) {
     common::train::MetricsRow row = {{"run", static_cast<double>(i)}};
-    for (size_t t = 0; t < r.test_auc[i].size(); ++t) row.push_back({auc_columns[t], r.test_auc[i][t]});
+    for (size_t t = 0; t < r.test_auc[i].size(); ++t)
+      row.push_back({auc_columns[t], r.test_auc[i][t]});
     RETURN_IF_ERROR(run.AppendMetrics(row, auc_columns));
   }
   const std::string table = Tox21Table(r);
   RETURN_IF_ERROR(common::data::WriteFileAtomically(out + "/table.md", table));
   RETURN_IF_ERROR(run.WriteSummary(Tox21Summary(r)));
-  std::printf("%s\nper-run AUCs in %s/metrics.csv, table in %s/table.md, summary.json\n", table.c_str(), out.c_str(),
-              out.c_str());
+  std::printf("%s\nper-run AUCs in %s/metrics.csv, table in %s/table.md, summary.json\n",
+              table.c_str(), out.c_str(), out.c_str());
   return absl::OkStatus();
 }
 
@@ -84,8 +96,9 @@ absl::Status Main(const common::util::Runtime& rt) {
 }  // namespace icnn
 
 int main(int argc, char** argv) {
-  return common::util::RunMain(argc, argv,
-                               "Tox21 (Hoedt & Klambauer 2023, Table 1): fc / ICNN / convex / logreg "
-                               "on ECFP fingerprints of MoleculeNet's tox21.csv.",
-                               icnn::Main);
+  return common::util::RunMain(
+      argc, argv,
+      "Tox21 (Hoedt & Klambauer 2023, Table 1): fc / ICNN / convex / logreg "
+      "on ECFP fingerprints of MoleculeNet's tox21.csv.",
+      icnn::Main);
 }

@@ -64,8 +64,8 @@ absl::StatusOr<Activation> ParseActivation(const std::string& name) {
   if (name == "silu") return Activation{ActivationKind::kSiLU};
   if (name == "tanh") return Activation{ActivationKind::kTanh};
   if (name == "leaky_relu") return Activation{ActivationKind::kLeakyReLU};
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--activation must be relu, silu, tanh or leaky_relu, got '", name, "'"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--activation must be relu, silu, tanh or leaky_relu, got '", name, "'"));
 }
 
 }  // namespace implicit_dl

@@ -5,9 +5,9 @@
 #ifndef IMPLICIT_DL_ACTIVATION_H_
 #define IMPLICIT_DL_ACTIVATION_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 

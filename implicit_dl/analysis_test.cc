@@ -55,8 +55,8 @@ TEST(Sensitivity, ClosedFormWithoutFeedbackAndEmpiricalBound) {
     m->A.zero_();
   }
   const torch::Tensor S0 = SensitivityMatrix(*m);
-  EXPECT_TRUE(torch::allclose(S0, m->C.abs().mm(m->B.abs().narrow(1, 0, 5)) +
-                                      m->D.abs().narrow(1, 0, 5)));
+  EXPECT_TRUE(
+      torch::allclose(S0, m->C.abs().mm(m->B.abs().narrow(1, 0, 5)) + m->D.abs().narrow(1, 0, 5)));
   // With feedback: no perturbation in the box moves an output by more than its bound.
   {
     torch::NoGradGuard no_grad;
@@ -88,7 +88,8 @@ TEST(Robustness, ZeroBudgetsReduceToCleanAccuracyAndBoundsOrder) {
   double clean;
   {
     torch::NoGradGuard no_grad;
-    clean = (m->forward(d.inputs()).argmax(1) == d.targets()).to(torch::kFloat64).mean().item<double>();
+    clean =
+        (m->forward(d.inputs()).argmax(1) == d.targets()).to(torch::kFloat64).mean().item<double>();
   }
   EXPECT_GT(clean, 0.9);
   EXPECT_DOUBLE_EQ(FgsmAccuracy(m, d, 0.0, wide), clean);
@@ -111,9 +112,10 @@ TEST(RobustCrossEntropy, BoundsTheWorstCaseCrossEntropy) {
   const double robust = RobustCrossEntropy(logits, sigma, y).item<double>();
   EXPECT_GE(robust, worst_ce - 1e-6);
   // Closed form: CE(logits + sigma) + 2 sigma_y.
-  EXPECT_NEAR(robust,
-              torch::nn::functional::cross_entropy(logits + sigma.view({1, -1}), y).item<double>() + 0.6,
-              1e-6);
+  EXPECT_NEAR(
+      robust,
+      torch::nn::functional::cross_entropy(logits + sigma.view({1, -1}), y).item<double>() + 0.6,
+      1e-6);
 }
 
 TEST(ImplicitRNN, ParameterCountAndRecurrence) {
@@ -127,7 +129,8 @@ TEST(ImplicitRNN, ParameterCountAndRecurrence) {
   EXPECT_EQ(outputs.sizes(), torch::IntArrayRef({4, 10, 20}));
   EXPECT_TRUE(torch::equal(outputs.select(1, 9), last));
   // h_1 is the implicit layer applied to [x_0, 0].
-  torch::Tensor h1 = rnn->cell->layer->forward(torch::cat({x.select(1, 0), torch::zeros({4, 20})}, 1));
+  torch::Tensor h1 =
+      rnn->cell->layer->forward(torch::cat({x.select(1, 0), torch::zeros({4, 20})}, 1));
   EXPECT_TRUE(torch::allclose(outputs.select(1, 0), h1));
   EXPECT_EQ(rnn->forward(x).sizes(), torch::IntArrayRef({4, 10}));
 }
@@ -148,7 +151,8 @@ TEST(SparsityFigure, CountsTheBlockMatrixNonZeros) {
   // PLplot writes text as character references; the count is in the x label.
   const std::string label = absl::StrCat(nonzero, " of ", block.numel());
   std::string encoded;
-  for (char c : label) encoded += absl::StrCat("&#x", absl::Hex(static_cast<unsigned char>(c)), ";");
+  for (char c : label)
+    encoded += absl::StrCat("&#x", absl::Hex(static_cast<unsigned char>(c)), ";");
   EXPECT_THAT(svg, HasSubstr(encoded));
 }
 

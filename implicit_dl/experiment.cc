@@ -88,8 +88,8 @@ absl::Status Trainer::Step(const common::data::Batch& batch) {
   optimizer_.step();  // same order as reference: backward -> step; the next forward projects
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {
-    return absl::InternalError(absl::StrCat("training loss is ", value, " at step ",
-                                            result_.steps + 1, ": lower --lr"));
+    return absl::InternalError(
+        absl::StrCat("training loss is ", value, " at step ", result_.steps + 1, ": lower --lr"));
   }
   const SolveStats s = model_->last_stats();
   window_.loss.Add(value, batch.inputs.size(0));
@@ -132,8 +132,10 @@ absl::Status Trainer::EvaluateAndLog(double epoch, int64_t step) {
 absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& progress) {
   model_->train();
   const auto batches = data_.train.EpochBatches(config_.bs, /*shuffle=*/true, config_.seed, epoch);
-  const size_t start = static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
-  if (first_epoch_ && run_) {  // rows up to the checkpoint stay (the 1e-6: rows are written with 9 digits)
+  const size_t start =
+      static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
+  if (first_epoch_ &&
+      run_) {  // rows up to the checkpoint stay (the 1e-6: rows are written with 9 digits)
     const double at = epoch + static_cast<double>(start) / static_cast<double>(batches.size());
     RETURN_IF_ERROR(run_->TruncateMetrics("epoch", at + 1e-6));
   }
@@ -149,7 +151,8 @@ absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& prog
       const double at = epoch + static_cast<double>(i + 1) / static_cast<double>(batches.size());
       RETURN_IF_ERROR(EvaluateAndLog(at, progress.step));
     }
-    if (!last) RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i + 1)));
+    if (!last)
+      RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i + 1)));
   }
   line.Finish(absl::StrFormat("train loss %.4f", epoch_loss_.mean()));
   if (first_epoch_) result_.first_epoch_train_loss = epoch_loss_.mean();
@@ -165,7 +168,8 @@ absl::StatusOr<TrainResult> Trainer::Run() {
   // The best validation accuracy so far is part of the checkpoint: a resumed run keeps the
   // weights_best.pt of an epoch before the kill unless it finds a better one.
   loop.save_extra = [this] {
-    return common::train::TensorMap{{"best_valid_acc", torch::tensor(result_.best_valid_accuracy, torch::kFloat64)}};
+    return common::train::TensorMap{
+        {"best_valid_acc", torch::tensor(result_.best_valid_accuracy, torch::kFloat64)}};
   };
   loop.restore_extra = [this](const common::train::TensorMap& extra) {
     const auto it = extra.find("best_valid_acc");
@@ -210,7 +214,8 @@ absl::Status Validate(const TrainConfig& c) {
   }
   if (!(c.lr > 0)) return absl::InvalidArgumentError(absl::StrCat("--lr must be > 0, got ", c.lr));
   if (c.eval_every < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--eval_every must be >= 0, got ", c.eval_every));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--eval_every must be >= 0, got ", c.eval_every));
   }
   return Validate(ImplicitModelOptions(c.n, 1, 1).solver(c.solver));
 }
@@ -220,8 +225,8 @@ absl::StatusOr<ClassificationData> LoadClassificationData(const std::string& dat
   ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
   const bool cifar = IsCifar(dataset);
   if ((raw.format == "cifar10") != cifar) {
-    return absl::InvalidArgumentError(absl::StrCat("--dataset=", dataset, " but ", data_dir,
-                                                   " holds ", raw.format, " files"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset=", dataset, " but ", data_dir, " holds ", raw.format, " files"));
   }
   auto prepare = [cifar](const torch::Tensor& images) {
     torch::Tensor x = common::data::ScaleToUnit(images);
@@ -237,7 +242,8 @@ absl::StatusOr<ClassificationData> LoadClassificationData(const std::string& dat
 absl::StatusOr<TrainResult> Train(const TrainConfig& config, const ClassificationData& data,
                                   const nlohmann::json& flags_json) {
   RETURN_IF_ERROR(Validate(config));
-  torch::manual_seed(config.seed);  // the init draws from the global generator: same seed, same model
+  torch::manual_seed(
+      config.seed);  // the init draws from the global generator: same seed, same model
   ImplicitModelOptions options(config.n, data.train.inputs().size(1), data.num_classes);
   options.variant(config.variant).activation(config.activation).solver(config.solver);
   options.bias(config.bias);

@@ -4,10 +4,10 @@
 #ifndef IMPLICIT_DL_EXPERIMENT_H_
 #define IMPLICIT_DL_EXPERIMENT_H_
 
-#include <string>
+#include <torch/types.h>
 
 #include <nlohmann/json.hpp>
-#include <torch/types.h>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "common/data/dataset.h"
@@ -17,10 +17,10 @@ namespace implicit_dl {
 
 struct TrainConfig {
   std::string dataset = "fashion-mnist";  // fashion-mnist | mnist | cifar10
-  int64_t n = 0;        // hidden size; 0: the reference's 100 (MNIST-like) or 300 (CIFAR)
-  int64_t epochs = 10;  // same as reference
-  int64_t bs = 100;     // same as reference
-  double lr = 0;        // Adam; 0: the reference's 5e-3 (MNIST-like) or 5e-4 (CIFAR)
+  int64_t n = 0;             // hidden size; 0: the reference's 100 (MNIST-like) or 300 (CIFAR)
+  int64_t epochs = 10;       // same as reference
+  int64_t bs = 100;          // same as reference
+  double lr = 0;             // Adam; 0: the reference's 5e-3 (MNIST-like) or 5e-4 (CIFAR)
   int64_t valid_bs = 10000;  // same as reference: one 10k validation batch
   // Validate every this many optimizer steps (and after each epoch); the reference validates
   // after every step (--eval_every=1), which costs 50-100x the training itself.

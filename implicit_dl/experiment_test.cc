@@ -1,11 +1,10 @@
 #include "implicit_dl/experiment.h"
 
 #include <signal.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdio>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_split.h"
 #include "common/data/file_bytes.h"
@@ -46,16 +45,18 @@ TEST(Train, LowersLossAndWritesALoadableRunDirectory) {
   EXPECT_LT(r.last_epoch_train_loss, 0.7 * r.first_epoch_train_loss);
   EXPECT_GT(r.test_accuracy, 0.9);
   EXPECT_EQ(r.steps, 40);
-  for (const char* f : {"config.json", "metrics.csv", "summary.json", "checkpoint.pt",
-                        "weights.pt", "weights_best.pt"}) {
+  for (const char* f : {"config.json", "metrics.csv", "summary.json", "checkpoint.pt", "weights.pt",
+                        "weights_best.pt"}) {
     EXPECT_TRUE(common::data::FileExists(c.out_dir + "/" + f)) << f;
   }
   // The saved weights reproduce the reported test accuracy.
   ImplicitModel m(ImplicitModelOptions(12, 8, 3));
   ASSERT_TRUE(common::train::LoadStateDict(c.out_dir + "/weights.pt", *m).ok());
   torch::NoGradGuard no_grad;
-  const double acc =
-      (m->forward(data.test.inputs()).argmax(1) == data.test.targets()).to(torch::kFloat64).mean().item<double>();
+  const double acc = (m->forward(data.test.inputs()).argmax(1) == data.test.targets())
+                         .to(torch::kFloat64)
+                         .mean()
+                         .item<double>();
   EXPECT_DOUBLE_EQ(acc, r.test_accuracy);
 }
 
@@ -80,7 +81,8 @@ TEST(Train, ResumeAfterTheBestEpochKeepsTheBest) {
   auto noisy = [](int64_t n, uint64_t seed) {  // overlapping classes: validation accuracy wobbles
     const common::data::InMemoryDataset d = common::data::GaussianBlobs(n, 8, 3, seed);
     torch::Generator gen = common::data::SeededGenerator(seed, /*stream=*/5);
-    return common::data::InMemoryDataset(d.inputs() + 1.5 * torch::randn(d.inputs().sizes(), gen), d.targets());
+    return common::data::InMemoryDataset(d.inputs() + 1.5 * torch::randn(d.inputs().sizes(), gen),
+                                         d.targets());
   };
   ClassificationData data{noisy(300, 1), noisy(150, 2), 3};
   TrainConfig c;
@@ -108,7 +110,8 @@ TEST(Train, ResumeAfterTheBestEpochKeepsTheBest) {
   EXPECT_DOUBLE_EQ(r.test_accuracy, straight.test_accuracy);
   for (const char* f : {"weights_best.pt", "weights.pt"}) {
     const common::train::TensorMap a = common::train::LoadTensorMap(c.out_dir + "/" + f).value();
-    const common::train::TensorMap b = common::train::LoadTensorMap(killed.out_dir + "/" + f).value();
+    const common::train::TensorMap b =
+        common::train::LoadTensorMap(killed.out_dir + "/" + f).value();
     for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << f << " " << name;
   }
 }
@@ -118,7 +121,8 @@ TEST(Train, ResumeAfterTheBestEpochKeepsTheBest) {
 // RequestInterrupt sets; cli_errors_test sends a real SIGTERM to the binary.)
 TEST(Train, InterruptMidEpochResumesBitIdentically) {
   torch::manual_seed(0);
-  ClassificationData data{common::data::GaussianBlobs(300, 8, 3, 1), common::data::GaussianBlobs(90, 8, 3, 2), 3};
+  ClassificationData data{common::data::GaussianBlobs(300, 8, 3, 1),
+                          common::data::GaussianBlobs(90, 8, 3, 2), 3};
   TrainConfig c;
   c.n = 12, c.epochs = 3, c.bs = 30, c.lr = 1e-2, c.eval_every = 4;
   const std::string dir = common::data::TestDir("idl_interrupt");
@@ -140,8 +144,10 @@ TEST(Train, InterruptMidEpochResumesBitIdentically) {
   EXPECT_FALSE(common::data::FileExists(first.out_dir + "/summary.json"));
   const TrainResult r = Train(resumed, data, {}).value();
   EXPECT_DOUBLE_EQ(r.test_accuracy, straight.test_accuracy);
-  const common::train::TensorMap a = common::train::LoadTensorMap(c.out_dir + "/weights.pt").value();
-  const common::train::TensorMap b = common::train::LoadTensorMap(first.out_dir + "/weights.pt").value();
+  const common::train::TensorMap a =
+      common::train::LoadTensorMap(c.out_dir + "/weights.pt").value();
+  const common::train::TensorMap b =
+      common::train::LoadTensorMap(first.out_dir + "/weights.pt").value();
   for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
   // metrics.csv: the straight run's rows, each once.
   EXPECT_EQ(ValidAccuracies(first.out_dir), ValidAccuracies(c.out_dir));

@@ -1,8 +1,8 @@
 #include "implicit_dl/extrapolation_experiment.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -95,8 +95,8 @@ absl::Status WriteCurves(const std::string& dir, const std::string& task,
   return common::plot::LinePlot(absl::StrCat(dir, "/", task, ".svg"), axes, series);
 }
 
-absl::StatusOr<torch::Tensor> Target(const std::string& fn, const torch::Tensor& x,
-                                     int64_t a, int64_t b, int64_t len) {
+absl::StatusOr<torch::Tensor> Target(const std::string& fn, const torch::Tensor& x, int64_t a,
+                                     int64_t b, int64_t len) {
   const torch::Tensor s1 = x.narrow(1, a, len).sum(1, true), s2 = x.narrow(1, b, len).sum(1, true);
   if (fn == "add") return s1 + s2;
   if (fn == "sub") return s1 - s2;
@@ -120,15 +120,20 @@ std::vector<Candidate> ArithmeticModels(const ExtrapolationConfig& c) {
     };
     for (int64_t in : {c.dim, c.n, c.n}) {
       mlp->push_back(linear(in, c.n));
-      if (silu) mlp->push_back(torch::nn::SiLU()); else mlp->push_back(torch::nn::ReLU());
+      if (silu)
+        mlp->push_back(torch::nn::SiLU());
+      else
+        mlp->push_back(torch::nn::ReLU());
     }
     mlp->push_back(linear(c.n, 1));
-    out.push_back({name, mlp.ptr(), [mlp](const torch::Tensor& x) mutable { return mlp->forward(x); }});
+    out.push_back(
+        {name, mlp.ptr(), [mlp](const torch::Tensor& x) mutable { return mlp->forward(x); }});
   }
   return out;
 }
 
-absl::StatusOr<ExtrapolationCurves> Arithmetic(const ExtrapolationConfig& c, const std::string& fn) {
+absl::StatusOr<ExtrapolationCurves> Arithmetic(const ExtrapolationConfig& c,
+                                               const std::string& fn) {
   torch::Generator gen = common::data::SeededGenerator(c.seed, std::hash<std::string>()(fn));
   const int64_t a = torch::randint(c.dim - c.slice + 1, {1}, gen).item<int64_t>();
   const int64_t b = torch::randint(c.dim - c.slice + 1, {1}, gen).item<int64_t>();
@@ -143,7 +148,8 @@ absl::StatusOr<ExtrapolationCurves> Arithmetic(const ExtrapolationConfig& c, con
       curves.metric[m.name].push_back(TestMetric(m, xt, yt, false));
     }
     LOG(INFO) << fn << " " << m.name << ": train MSE " << curves.train_metric[m.name]
-              << ", test MSE at f=" << curves.factors.front() << ": " << curves.metric[m.name].front();
+              << ", test MSE at f=" << curves.factors.front() << ": "
+              << curves.metric[m.name].front();
   }
   return curves;
 }
@@ -155,7 +161,8 @@ std::vector<Candidate> ArgmaxModels(const ExtrapolationConfig& c) {
   auto holder = std::make_shared<torch::nn::Module>();
   holder->register_module("lstm", lstm);
   holder->register_module("head", head);
-  return {{"implicit_rnn", rnn.ptr(), [rnn](const torch::Tensor& x) mutable { return rnn->forward(x); }},
+  return {{"implicit_rnn", rnn.ptr(),
+           [rnn](const torch::Tensor& x) mutable { return rnn->forward(x); }},
           {"lstm", holder, [lstm, head](const torch::Tensor& x) mutable {
              return head->forward(std::get<0>(lstm->forward(x)).select(1, -1));
            }}};
@@ -181,20 +188,25 @@ ExtrapolationCurves Argmax(const ExtrapolationConfig& c) {
 }  // namespace
 
 absl::Status Validate(const ExtrapolationConfig& c) {
-  const std::pair<const char*, int64_t> positive[] = {
-      {"--dim", c.dim},     {"--samples", c.samples}, {"--test_samples", c.test_samples},
-      {"--epochs", c.epochs}, {"--n", c.n},           {"--factors", c.factors},
-      {"--seq_len", c.seq_len}, {"--slice", c.slice}};
+  const std::pair<const char*, int64_t> positive[] = {{"--dim", c.dim},
+                                                      {"--samples", c.samples},
+                                                      {"--test_samples", c.test_samples},
+                                                      {"--epochs", c.epochs},
+                                                      {"--n", c.n},
+                                                      {"--factors", c.factors},
+                                                      {"--seq_len", c.seq_len},
+                                                      {"--slice", c.slice}};
   for (const auto& [name, v] : positive) {
     if (v <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", v));
   }
   if (c.slice > c.dim) {
-    return absl::InvalidArgumentError(absl::StrCat("--slice (", c.slice, ") exceeds --dim (", c.dim, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--slice (", c.slice, ") exceeds --dim (", c.dim, ")"));
   }
   if (!(c.lr > 0)) return absl::InvalidArgumentError(absl::StrCat("--lr must be > 0, got ", c.lr));
   if (!(c.log_min < c.log_max) || !std::isfinite(c.log_min) || !std::isfinite(c.log_max)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--log_min must be below --log_max (both finite), got ", c.log_min, " and ", c.log_max));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--log_min must be below --log_max (both finite), got ", c.log_min, " and ", c.log_max));
   }
   return absl::OkStatus();
 }

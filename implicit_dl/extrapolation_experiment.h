@@ -19,25 +19,25 @@
 namespace implicit_dl {
 
 struct ExtrapolationConfig {
-  int64_t dim = 50;           // same as reference notebook: DIM = 50
-  int64_t slice = 10;         // length of each random slice of the input that is summed
-  int64_t samples = 10000;    // same as reference notebook
+  int64_t dim = 50;         // same as reference notebook: DIM = 50
+  int64_t slice = 10;       // length of each random slice of the input that is summed
+  int64_t samples = 10000;  // same as reference notebook
   int64_t test_samples = 1000;
-  int64_t epochs = 1000;      // same as reference notebook
-  double lr = 0.02;           // same as reference notebook (Adam)
-  double gamma = 0.995;       // same as reference notebook (ExponentialLR)
-  int64_t n = 20;             // implicit hidden size; also the MLP width and the RNN hidden size
-  int64_t mitr = 500;         // same as reference notebook (CustomInf)
-  double tol = 1e-6;          // same as reference notebook (CustomInf)
-  int64_t factors = 100;      // test scale factors f in logspace(log_min, log_max)
+  int64_t epochs = 1000;  // same as reference notebook
+  double lr = 0.02;       // same as reference notebook (Adam)
+  double gamma = 0.995;   // same as reference notebook (ExponentialLR)
+  int64_t n = 20;         // implicit hidden size; also the MLP width and the RNN hidden size
+  int64_t mitr = 500;     // same as reference notebook (CustomInf)
+  double tol = 1e-6;      // same as reference notebook (CustomInf)
+  int64_t factors = 100;  // test scale factors f in logspace(log_min, log_max)
   double log_min = 1;
   double log_max = 5;
-  int64_t seq_len = 10;       // rolling argmax sequence length
+  int64_t seq_len = 10;  // rolling argmax sequence length
   std::vector<std::string> functions = {"add", "sub", "mul", "div"};
   bool arithmetic = true;
   bool argmax = true;
   uint64_t seed = 0;
-  std::string out_dir;        // CSV files and figures; empty: none written
+  std::string out_dir;  // CSV files and figures; empty: none written
 };
 
 absl::Status Validate(const ExtrapolationConfig& config);

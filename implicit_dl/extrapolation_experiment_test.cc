@@ -48,7 +48,8 @@ TEST(Extrapolation, BadConfigIsAnError) {
   c.epochs = 1;
   c.samples = 8;
   c.factors = 1;
-  EXPECT_THAT(std::string(RunExtrapolation(c).status().message()), HasSubstr("unknown function 'pow'"));
+  EXPECT_THAT(std::string(RunExtrapolation(c).status().message()),
+              HasSubstr("unknown function 'pow'"));
 }
 
 }  // namespace

@@ -52,9 +52,12 @@ absl::StatusOr<ExtrapolationConfig> ConfigFromFlags(const common::util::Runtime&
   const std::vector<std::string> tasks = absl::StrSplit(absl::GetFlag(FLAGS_tasks), ',');
   c.arithmetic = c.argmax = false;
   for (const std::string& t : tasks) {
-    if (t == "arithmetic") c.arithmetic = true;
-    else if (t == "argmax") c.argmax = true;
-    else return absl::InvalidArgumentError("--tasks takes arithmetic and/or argmax, got '" + t + "'");
+    if (t == "arithmetic")
+      c.arithmetic = true;
+    else if (t == "argmax")
+      c.argmax = true;
+    else
+      return absl::InvalidArgumentError("--tasks takes arithmetic and/or argmax, got '" + t + "'");
   }
   c.seed = rt.seed;
   c.out_dir = rt.ResolveOutDir("implicit_dl_extrapolation");

@@ -18,10 +18,9 @@ absl::StatusOr<ImplicitModel> ImplicitFromMlp(const std::vector<torch::nn::Linea
       return absl::InvalidArgumentError("either every Linear layer has a bias or none has");
     }
     if (k > 0 && layers[k]->options.in_features() != layers[k - 1]->options.out_features()) {
-      return absl::InvalidArgumentError(absl::StrCat("layer ", k, " takes ",
-                                                     layers[k]->options.in_features(),
-                                                     " inputs but layer ", k - 1, " gives ",
-                                                     layers[k - 1]->options.out_features()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "layer ", k, " takes ", layers[k]->options.in_features(), " inputs but layer ", k - 1,
+          " gives ", layers[k - 1]->options.out_features()));
     }
     if (k + 1 < layers.size()) n += layers[k]->options.out_features();
   }

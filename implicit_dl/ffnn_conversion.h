@@ -10,9 +10,9 @@
 #ifndef IMPLICIT_DL_FFNN_CONVERSION_H_
 #define IMPLICIT_DL_FFNN_CONVERSION_H_
 
-#include <vector>
-
 #include <torch/nn/modules/linear.h>
+
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "implicit_dl/implicit_model.h"

@@ -124,7 +124,8 @@ FixedPoint AndersonSolve(const FixedPointMap& f, const torch::Tensor& x0, int64_
     alpha = alpha.t().to(x0.options());  // [1, used]
     torch::Tensor mixed = alpha.mm(fs.narrow(0, 0, used));
     if (options.anderson_beta != 1.0) {
-      mixed.mul_(options.anderson_beta).add_(alpha.mm(xs.narrow(0, 0, used)), 1 - options.anderson_beta);
+      mixed.mul_(options.anderson_beta)
+          .add_(alpha.mm(xs.narrow(0, 0, used)), 1 - options.anderson_beta);
     }
     x.view(-1).copy_(mixed.view(-1));
   }
@@ -185,8 +186,8 @@ torch::autograd::tensor_list ImplicitFunction::backward(torch::autograd::Autogra
                                                         torch::autograd::tensor_list grad_outputs) {
   const auto saved = ctx->get_saved_variables();
   const torch::Tensor &A = saved[0], &B = saved[1], &X = saved[2], &U = saved[3], &Z = saved[4];
-  auto context = c10::static_intrusive_pointer_cast<SolveContext>(
-      ctx->saved_data[kContextKey].toCapsule());
+  auto context =
+      c10::static_intrusive_pointer_cast<SolveContext>(ctx->saved_data[kContextKey].toCapsule());
   torch::NoGradGuard no_grad;
   const torch::Tensor dphi = context->activation.DPhi(torch::addmm(Z, A, X));
   FixedPoint fp = SolveAdjoint(A, dphi, grad_outputs[0], context->options);

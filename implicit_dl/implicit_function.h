@@ -9,12 +9,12 @@
 #ifndef IMPLICIT_DL_IMPLICIT_FUNCTION_H_
 #define IMPLICIT_DL_IMPLICIT_FUNCTION_H_
 
+#include <torch/autograd.h>
+#include <torch/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
-
-#include <torch/autograd.h>
-#include <torch/types.h>
 
 #include "absl/status/statusor.h"
 #include "implicit_dl/activation.h"

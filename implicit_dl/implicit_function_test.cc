@@ -86,8 +86,8 @@ TEST_F(ImplicitFunctionTest, AdjointMatchesDirectLinearSolvePerColumn) {
   for (int64_t j = 0; j < 4; ++j) {
     // v_j = (I - diag(d_j) A^T)^{-1} diag(d_j) g_j
     const torch::Tensor d = torch::diag(dphi.select(1, j));
-    const torch::Tensor v = torch::linalg_solve(torch::eye(8, torch::kFloat64) - d.mm(A.t()),
-                                                d.mv(G.select(1, j)));
+    const torch::Tensor v =
+        torch::linalg_solve(torch::eye(8, torch::kFloat64) - d.mm(A.t()), d.mv(G.select(1, j)));
     EXPECT_TRUE(torch::allclose(fp.x.select(1, j), v, 1e-10, 1e-12)) << j;
   }
 }
@@ -115,8 +115,7 @@ TEST_F(ImplicitFunctionTest, AndersonReachesPicardsFixedPointWithFewerIterations
 TEST_F(ImplicitFunctionTest, ShapeErrorsAreClear) {
   MakeProblem(5, 3, 2, 0.5);
   auto ctx = Context(ActivationKind::kReLU, 1e-6, 10);
-  EXPECT_THROW(ImplicitFunction::apply(A, B, torch::zeros({5, 2}, torch::kFloat64),
-                                       U.t(), ctx),
+  EXPECT_THROW(ImplicitFunction::apply(A, B, torch::zeros({5, 2}, torch::kFloat64), U.t(), ctx),
                c10::Error);
 }
 

@@ -7,17 +7,20 @@
 namespace implicit_dl {
 
 absl::Status Validate(const ImplicitModelOptions& o) {
-  const std::pair<const char*, int64_t> sizes[] = {{"--n", o.n()}, {"p (input features)", o.p()},
-                                                   {"q (outputs)", o.q()}};
+  const std::pair<const char*, int64_t> sizes[] = {
+      {"--n", o.n()}, {"p (input features)", o.p()}, {"q (outputs)", o.q()}};
   for (const auto& [name, value] : sizes) {
-    if (value <= 0) return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", value));
+    if (value <= 0)
+      return absl::InvalidArgumentError(absl::StrCat(name, " must be > 0, got ", value));
   }
   const SolverOptions& s = o.solver();
-  if (s.mitr < 1) return absl::InvalidArgumentError(absl::StrCat("--mitr must be >= 1, got ", s.mitr));
+  if (s.mitr < 1)
+    return absl::InvalidArgumentError(absl::StrCat("--mitr must be >= 1, got ", s.mitr));
   if (s.grad_mitr < 1) {
     return absl::InvalidArgumentError(absl::StrCat("--grad_mitr must be >= 1, got ", s.grad_mitr));
   }
-  if (!(s.tol > 0)) return absl::InvalidArgumentError(absl::StrCat("--tol must be > 0, got ", s.tol));
+  if (!(s.tol > 0))
+    return absl::InvalidArgumentError(absl::StrCat("--tol must be > 0, got ", s.tol));
   if (!(s.grad_tol > 0)) {
     return absl::InvalidArgumentError(absl::StrCat("--grad_tol must be > 0, got ", s.grad_tol));
   }
@@ -50,8 +53,7 @@ void ImplicitModelImpl::reset_parameters() {
 }
 
 torch::Tensor ImplicitModelImpl::InputColumns(const torch::Tensor& u) const {
-  TORCH_CHECK(u.dim() == 2, "ImplicitModel expects a 2-D [batch, features] input, got ",
-              u.sizes());
+  TORCH_CHECK(u.dim() == 2, "ImplicitModel expects a 2-D [batch, features] input, got ", u.sizes());
   TORCH_CHECK(u.size(1) == options.p(), "input has ", u.size(1),
               " features but the model expects p = ", options.p());
   torch::Tensor U = u.t();

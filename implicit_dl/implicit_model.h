@@ -11,11 +11,11 @@
 #ifndef IMPLICIT_DL_IMPLICIT_MODEL_H_
 #define IMPLICIT_DL_IMPLICIT_MODEL_H_
 
-#include <ostream>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
+
+#include <ostream>
 
 #include "absl/status/status.h"
 #include "implicit_dl/activation.h"
@@ -26,9 +26,9 @@ namespace implicit_dl {
 
 struct ImplicitModelOptions {
   ImplicitModelOptions(int64_t n, int64_t p, int64_t q) : n_(n), p_(p), q_(q) {}
-  TORCH_ARG(int64_t, n);  // hidden state size
-  TORCH_ARG(int64_t, p);  // input features (without the bias row)
-  TORCH_ARG(int64_t, q);  // outputs
+  TORCH_ARG(int64_t, n);                                    // hidden state size
+  TORCH_ARG(int64_t, p);                                    // input features (without the bias row)
+  TORCH_ARG(int64_t, q);                                    // outputs
   TORCH_ARG(WellPosedness, variant) = WellPosedness::kInf;  // same as reference default
   TORCH_ARG(Activation, activation) = {};                   // ReLU
   TORCH_ARG(SolverOptions, solver) = {};

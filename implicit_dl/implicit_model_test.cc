@@ -16,7 +16,7 @@ using ::testing::HasSubstr;
 TEST(WellPosedness, InfProjectsOffendingRowsInPlaceOntoTheSphere) {
   torch::manual_seed(0);
   torch::Tensor A = torch::randn({20, 20}) / 10;  // row L1 norms around 1.6
-  A[3] = torch::full({20}, 0.01);                  // inside: L1 = 0.2
+  A[3] = torch::full({20}, 0.01);                 // inside: L1 = 0.2
   const torch::Tensor before = A.clone();
   ApplyWellPosedness(A, WellPosedness::kInf);
   const torch::Tensor l1 = A.abs().sum(1);
@@ -88,7 +88,8 @@ TEST(ImplicitModel, BadInputIsAClearError) {
     m->forward(torch::zeros({3, 5}));
     FAIL() << "wrong width accepted";
   } catch (const c10::Error& e) {
-    EXPECT_THAT(e.what_without_backtrace(), HasSubstr("input has 5 features but the model expects p = 6"));
+    EXPECT_THAT(e.what_without_backtrace(),
+                HasSubstr("input has 5 features but the model expects p = 6"));
   }
   EXPECT_THROW(m->forward(torch::zeros({3, 2, 3})), c10::Error);
   EXPECT_THAT(std::string(Validate(ImplicitModelOptions(0, 6, 2)).message()),
@@ -101,7 +102,9 @@ TEST(ImplicitModel, TrainingStepReducesLossOnBlobs) {
   const common::data::InMemoryDataset d = common::data::GaussianBlobs(200, 6, 3, 0);
   ImplicitModel m(ImplicitModelOptions(16, 6, 3).bias(true));
   torch::optim::Adam opt(m->parameters(), 5e-3);
-  auto loss = [&] { return torch::nn::functional::cross_entropy(m->forward(d.inputs()), d.targets()); };
+  auto loss = [&] {
+    return torch::nn::functional::cross_entropy(m->forward(d.inputs()), d.targets());
+  };
   const double before = loss().item<double>();
   for (int i = 0; i < 100; ++i) {
     opt.zero_grad();

@@ -17,8 +17,8 @@ void ImplicitRNNCellImpl::reset() {
 }
 
 std::pair<torch::Tensor, torch::Tensor> ImplicitRNNCellImpl::forward(const torch::Tensor& x) {
-  TORCH_CHECK(x.dim() == 3 && x.size(2) == input_size,
-              "ImplicitRNNCell expects [batch, time, ", input_size, "], got ", x.sizes());
+  TORCH_CHECK(x.dim() == 3 && x.size(2) == input_size, "ImplicitRNNCell expects [batch, time, ",
+              input_size, "], got ", x.sizes());
   torch::Tensor h = torch::zeros({x.size(0), hidden_size}, x.options());
   std::vector<torch::Tensor> outputs;
   for (int64_t t = 0; t < x.size(1); ++t) {

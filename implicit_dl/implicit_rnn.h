@@ -7,11 +7,11 @@
 #ifndef IMPLICIT_DL_IMPLICIT_RNN_H_
 #define IMPLICIT_DL_IMPLICIT_RNN_H_
 
-#include <utility>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
+
+#include <utility>
 
 #include "implicit_dl/implicit_model.h"
 

@@ -3,11 +3,11 @@
 //
 //   ./bazelw run //implicit_dl:train -- --epochs=1 --out_dir=runs/idl
 //   ./bazelw run //implicit_dl:robustness -- --run_dir=runs/idl
+#include <torch/torch.h>
+
 #include <cmath>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
@@ -20,7 +20,8 @@
 #include "implicit_dl/experiment.h"
 #include "implicit_dl/sensitivity.h"
 
-ABSL_FLAG(std::string, run_dir, "", "A run directory of //implicit_dl:train (config.json, weights.pt).");
+ABSL_FLAG(std::string, run_dir, "",
+          "A run directory of //implicit_dl:train (config.json, weights.pt).");
 ABSL_FLAG(std::string, weights, "weights.pt", "Weights file inside --run_dir.");
 ABSL_FLAG(std::string, eps, "0,0.01,0.02,0.05,0.1",
           "Budgets: FGSM step, noise std and certified box half-width, in normalised input units.");
@@ -34,7 +35,8 @@ absl::StatusOr<std::vector<double>> ParseBudgets(const std::string& text) {
   for (absl::string_view part : absl::StrSplit(text, ',')) {
     double v;
     if (!absl::SimpleAtod(part, &v) || !(v >= 0) || !std::isfinite(v)) {
-      return absl::InvalidArgumentError(absl::StrCat("--eps must be non-negative numbers, got '", part, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--eps must be non-negative numbers, got '", part, "'"));
     }
     out.push_back(v);
   }
@@ -67,9 +69,11 @@ absl::Status Main(const common::util::Runtime& rt) {
   if (run_dir.empty()) return absl::InvalidArgumentError("--run_dir is required");
   ASSIGN_OR_RETURN(std::vector<double> budgets, ParseBudgets(absl::GetFlag(FLAGS_eps)));
   if (absl::GetFlag(FLAGS_limit) < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--limit must be >= 1 (test images), got ", absl::GetFlag(FLAGS_limit)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--limit must be >= 1 (test images), got ", absl::GetFlag(FLAGS_limit)));
   }
-  ASSIGN_OR_RETURN(const nlohmann::json config, common::train::ReadJsonFile(run_dir + "/config.json"));
+  ASSIGN_OR_RETURN(const nlohmann::json config,
+                   common::train::ReadJsonFile(run_dir + "/config.json"));
   if (!config.contains("dataset")) {
     return absl::DataLossError(absl::StrCat(run_dir, "/config.json: not a train config"));
   }
@@ -82,8 +86,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(ImplicitModel model, LoadModel(run_dir, absl::GetFlag(FLAGS_weights),
                                                   test.inputs().size(1), data.num_classes));
   const InputRange range = dataset == "cifar10" ? InputRange{-1, 1} : InputRange{-0.5, 0.5};
-  ASSIGN_OR_RETURN(common::train::RunDir out, common::train::RunDir::Open(
-                                                  run_dir + "/robustness", common::train::CommandLineFlagsJson()));
+  ASSIGN_OR_RETURN(
+      common::train::RunDir out,
+      common::train::RunDir::Open(run_dir + "/robustness", common::train::CommandLineFlagsJson()));
   std::printf("%8s %10s %10s %10s\n", "eps", "fgsm_acc", "noise_acc", "certified");
   for (double eps : budgets) {
     const double fgsm = FgsmAccuracy(model, test, eps, range);

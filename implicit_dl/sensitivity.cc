@@ -49,8 +49,8 @@ double FgsmAccuracy(ImplicitModel& model, const common::data::InMemoryDataset& d
   });
 }
 
-double NoiseAccuracy(ImplicitModel& model, const common::data::InMemoryDataset& data,
-                     double sigma, InputRange range, uint64_t seed, int64_t batch_size) {
+double NoiseAccuracy(ImplicitModel& model, const common::data::InMemoryDataset& data, double sigma,
+                     InputRange range, uint64_t seed, int64_t batch_size) {
   torch::Generator gen = common::data::SeededGenerator(seed, /*stream=*/7);
   torch::NoGradGuard no_grad;
   return BatchedAccuracy(data, batch_size, [&](const common::data::Batch& b) {

@@ -33,8 +33,8 @@ double FgsmAccuracy(ImplicitModel& model, const common::data::InMemoryDataset& d
                     InputRange range, int64_t batch_size = 1000);
 
 // Accuracy under additive N(0, sigma^2) noise, clamped to `range`.
-double NoiseAccuracy(ImplicitModel& model, const common::data::InMemoryDataset& data,
-                     double sigma, InputRange range, uint64_t seed, int64_t batch_size = 1000);
+double NoiseAccuracy(ImplicitModel& model, const common::data::InMemoryDataset& data, double sigma,
+                     InputRange range, uint64_t seed, int64_t batch_size = 1000);
 
 // Fraction of inputs whose prediction is certified for every perturbation |du| <= eps: the true
 // logit minus its bound beats every other logit plus its bound.

@@ -3,9 +3,9 @@
 #ifndef IMPLICIT_DL_SPARSITY_FIGURE_H_
 #define IMPLICIT_DL_SPARSITY_FIGURE_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "implicit_dl/implicit_model.h"

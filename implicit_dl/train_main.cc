@@ -17,7 +17,8 @@ ABSL_FLAG(std::string, dataset, kDefaults.dataset,
 ABSL_FLAG(int64_t, n, kDefaults.n, "Hidden state size; 0: 100 for MNIST-like data, 300 for CIFAR.");
 ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Training epochs.");
 ABSL_FLAG(int64_t, bs, kDefaults.bs, "Training batch size.");
-ABSL_FLAG(double, lr, kDefaults.lr, "Adam learning rate; 0: 5e-3 for MNIST-like data, 5e-4 for CIFAR.");
+ABSL_FLAG(double, lr, kDefaults.lr,
+          "Adam learning rate; 0: 5e-3 for MNIST-like data, 5e-4 for CIFAR.");
 ABSL_FLAG(int64_t, valid_bs, kDefaults.valid_bs, "Validation batch size (the test split).");
 ABSL_FLAG(int64_t, eval_every, kDefaults.eval_every,
           "Validate every N optimizer steps and after each epoch. The reference validates after "
@@ -29,7 +30,8 @@ ABSL_FLAG(std::string, variant, "inf",
 ABSL_FLAG(std::string, activation, "relu", "relu, silu, tanh or leaky_relu.");
 ABSL_FLAG(std::string, solver, "picard", "picard (the reference) or anderson.");
 ABSL_FLAG(int64_t, mitr, kDefaults.solver.mitr, "Forward iteration cap.");
-ABSL_FLAG(double, tol, kDefaults.solver.tol, "Forward tolerance on max |X_new - X| over the batch.");
+ABSL_FLAG(double, tol, kDefaults.solver.tol,
+          "Forward tolerance on max |X_new - X| over the batch.");
 ABSL_FLAG(int64_t, grad_mitr, kDefaults.solver.grad_mitr, "Backward (adjoint) iteration cap.");
 ABSL_FLAG(double, grad_tol, kDefaults.solver.grad_tol, "Backward tolerance.");
 ABSL_FLAG(bool, bias, kDefaults.bias, "Append a constant-1 input (bias columns in B and D).");
@@ -69,11 +71,11 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(TrainConfig config, ConfigFromFlags(rt));
   ASSIGN_OR_RETURN(ClassificationData data, LoadClassificationData(config.dataset, rt.data_dir));
   ASSIGN_OR_RETURN(TrainResult r, Train(config, data, common::train::CommandLineFlagsJson()));
-  std::printf("test accuracy %.4f (loss %.4f), best valid accuracy %.4f, %lld steps, %lld "
-              "non-converged solves; results in %s\n",
-              r.test_accuracy, r.test_loss, r.best_valid_accuracy,
-              static_cast<long long>(r.steps), static_cast<long long>(r.not_converged),
-              config.out_dir.c_str());
+  std::printf(
+      "test accuracy %.4f (loss %.4f), best valid accuracy %.4f, %lld steps, %lld "
+      "non-converged solves; results in %s\n",
+      r.test_accuracy, r.test_loss, r.best_valid_accuracy, static_cast<long long>(r.steps),
+      static_cast<long long>(r.not_converged), config.out_dir.c_str());
   return absl::OkStatus();
 }
 

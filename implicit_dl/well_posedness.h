@@ -4,9 +4,9 @@
 #ifndef IMPLICIT_DL_WELL_POSEDNESS_H_
 #define IMPLICIT_DL_WELL_POSEDNESS_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 
@@ -22,7 +22,7 @@ enum class WellPosedness {
               // zeroed in place, gradient masked
 };
 
-inline constexpr double kInfRadius = 0.95;  // same as reference: hard-coded v = 0.95
+inline constexpr double kInfRadius = 0.95;      // same as reference: hard-coded v = 0.95
 inline constexpr double kInfScaleKappa = 0.99;  // same as torchidl: kappa = 0.99
 
 absl::StatusOr<WellPosedness> ParseWellPosedness(const std::string& name);

@@ -23,16 +23,21 @@ const weightnorm_init::SweepOptions kDefaults;
 
 ABSL_FLAG(std::string, nn, kDefaults.nn, "mlp or cnn (--num_layers is the swept depth).");
 ABSL_FLAG(std::string, depths, "2,5,10,20,100,200", "Comma-separated depths (hidden layers).");
-ABSL_FLAG(std::string, inits, "orthogonal_proposed,he_proposed,orthogonal_datadep,he_datadep,orthogonal",
+ABSL_FLAG(std::string, inits,
+          "orthogonal_proposed,he_proposed,orthogonal_datadep,he_datadep,orthogonal",
           "Comma-separated --init values (orthogonal = PyTorch's default g with WN).");
 ABSL_FLAG(int, seeds, kDefaults.seeds, "Runs per (init, depth): seeds 0..N-1.");
 ABSL_FLAG(int, jobs, kDefaults.jobs, "Training processes at a time.");
-ABSL_FLAG(int, threads_per_job, kDefaults.threads_per_job, "--threads of each training process; 0: cores / --jobs.");
+ABSL_FLAG(int, threads_per_job, kDefaults.threads_per_job,
+          "--threads of each training process; 0: cores / --jobs.");
 ABSL_FLAG(std::string, dataset, "fashion-mnist", "Passed to train.");
-ABSL_FLAG(int64_t, epochs, 1, "Passed to train (the paper's runs were longer; its value is not in the spec).");
+ABSL_FLAG(int64_t, epochs, 1,
+          "Passed to train (the paper's runs were longer; its value is not in the spec).");
 ABSL_FLAG(double, lr, 0.01, "Passed to train.");
-ABSL_FLAG(std::string, train_args, "", "More train flags, space-separated (e.g. '--momentum=0.9').");
-ABSL_FLAG(std::string, train_binary, "", "Path of the train binary (default: next to this binary).");
+ABSL_FLAG(std::string, train_args, "",
+          "More train flags, space-separated (e.g. '--momentum=0.9').");
+ABSL_FLAG(std::string, train_binary, "",
+          "Path of the train binary (default: next to this binary).");
 
 namespace weightnorm_init {
 namespace {
@@ -42,7 +47,8 @@ absl::StatusOr<std::vector<int64_t>> ParseDepths(const std::string& text) {
   for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     int64_t d;
     if (!absl::SimpleAtoi(part, &d) || d < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("--depths: '", part, "' is not a positive integer"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--depths: '", part, "' is not a positive integer"));
     }
     out.push_back(d);
   }
@@ -60,17 +66,22 @@ absl::StatusOr<SweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
   o.threads_per_job = absl::GetFlag(FLAGS_threads_per_job);
   if (o.nn != "mlp" && o.nn != "cnn") return absl::InvalidArgumentError("--nn must be mlp or cnn");
   if (o.inits.empty() || o.seeds < 1 || o.jobs < 1 || o.threads_per_job < 0) {
-    return absl::InvalidArgumentError("--inits must be non-empty; --seeds, --jobs >= 1; --threads_per_job >= 0");
+    return absl::InvalidArgumentError(
+        "--inits must be non-empty; --seeds, --jobs >= 1; --threads_per_job >= 0");
   }
-  o.train_binary = absl::GetFlag(FLAGS_train_binary).empty() ? common::util::SelfDirectory() + "train"
-                                                              : common::util::ResolveUserPath(absl::GetFlag(FLAGS_train_binary));
+  o.train_binary = absl::GetFlag(FLAGS_train_binary).empty()
+                       ? common::util::SelfDirectory() + "train"
+                       : common::util::ResolveUserPath(absl::GetFlag(FLAGS_train_binary));
   if (access(o.train_binary.c_str(), X_OK) != 0) {
-    return absl::NotFoundError(absl::StrCat("train binary ", o.train_binary, " is not executable (--train_binary)"));
+    return absl::NotFoundError(
+        absl::StrCat("train binary ", o.train_binary, " is not executable (--train_binary)"));
   }
   o.dir = rt.ResolveOutDir(absl::StrCat("weightnorm_init_depth_sweep_", o.nn));
   o.train_args = {"--dataset=" + absl::GetFlag(FLAGS_dataset), "--data_dir=" + rt.data_dir,
-                  absl::StrCat("--epochs=", absl::GetFlag(FLAGS_epochs)), absl::StrCat("--lr=", absl::GetFlag(FLAGS_lr))};
-  for (absl::string_view a : absl::StrSplit(absl::GetFlag(FLAGS_train_args), ' ', absl::SkipEmpty())) {
+                  absl::StrCat("--epochs=", absl::GetFlag(FLAGS_epochs)),
+                  absl::StrCat("--lr=", absl::GetFlag(FLAGS_lr))};
+  for (absl::string_view a :
+       absl::StrSplit(absl::GetFlag(FLAGS_train_args), ' ', absl::SkipEmpty())) {
     o.train_args.emplace_back(a);
   }
   return o;
@@ -84,7 +95,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   RETURN_IF_ERROR(WriteSweepReport(options, results));
   for (const SweepResult& r : results) {
     std::printf("%-22s depth %4lld seed %d: test acc %.4f%s\n", r.run.init.c_str(),
-                static_cast<long long>(r.run.depth), r.run.seed, r.test_acc, r.diverged ? " (diverged)" : "");
+                static_cast<long long>(r.run.depth), r.run.seed, r.test_acc,
+                r.diverged ? " (diverged)" : "");
   }
   std::printf("depth_sweep.csv and depth_sweep.svg/.png in %s\n", options.dir.c_str());
   return absl::OkStatus();

@@ -1,7 +1,7 @@
 #include "weightnorm_init/hessian.h"
 
-#include <torch/autograd.h>
 #include <glog/logging.h>
+#include <torch/autograd.h>
 
 namespace weightnorm_init {
 

@@ -6,16 +6,16 @@
 #ifndef WEIGHTNORM_INIT_HESSIAN_H_
 #define WEIGHTNORM_INIT_HESSIAN_H_
 
+#include <torch/types.h>
+
 #include <functional>
 #include <vector>
-
-#include <torch/types.h>
 
 namespace weightnorm_init {
 
 struct HessianEstimate {
-  double value = 0;            // the last estimate
-  std::vector<double> trace;   // the estimate after every iteration
+  double value = 0;           // the last estimate
+  std::vector<double> trace;  // the estimate after every iteration
 };
 
 // H v for the mean over batches 0..num_batches-1 of batch_loss(b) (a scalar whose graph reaches

@@ -37,9 +37,12 @@ TEST(Hessian, HessianVectorProductIsTheAveragedMatrixTimesV) {
   const torch::Tensor m0 = torch::randn({5, 5}, torch::kDouble);
   Quadratic f{m0 + m0.t(), torch::randn({2}, torch::kDouble).requires_grad_(),
               torch::randn({3}, torch::kDouble).requires_grad_()};
-  const torch::Tensor va = torch::randn({2}, torch::kDouble), vb = torch::randn({3}, torch::kDouble);
-  const auto hv = HessianVectorProduct({f.a, f.b}, [&](int64_t k) { return f.Loss(k); }, 2, {va, vb});
-  const torch::Tensor expected = 0.75 * f.m.mv(torch::cat({va, vb}));  // batches 0, 1: mean scale 0.75
+  const torch::Tensor va = torch::randn({2}, torch::kDouble),
+                      vb = torch::randn({3}, torch::kDouble);
+  const auto hv =
+      HessianVectorProduct({f.a, f.b}, [&](int64_t k) { return f.Loss(k); }, 2, {va, vb});
+  const torch::Tensor expected =
+      0.75 * f.m.mv(torch::cat({va, vb}));  // batches 0, 1: mean scale 0.75
   const torch::Tensor got = torch::cat({hv[0], hv[1]});
   EXPECT_TRUE(torch::allclose(got, expected, 1e-10, 1e-10)) << got << expected;
 }

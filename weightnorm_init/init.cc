@@ -1,8 +1,8 @@
 #include "weightnorm_init/init.h"
 
-#include <cmath>
-
 #include <torch/nn/init.h>
+
+#include <cmath>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -41,12 +41,14 @@ absl::StatusOr<InitScheme> ParseInitScheme(const std::string& name, bool weight_
   s.name = name;
   if (name == "he" || name == "he_datadep" || name == "he_proposed") {
     s.direction = name == "he_proposed" ? Direction::kScaledNormal : Direction::kHe;
-  } else if (name == "orthogonal" || name == "orthogonal_datadep" || name == "orthogonal_proposed") {
+  } else if (name == "orthogonal" || name == "orthogonal_datadep" ||
+             name == "orthogonal_proposed") {
     s.direction = Direction::kOrthogonal;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         "--init must be he, orthogonal, he_datadep, orthogonal_datadep, he_proposed or "
-        "orthogonal_proposed, got '", name, "'"));
+        "orthogonal_proposed, got '",
+        name, "'"));
   }
   if (absl::EndsWith(name, "_proposed")) {
     s.gain = backward ? Gain::kBackward : Gain::kProposed;
@@ -56,9 +58,10 @@ absl::StatusOr<InitScheme> ParseInitScheme(const std::string& name, bool weight_
     s.gain = Gain::kDefault;
   }
   if (s.gain != Gain::kDefault && !weight_norm) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--init=", name, " sets the weight-norm gain and needs --weight_norm (the reference "
-        "asserts: 'proposed and datadep inits require weight norm')"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--init=", name,
+                     " sets the weight-norm gain and needs --weight_norm (the reference "
+                     "asserts: 'proposed and datadep inits require weight norm')"));
   }
   if (extra != "" && extra != "hanin") {
     return absl::InvalidArgumentError(

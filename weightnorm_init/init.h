@@ -5,9 +5,10 @@
 // Every layer gets bias 0, a direction v (He-normal, orthogonal or N(0, 1/fan_in)) and a gain g:
 //
 //   default      g_i = ||v_i||                       (what torch.nn.utils.weight_norm leaves)
-//   proposed     g_i = sqrt(gamma * fan_in / fan_out) (forward pass; poster: g = sqrt(2 n_{l-1}/n_l))
-//   backward     g_i = sqrt(gamma)                    (backward-pass variant, an option)
-//   datadep      g_c = 1/sigma_c, b_c = -mu_c/sigma_c on one real batch (Salimans & Kingma 2016)
+//   proposed     g_i = sqrt(gamma * fan_in / fan_out) (forward pass; poster: g = sqrt(2
+//   n_{l-1}/n_l)) backward     g_i = sqrt(gamma)                    (backward-pass variant, an
+//   option) datadep      g_c = 1/sigma_c, b_c = -mu_c/sigma_c on one real batch (Salimans & Kingma
+//   2016)
 //
 // gamma is 2 for a layer followed by ReLU, 1/N for the last conv of a residual branch (N blocks
 // per stage; 0.9^(2b) for the stage-wise Hanin baseline) and 1 for shortcuts and the WRN stem. For
@@ -15,9 +16,9 @@
 #ifndef WEIGHTNORM_INIT_INIT_H_
 #define WEIGHTNORM_INIT_INIT_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "weightnorm_init/weight_norm.h"

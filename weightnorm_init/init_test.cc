@@ -1,8 +1,8 @@
 #include "weightnorm_init/init.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -45,24 +45,28 @@ TEST_F(InitTest, ProposedInitNeedsWeightNorm) {
   EXPECT_THAT(std::string(s.status().message()), HasSubstr("needs --weight_norm"));
   EXPECT_FALSE(ParseInitScheme("orthogonal_datadep", false).ok());
   EXPECT_TRUE(ParseInitScheme("orthogonal", false).ok());
-  EXPECT_THAT(std::string(ParseInitScheme("xavier", true).status().message()), HasSubstr("--init must be"));
+  EXPECT_THAT(std::string(ParseInitScheme("xavier", true).status().message()),
+              HasSubstr("--init must be"));
 }
 
 TEST_F(InitTest, MlpGainsMatchThePaper) {
-  auto net = Build(ModelOptions("mlp", 1, 28, 10).num_layers(3).weight_norm(true), Scheme("orthogonal_proposed"));
+  auto net = Build(ModelOptions("mlp", 1, 28, 10).num_layers(3).weight_norm(true),
+                   Scheme("orthogonal_proposed"));
   ExpectConstant(*net, "layer0.weight_g", 3.5);  // sqrt(2 * 784 / 128)
   ExpectConstant(*net, "layer1.weight_g", std::sqrt(2.0));
   ExpectConstant(*net, "layer2.bias", 0.0);
   // The classifier keeps PyTorch's default init: a non-zero bias.
   EXPECT_GT(net->named_parameters()["classifier.bias"].abs().max().item<double>(), 0.0);
-  auto backward = Build(ModelOptions("mlp", 1, 28, 10).weight_norm(true), Scheme("he_proposed", "", true));
+  auto backward =
+      Build(ModelOptions("mlp", 1, 28, 10).weight_norm(true), Scheme("he_proposed", "", true));
   ExpectConstant(*backward, "layer0.weight_g", std::sqrt(2.0));
 }
 
 TEST_F(InitTest, WrnGainsMatchTheSpecTable) {
   // WRN-40-10 (N = 6, k = 10): the spec's values computed with the reference code.
-  auto net = Build(ModelOptions("wrn", 3, 32, 10).wrn_n(6).wrn_k(10).weight_norm(true), Scheme("he_proposed"));
-  ExpectConstant(*net, "stem.weight_g", 0.4330127);                // sqrt(3 / 16)
+  auto net = Build(ModelOptions("wrn", 3, 32, 10).wrn_n(6).wrn_k(10).weight_norm(true),
+                   Scheme("he_proposed"));
+  ExpectConstant(*net, "stem.weight_g", 0.4330127);                 // sqrt(3 / 16)
   ExpectConstant(*net, "stage1_block1.conv1.weight_g", 0.4472136);  // sqrt(2 * 16 / 160)
   ExpectConstant(*net, "stage1_block1.conv2.weight_g", 1 / std::sqrt(6.0));
   ExpectConstant(*net, "stage1_block1.shortcut.weight_g", 0.3162278);
@@ -73,8 +77,9 @@ TEST_F(InitTest, WrnGainsMatchTheSpecTable) {
 }
 
 TEST_F(InitTest, ResNetStemHasGammaTwoAndHaninRestartsPerStage) {
-  auto net = Build(ModelOptions("resnet", 3, 32, 10).hidden_size(16).num_blocks(3).weight_norm(true),
-                   Scheme("orthogonal_proposed", "hanin"));
+  auto net =
+      Build(ModelOptions("resnet", 3, 32, 10).hidden_size(16).num_blocks(3).weight_norm(true),
+            Scheme("orthogonal_proposed", "hanin"));
   ExpectConstant(*net, "stem.weight_g", std::sqrt(2.0 * 3 / 16));
   ExpectConstant(*net, "stage1_block1.conv2.weight_g", 0.9);
   ExpectConstant(*net, "stage1_block3.conv2.weight_g", 0.729);
@@ -105,21 +110,23 @@ std::vector<double> NormRatios(NetImpl& net, const torch::Tensor& x) {
   torch::NoGradGuard no_grad;
   const torch::Tensor in = x.flatten(1).norm(2, 1);
   std::vector<double> out;
-  for (const torch::Tensor& h : net.Trace(x)) out.push_back((h.flatten(1).norm(2, 1) / in).mean().item<double>());
+  for (const torch::Tensor& h : net.Trace(x))
+    out.push_back((h.flatten(1).norm(2, 1) / in).mean().item<double>());
   return out;
 }
 
 TEST_F(InitTest, ProposedInitPreservesTheNormThroughTwentyLayers) {
   const torch::Tensor x = torch::randn({256, 1, 28, 28});
   auto options = ModelOptions("mlp", 1, 28, 10).num_layers(20).weight_norm(true);
-  const std::vector<double> proposed = NormRatios(*Build(options, Scheme("orthogonal_proposed")), x);
+  const std::vector<double> proposed =
+      NormRatios(*Build(options, Scheme("orthogonal_proposed")), x);
   ASSERT_EQ(proposed.size(), 20u);
   for (size_t l = 0; l < proposed.size(); ++l) {
     EXPECT_GT(proposed[l], 0.7) << "layer " << l + 1;
     EXPECT_LT(proposed[l], 1.5) << "layer " << l + 1;
   }
   const std::vector<double> dflt = NormRatios(*Build(options, Scheme("orthogonal")), x);
-  EXPECT_LT(dflt[9], 0.05);   // 1/sqrt(2) per layer after the first: the spec's 0.014
+  EXPECT_LT(dflt[9], 0.05);    // 1/sqrt(2) per layer after the first: the spec's 0.014
   EXPECT_LT(dflt[19], 0.002);  // spec: 0.0005
 }
 

@@ -7,7 +7,10 @@ namespace weightnorm_init {
 namespace {
 
 WnLayerOptions Conv(int64_t in, int64_t out, int64_t kernel, int64_t stride, bool weight_norm) {
-  return WnLayerOptions(in, out, kernel).stride(stride).padding(kernel / 2).weight_norm(weight_norm);
+  return WnLayerOptions(in, out, kernel)
+      .stride(stride)
+      .padding(kernel / 2)
+      .weight_norm(weight_norm);
 }
 
 // Propagates the init batch, when there is one.
@@ -20,14 +23,16 @@ class MlpNet : public NetImpl {
   explicit MlpNet(const ModelOptions& o) {
     int64_t in = o.channels() * o.side() * o.side();
     for (int64_t i = 0; i < o.num_layers(); ++i) {
-      hidden_.push_back(register_module(absl::StrCat("layer", i),
-                                        WnLayer(WnLayerOptions(in, o.hidden_size()).weight_norm(o.weight_norm()))));
+      hidden_.push_back(register_module(
+          absl::StrCat("layer", i),
+          WnLayer(WnLayerOptions(in, o.hidden_size()).weight_norm(o.weight_norm()))));
       in = o.hidden_size();
     }
     classifier_ = register_module("classifier", torch::nn::Linear(in, o.classes()));
     weight_norm_ = o.weight_norm();
     for (WnLayer& layer : hidden_) {
-      if (weight_norm_) stack_params_.insert(stack_params_.end(), {layer->weight_v, layer->weight_g, layer->bias});
+      if (weight_norm_)
+        stack_params_.insert(stack_params_.end(), {layer->weight_v, layer->weight_g, layer->bias});
     }
   }
   torch::Tensor forward(const torch::Tensor& x) override {
@@ -60,8 +65,8 @@ class CnnNet : public NetImpl {
     int64_t in = o.channels();
     for (int64_t i = 0; i < o.num_layers(); ++i) {
       const int64_t stride = i < 2 ? 2 : 1;  // same as reference: "to reduce memory"
-      convs_.push_back(register_module(absl::StrCat("conv", i),
-                                       WnLayer(Conv(in, o.hidden_size(), 3, stride, o.weight_norm()))));
+      convs_.push_back(register_module(
+          absl::StrCat("conv", i), WnLayer(Conv(in, o.hidden_size(), 3, stride, o.weight_norm()))));
       in = o.hidden_size();
     }
     classifier_ = register_module("classifier", torch::nn::Linear(in, o.classes()));
@@ -93,8 +98,10 @@ class ResidualNet : public NetImpl {
   explicit ResidualNet(const ModelOptions& o) : wrn_(o.nn() == "wrn") {
     const int64_t base = wrn_ ? 16 : o.hidden_size();
     const int64_t stem_stride = wrn_ && o.wrn_reduced_memory() ? 2 : 1;
-    stem_ = register_module("stem", WnLayer(Conv(o.channels(), base, 3, stem_stride, o.weight_norm())));
-    if (o.batch_norm() && !wrn_) stem_bn_ = register_module("stem_bn", torch::nn::BatchNorm2d(base));
+    stem_ =
+        register_module("stem", WnLayer(Conv(o.channels(), base, 3, stem_stride, o.weight_norm())));
+    if (o.batch_norm() && !wrn_)
+      stem_bn_ = register_module("stem_bn", torch::nn::BatchNorm2d(base));
     blocks_per_stage_ = wrn_ ? o.wrn_n() : o.num_blocks();
     const int64_t width = wrn_ ? 16 * o.wrn_k() : base;
     int64_t in = base;
@@ -102,12 +109,14 @@ class ResidualNet : public NetImpl {
       const int64_t out = width << s;
       for (int64_t b = 0; b < blocks_per_stage_; ++b) {
         const int64_t stride = (s > 0 && b == 0) ? 2 : 1;
-        blocks_.push_back(register_module(absl::StrCat("stage", s + 1, "_block", b + 1),
-                                          ResBlock(in, out, stride, o.weight_norm(), o.batch_norm())));
+        blocks_.push_back(
+            register_module(absl::StrCat("stage", s + 1, "_block", b + 1),
+                            ResBlock(in, out, stride, o.weight_norm(), o.batch_norm())));
         in = out;
       }
     }
-    if (o.batch_norm() && !wrn_) final_bn_ = register_module("final_bn", torch::nn::BatchNorm2d(in));
+    if (o.batch_norm() && !wrn_)
+      final_bn_ = register_module("final_bn", torch::nn::BatchNorm2d(in));
     classifier_ = register_module("classifier", torch::nn::Linear(in, o.classes()));
   }
   torch::Tensor forward(const torch::Tensor& x) override {
@@ -153,7 +162,8 @@ class ResidualNet : public NetImpl {
 
 }  // namespace
 
-ResBlockImpl::ResBlockImpl(int64_t in, int64_t out, int64_t stride, bool weight_norm, bool batch_norm) {
+ResBlockImpl::ResBlockImpl(int64_t in, int64_t out, int64_t stride, bool weight_norm,
+                           bool batch_norm) {
   conv1 = register_module("conv1", WnLayer(Conv(in, out, 3, stride, weight_norm)));
   conv2 = register_module("conv2", WnLayer(Conv(out, out, 3, 1, weight_norm)));
   if (in != out || stride > 1) {
@@ -176,8 +186,8 @@ torch::Tensor ResBlockImpl::Initialize(const InitScheme& scheme, double conv2_ga
                                        const torch::Tensor& x) {
   // With BN the branch starts with ReLU(bn1(x)); BN is skipped while propagating, the ReLU kept.
   const torch::Tensor in1 = bn1 ? Relu(x) : x;
-  const torch::Tensor y = InitLayer(conv2, scheme, conv2_gamma,
-                                    Relu(InitLayer(conv1, scheme, /*gamma=*/2.0, in1)));
+  const torch::Tensor y =
+      InitLayer(conv2, scheme, conv2_gamma, Relu(InitLayer(conv1, scheme, /*gamma=*/2.0, in1)));
   const torch::Tensor skip = shortcut ? InitLayer(shortcut, scheme, /*gamma=*/1.0, x) : x;
   return y.defined() ? y + skip : y;
 }
@@ -188,11 +198,14 @@ absl::Status Validate(const ModelOptions& o) {
     return absl::InvalidArgumentError(absl::StrCat("--", flag, " must be > 0, got ", v));
   };
   if (o.nn() != "mlp" && o.nn() != "cnn" && o.nn() != "resnet" && o.nn() != "wrn") {
-    return absl::InvalidArgumentError(absl::StrCat("--nn must be mlp, cnn, resnet or wrn, got '", o.nn(), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--nn must be mlp, cnn, resnet or wrn, got '", o.nn(), "'"));
   }
   for (auto [flag, v] : {std::pair<const char*, int64_t>{"hidden_size", o.hidden_size()},
-                         {"num_layers", o.num_layers()}, {"num_blocks", o.num_blocks()},
-                         {"wrn_n", o.wrn_n()}, {"wrn_k", o.wrn_k()}}) {
+                         {"num_layers", o.num_layers()},
+                         {"num_blocks", o.num_blocks()},
+                         {"wrn_n", o.wrn_n()},
+                         {"wrn_k", o.wrn_k()}}) {
     if (auto s = positive(flag, v); !s.ok()) return s;
   }
   if (o.batch_norm() && (o.nn() == "mlp" || o.nn() == "cnn")) {
@@ -202,8 +215,8 @@ absl::Status Validate(const ModelOptions& o) {
 }
 
 absl::StatusOr<std::shared_ptr<NetImpl>> BuildModel(const ModelOptions& options,
-                                                     const InitScheme& scheme,
-                                                     const torch::Tensor& batch) {
+                                                    const InitScheme& scheme,
+                                                    const torch::Tensor& batch) {
   if (auto s = Validate(options); !s.ok()) return s;
   if (scheme.gain != Gain::kDefault && !options.weight_norm()) {
     return absl::InvalidArgumentError(absl::StrCat("--init=", scheme.name, " needs --weight_norm"));

@@ -3,8 +3,9 @@
 // default init (never weight-normalised, never re-initialised: same as reference).
 //
 //   mlp     x -> flatten -> [WnLinear(., H) -> ReLU] x num_layers -> Linear(H, classes)
-//   cnn     x -> [WnConv3x3(., H, stride 2 for layers 0 and 1) -> ReLU] x num_layers -> GAP -> Linear
-//   resnet  x -> WnConv3x3(C, H) [-> BN] -> 3 stages of num_blocks ResBlocks (H, 2H, 4H; stride
+//   cnn     x -> [WnConv3x3(., H, stride 2 for layers 0 and 1) -> ReLU] x num_layers -> GAP ->
+//   Linear resnet  x -> WnConv3x3(C, H) [-> BN] -> 3 stages of num_blocks ResBlocks (H, 2H, 4H;
+//   stride
 //           1, 2, 2) [-> BN] -> GAP -> Linear                       (depth 6 num_blocks + 2)
 //   wrn     x -> WnConv3x3(C, 16, stride 1 or 2) -> 3 stages of wrn_n ResBlocks (16k, 32k, 64k)
 //           -> GAP -> Linear                                         (depth 6 wrn_n + 4)
@@ -18,14 +19,14 @@
 #ifndef WEIGHTNORM_INIT_MODELS_H_
 #define WEIGHTNORM_INIT_MODELS_H_
 
-#include <memory>
-#include <string>
-#include <vector>
-
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "weightnorm_init/init.h"
@@ -36,8 +37,8 @@ namespace weightnorm_init {
 struct ModelOptions {
   ModelOptions(std::string nn, int64_t channels, int64_t side, int64_t classes)
       : nn_(std::move(nn)), channels_(channels), side_(side), classes_(classes) {}
-  TORCH_ARG(std::string, nn);             // mlp | cnn | resnet | wrn
-  TORCH_ARG(int64_t, channels);           // input [B, channels, side, side]
+  TORCH_ARG(std::string, nn);    // mlp | cnn | resnet | wrn
+  TORCH_ARG(int64_t, channels);  // input [B, channels, side, side]
   TORCH_ARG(int64_t, side);
   TORCH_ARG(int64_t, classes);
   TORCH_ARG(int64_t, hidden_size) = 128;  // same as reference: MLP units / CNN channels / resnet H
@@ -47,7 +48,7 @@ struct ModelOptions {
   TORCH_ARG(int64_t, wrn_k) = 2;          // same as reference: WRN widening factor
   TORCH_ARG(bool, wrn_reduced_memory) = false;  // stride 2 in the WRN stem
   TORCH_ARG(bool, weight_norm) = false;
-  TORCH_ARG(bool, batch_norm) = false;    // resnet / wrn only
+  TORCH_ARG(bool, batch_norm) = false;  // resnet / wrn only
 };
 
 absl::Status Validate(const ModelOptions& options);
@@ -62,7 +63,7 @@ class ResBlockImpl : public torch::nn::Module {
   torch::Tensor Initialize(const InitScheme& scheme, double conv2_gamma, const torch::Tensor& x);
 
   WnLayer conv1{nullptr}, conv2{nullptr}, shortcut{nullptr};  // shortcut: null for identity
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};           // null without batch_norm
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};          // null without batch_norm
 };
 TORCH_MODULE(ResBlock);
 
@@ -80,8 +81,8 @@ class NetImpl : public torch::nn::Module {
 // Builds the network of `options` (PyTorch default init) and initialises it with `scheme`
 // (`batch`: the init batch, needed for *_datadep).
 absl::StatusOr<std::shared_ptr<NetImpl>> BuildModel(const ModelOptions& options,
-                                                     const InitScheme& scheme,
-                                                     const torch::Tensor& batch);
+                                                    const InitScheme& scheme,
+                                                    const torch::Tensor& batch);
 
 // Number of scalar parameters (g, v and bias counted separately).
 int64_t CountParameters(const torch::nn::Module& module);

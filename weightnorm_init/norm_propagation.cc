@@ -1,9 +1,9 @@
 #include "weightnorm_init/norm_propagation.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <fstream>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/data/dataset.h"
@@ -21,7 +21,8 @@ constexpr Setting kSettings[] = {Setting::kHe, Setting::kProposedOrthogonal, Set
 torch::Tensor UnitRows(int64_t rows, int64_t cols, bool orthogonal, torch::Generator& gen) {
   torch::Tensor w;
   if (orthogonal) {
-    const torch::Tensor a = torch::randn({std::max(rows, cols), std::min(rows, cols)}, gen, torch::kFloat);
+    const torch::Tensor a =
+        torch::randn({std::max(rows, cols), std::min(rows, cols)}, gen, torch::kFloat);
     auto [q, r] = torch::linalg_qr(a);
     q = q * torch::sign(torch::diagonal(r)).unsqueeze(0);
     w = rows >= cols ? q : q.t();
@@ -32,7 +33,8 @@ torch::Tensor UnitRows(int64_t rows, int64_t cols, bool orthogonal, torch::Gener
 }
 
 // Mean and std over rows of numer / denom ([samples] each).
-void Record(NormCurve& curve, double index, const torch::Tensor& numer, const torch::Tensor& denom) {
+void Record(NormCurve& curve, double index, const torch::Tensor& numer,
+            const torch::Tensor& denom) {
   const torch::Tensor r = (numer / denom).to(torch::kDouble);
   curve.index.push_back(index);
   curve.mean.push_back(r.mean().item<double>());
@@ -56,18 +58,23 @@ NormRatios Empty(Setting setting, int64_t width) {
 
 std::string SettingName(Setting s) {
   switch (s) {
-    case Setting::kHe: return "He (g=1)";
-    case Setting::kProposedOrthogonal: return "Proposed (orthogonal)";
-    case Setting::kProposedHe: return "Proposed (He)";
+    case Setting::kHe:
+      return "He (g=1)";
+    case Setting::kProposedOrthogonal:
+      return "Proposed (orthogonal)";
+    case Setting::kProposedHe:
+      return "Proposed (He)";
   }
   return "";
 }
 
-NormRatios MlpNormRatios(Setting setting, int64_t width, const SyntheticOptions& o, uint64_t stream) {
+NormRatios MlpNormRatios(Setting setting, int64_t width, const SyntheticOptions& o,
+                         uint64_t stream) {
   torch::NoGradGuard no_grad;
   torch::Generator gen = common::data::SeededGenerator(o.seed, stream);
   std::vector<int64_t> n = {o.input_dim};  // n[l]: width after layer l
-  const torch::Tensor drawn = torch::randint(width - 50, width + 50, {o.mlp_depth}, gen, torch::kInt64);
+  const torch::Tensor drawn =
+      torch::randint(width - 50, width + 50, {o.mlp_depth}, gen, torch::kInt64);
   for (int64_t l = 0; l < o.mlp_depth; ++l) n.push_back(drawn[l].item<int64_t>());
   std::vector<torch::Tensor> w;  // w[l]: [n[l+1], n[l]]
   for (int64_t l = 0; l < o.mlp_depth; ++l) {
@@ -91,7 +98,8 @@ NormRatios MlpNormRatios(Setting setting, int64_t width, const SyntheticOptions&
   return r;
 }
 
-NormRatios ResNetNormRatios(Setting setting, int64_t width, const SyntheticOptions& o, uint64_t stream) {
+NormRatios ResNetNormRatios(Setting setting, int64_t width, const SyntheticOptions& o,
+                            uint64_t stream) {
   torch::NoGradGuard no_grad;
   torch::Generator gen = common::data::SeededGenerator(o.seed, stream);
   const bool orth = setting == Setting::kProposedOrthogonal;
@@ -101,8 +109,8 @@ NormRatios ResNetNormRatios(Setting setting, int64_t width, const SyntheticOptio
     w0.push_back(UnitRows(width, o.input_dim, orth, gen));
     w1.push_back(UnitRows(o.input_dim, width, orth, gen));
     if (setting != Setting::kHe) {
-      w0.back() *= std::sqrt(2.0 * n / width);           // gamma = 2
-      w1.back() *= std::sqrt(1.0 / b * width / n);       // gamma = 1/B
+      w0.back() *= std::sqrt(2.0 * n / width);      // gamma = 2
+      w1.back() *= std::sqrt(1.0 / b * width / n);  // gamma = 1/B
     }
   }
   NormRatios r = Empty(setting, width);
@@ -116,7 +124,7 @@ NormRatios ResNetNormRatios(Setting setting, int64_t width, const SyntheticOptio
     Record(r.forward, static_cast<double>(k + 1), h.norm(2, 1), x.norm(2, 1));
   }
   const torch::Tensor top = torch::randn({o.samples, o.input_dim}, gen, torch::kFloat);
-  torch::Tensor delta = top;  // dL/dh^B
+  torch::Tensor delta = top;                            // dL/dh^B
   for (int64_t k = o.resnet_blocks - 1; k >= 1; --k) {  // block k+1 maps h^k to h^(k+1)
     delta = delta + (masks[k].to(torch::kFloat) * delta.matmul(w1[k])).matmul(w0[k]);
     Record(r.backward, static_cast<double>(k), delta.norm(2, 1), top.norm(2, 1));
@@ -140,7 +148,8 @@ Figure1 RunFigure1(const SyntheticOptions& o) {
 namespace {
 
 common::plot::Series Band(const NormCurve& c) {
-  common::plot::Series s{absl::StrCat(SettingName(c.setting), ", m=", c.width), c.index, c.mean, {}, {}};
+  common::plot::Series s{
+      absl::StrCat(SettingName(c.setting), ", m=", c.width), c.index, c.mean, {}, {}};
   for (size_t i = 0; i < c.mean.size(); ++i) {
     s.lower.push_back(c.mean[i] - c.std[i]);
     s.upper.push_back(c.mean[i] + c.std[i]);
@@ -163,11 +172,15 @@ common::plot::Panel MakePanel(const std::vector<NormRatios>& runs, bool forward,
 absl::Status WriteFigure1(const Figure1& f, const std::string& dir) {
   RETURN_IF_ERROR(common::data::MakeDirs(dir));
   std::string csv = "model,pass,setting,width,index,mean,std\n";
-  for (const auto& [model, runs] : {std::pair<std::string, const std::vector<NormRatios>*>{"mlp", &f.mlp}, {"resnet", &f.resnet}}) {
+  for (const auto& [model, runs] :
+       {std::pair<std::string, const std::vector<NormRatios>*>{"mlp", &f.mlp},
+        {"resnet", &f.resnet}}) {
     for (const NormRatios& r : *runs) {
-      for (const auto& [pass, c] : {std::pair<std::string, const NormCurve*>{"forward", &r.forward}, {"backward", &r.backward}}) {
+      for (const auto& [pass, c] : {std::pair<std::string, const NormCurve*>{"forward", &r.forward},
+                                    {"backward", &r.backward}}) {
         for (size_t i = 0; i < c->index.size(); ++i) {
-          absl::StrAppend(&csv, model, ",", pass, ",", SettingName(c->setting), ",", c->width, ",", c->index[i], ",", c->mean[i], ",", c->std[i], "\n");
+          absl::StrAppend(&csv, model, ",", pass, ",", SettingName(c->setting), ",", c->width, ",",
+                          c->index[i], ",", c->mean[i], ",", c->std[i], "\n");
         }
       }
     }

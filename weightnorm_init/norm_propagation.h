@@ -23,12 +23,12 @@
 namespace weightnorm_init {
 
 struct SyntheticOptions {
-  int64_t samples = 1000;       // same as reference: N
-  int64_t input_dim = 500;      // same as reference: n
-  int64_t mlp_depth = 20;       // same as reference: L
-  int64_t resnet_blocks = 40;   // same as reference: B
+  int64_t samples = 1000;                     // same as reference: N
+  int64_t input_dim = 500;                    // same as reference: n
+  int64_t mlp_depth = 20;                     // same as reference: L
+  int64_t resnet_blocks = 40;                 // same as reference: B
   std::vector<int64_t> widths = {200, 1000};  // same as reference: m0
-  uint64_t seed = 0;            // the notebook had no fixed seed
+  uint64_t seed = 0;                          // the notebook had no fixed seed
 };
 
 enum class Setting { kHe, kProposedOrthogonal, kProposedHe };
@@ -46,8 +46,10 @@ struct NormRatios {
   NormCurve backward;  // ||dL/dh^i|| / ||dL/dh^top||, i = depth-1..1 (stored ascending)
 };
 
-NormRatios MlpNormRatios(Setting setting, int64_t width, const SyntheticOptions& options, uint64_t stream);
-NormRatios ResNetNormRatios(Setting setting, int64_t width, const SyntheticOptions& options, uint64_t stream);
+NormRatios MlpNormRatios(Setting setting, int64_t width, const SyntheticOptions& options,
+                         uint64_t stream);
+NormRatios ResNetNormRatios(Setting setting, int64_t width, const SyntheticOptions& options,
+                            uint64_t stream);
 
 struct Figure1 {
   std::vector<NormRatios> mlp, resnet;  // every setting x width

@@ -1,7 +1,6 @@
 #include "weightnorm_init/sweep_runner.h"
 
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -24,11 +23,18 @@ std::vector<SweepRun> PlanSweep(const SweepOptions& o) {
   for (const std::string& init : o.inits) {
     for (int64_t depth : o.depths) {
       for (int seed = 0; seed < o.seeds; ++seed) {
-        SweepRun r{init, depth, seed, absl::StrCat(o.dir, "/", init, "_depth", depth, "_seed", seed), {}};
-        r.argv = {o.train_binary, "--nn=" + o.nn, absl::StrCat("--num_layers=", depth), "--weight_norm",
-                  "--init=" + init, absl::StrCat("--seed=", seed), "--out_dir=" + r.dir,
-                  absl::StrCat("--threads=", o.threads_per_job > 0 ? o.threads_per_job
-                                                                   : common::util::WorkerThreads(o.jobs))};
+        SweepRun r{
+            init, depth, seed, absl::StrCat(o.dir, "/", init, "_depth", depth, "_seed", seed), {}};
+        r.argv = {o.train_binary,
+                  "--nn=" + o.nn,
+                  absl::StrCat("--num_layers=", depth),
+                  "--weight_norm",
+                  "--init=" + init,
+                  absl::StrCat("--seed=", seed),
+                  "--out_dir=" + r.dir,
+                  absl::StrCat("--threads=", o.threads_per_job > 0
+                                                 ? o.threads_per_job
+                                                 : common::util::WorkerThreads(o.jobs))};
         r.argv.insert(r.argv.end(), o.train_args.begin(), o.train_args.end());
         runs.push_back(std::move(r));
       }
@@ -65,7 +71,8 @@ absl::Status WriteSweepReport(const SweepOptions& o, const std::vector<SweepResu
   std::string csv = "init,depth,seed,test_acc,diverged\n";
   std::map<std::string, std::map<int64_t, std::vector<double>>> acc;  // init -> depth -> seeds
   for (const SweepResult& r : results) {
-    absl::StrAppend(&csv, r.run.init, ",", r.run.depth, ",", r.run.seed, ",", r.test_acc, ",", r.diverged, "\n");
+    absl::StrAppend(&csv, r.run.init, ",", r.run.depth, ",", r.run.seed, ",", r.test_acc, ",",
+                    r.diverged, "\n");
     acc[r.run.init][r.run.depth].push_back(r.test_acc);
   }
   RETURN_IF_ERROR(common::data::WriteFileAtomically(o.dir + "/depth_sweep.csv", csv));
@@ -80,7 +87,8 @@ absl::Status WriteSweepReport(const SweepOptions& o, const std::vector<SweepResu
     }
     series.push_back(std::move(s));
   }
-  common::plot::Axes axes{absl::StrCat("WN-", o.nn, ": test accuracy vs depth"), "hidden layers", "test accuracy", true};
+  common::plot::Axes axes{absl::StrCat("WN-", o.nn, ": test accuracy vs depth"), "hidden layers",
+                          "test accuracy", true};
   axes.y_min = 0, axes.y_max = 1.05;
   RETURN_IF_ERROR(common::plot::LinePlot(o.dir + "/depth_sweep.svg", axes, series));
   return common::plot::LinePlot(o.dir + "/depth_sweep.png", axes, series);

@@ -14,15 +14,15 @@
 namespace weightnorm_init {
 
 struct SweepOptions {
-  std::string train_binary;   // path of //weightnorm_init:train
-  std::string dir;            // sweep directory
+  std::string train_binary;  // path of //weightnorm_init:train
+  std::string dir;           // sweep directory
   std::string nn = "mlp";
   std::vector<int64_t> depths = {2, 5, 10, 20, 100, 200};  // the poster's MNIST MLP depths
   std::vector<std::string> inits = {"orthogonal_proposed", "he_proposed", "orthogonal_datadep",
                                     "he_datadep", "orthogonal"};
   int seeds = 1;
-  int jobs = 2;               // processes at a time
-  int threads_per_job = 0;    // --threads of each run; 0: cores / jobs (common::util::WorkerThreads)
+  int jobs = 2;             // processes at a time
+  int threads_per_job = 0;  // --threads of each run; 0: cores / jobs (common::util::WorkerThreads)
   std::vector<std::string> train_args;  // passed to every run (e.g. --epochs=1, --data_dir=...)
 };
 
@@ -30,8 +30,8 @@ struct SweepRun {
   std::string init;
   int64_t depth = 0;
   int seed = 0;
-  std::string dir;                 // <sweep dir>/<init>_depth<depth>_seed<seed>
-  std::vector<std::string> argv;   // the full command line
+  std::string dir;                // <sweep dir>/<init>_depth<depth>_seed<seed>
+  std::vector<std::string> argv;  // the full command line
 };
 
 // Every run of the sweep, in order.

@@ -15,12 +15,15 @@ namespace {
 // --out_dir, counts its starts in <dir>/starts, and fails for --init=broken.
 std::string FakeTrain(const std::string& dir) {
   const std::string path = dir + "/fake_train.sh";
-  std::ofstream(path) << "#!/bin/sh\n"
-                         "for a in \"$@\"; do case $a in\n"
-                         "  --out_dir=*) out=${a#--out_dir=};; --num_layers=*) d=${a#--num_layers=};;\n"
-                         "  --init=broken) echo broken >&2; exit 3;; esac; done\n"
-                         "echo x >> " << dir << "/starts\n"
-                         "printf '{\"test_acc\": %s, \"diverged\": false}' $d > $out/summary.json\n";
+  std::ofstream(path)
+      << "#!/bin/sh\n"
+         "for a in \"$@\"; do case $a in\n"
+         "  --out_dir=*) out=${a#--out_dir=};; --num_layers=*) d=${a#--num_layers=};;\n"
+         "  --init=broken) echo broken >&2; exit 3;; esac; done\n"
+         "echo x >> "
+      << dir
+      << "/starts\n"
+         "printf '{\"test_acc\": %s, \"diverged\": false}' $d > $out/summary.json\n";
   chmod(path.c_str(), 0755);
   return path;
 }
@@ -38,7 +41,8 @@ TEST(DepthSweep, RunsEveryConfigurationOnceAndCollectsTheResults) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   SweepOptions o;
-  o.train_binary = FakeTrain(dir), o.dir = dir, o.depths = {2, 50}, o.inits = {"a", "b"}, o.seeds = 2, o.jobs = 3;
+  o.train_binary = FakeTrain(dir), o.dir = dir, o.depths = {2, 50}, o.inits = {"a", "b"},
+  o.seeds = 2, o.jobs = 3;
   const std::vector<SweepRun> runs = PlanSweep(o);
   ASSERT_EQ(runs.size(), 8u);
   EXPECT_THAT(runs[0].argv, ::testing::Contains("--num_layers=2"));
@@ -48,7 +52,8 @@ TEST(DepthSweep, RunsEveryConfigurationOnceAndCollectsTheResults) {
   EXPECT_EQ(Lines(dir + "/starts"), 8);
   const auto results = CollectSweep(runs);
   ASSERT_TRUE(results.ok()) << results.status();
-  for (const SweepResult& r : *results) EXPECT_DOUBLE_EQ(r.test_acc, static_cast<double>(r.run.depth));
+  for (const SweepResult& r : *results)
+    EXPECT_DOUBLE_EQ(r.test_acc, static_cast<double>(r.run.depth));
   ASSERT_TRUE(WriteSweepReport(o, *results).ok());
   EXPECT_EQ(Lines(dir + "/depth_sweep.csv"), 9);
 }

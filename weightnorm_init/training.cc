@@ -1,14 +1,14 @@
 #include "weightnorm_init/training.h"
 
-#include <chrono>
-#include <cmath>
-#include <fstream>
-#include <optional>
-
 #include <glog/logging.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>  // torch::manual_seed
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -34,19 +34,24 @@ absl::Status Check(bool ok, const std::string& message) {
   return ok ? absl::OkStatus() : absl::InvalidArgumentError(message);
 }
 
-int64_t MiniBatch(const TrainConfig& c) { return c.mini_batch_size > 0 ? c.mini_batch_size : c.batch_size; }
+int64_t MiniBatch(const TrainConfig& c) {
+  return c.mini_batch_size > 0 ? c.mini_batch_size : c.batch_size;
+}
 
 // Random crop + flip (+ cutout) for CIFAR, nothing for MNIST-style data.
-torch::Tensor Augment(const WnData& data, bool cutout, const torch::Tensor& x, torch::Generator& gen) {
+torch::Tensor Augment(const WnData& data, bool cutout, const torch::Tensor& x,
+                      torch::Generator& gen) {
   if (!data.augment) return x;
-  torch::Tensor y = common::data::RandomCropFlip(x, 4, common::data::PaddingValue(data.mean, data.std), gen);
+  torch::Tensor y =
+      common::data::RandomCropFlip(x, 4, common::data::PaddingValue(data.mean, data.std), gen);
   return cutout ? common::data::Cutout(y, 16, gen) : y;  // same as reference: 1 hole, 16 px
 }
 
 // The reference's sample_batch: the first batch of a shuffled, augmented training loader.
 torch::Tensor InitBatch(const TrainConfig& c, const WnData& data) {
   torch::Generator gen = common::data::SeededGenerator(c.seed, /*stream=*/1000);
-  const torch::Tensor idx = torch::randperm(data.train.size(), gen, torch::kInt64).slice(0, 0, MiniBatch(c));
+  const torch::Tensor idx =
+      torch::randperm(data.train.size(), gen, torch::kInt64).slice(0, 0, MiniBatch(c));
   return Augment(data, c.cutout, data.train.Get(idx).inputs, gen);
 }
 
@@ -87,10 +92,11 @@ absl::StatusOr<TrainResult> RunHessian(const TrainConfig& c, const WnData& data,
   r.hessian_norm = h.value;
   r.hessian_trace = h.trace;
   if (!c.out_dir.empty()) {
-    RETURN_IF_ERROR(common::train::WriteJsonFile(
-        c.out_dir + "/hessian.json",
-        {{"estimate", h.value}, {"log_abs_estimate", std::log(std::abs(h.value))}, {"trace", h.trace},
-         {"batches", n}}));
+    RETURN_IF_ERROR(common::train::WriteJsonFile(c.out_dir + "/hessian.json",
+                                                 {{"estimate", h.value},
+                                                  {"log_abs_estimate", std::log(std::abs(h.value))},
+                                                  {"trace", h.trace},
+                                                  {"batches", n}}));
   }
   return r;
 }
@@ -106,28 +112,45 @@ common::train::TensorMap Snapshot(const torch::nn::Module& module) {
 
 absl::Status Validate(const TrainConfig& c) {
   const bool cifar = c.dataset == "cifar10" || c.dataset == "cifar100";
-  RETURN_IF_ERROR(Check(cifar || c.dataset == "mnist" || c.dataset == "fashion-mnist",
-                        absl::StrCat("--dataset must be fashion-mnist, mnist, cifar10 or cifar100, got '", c.dataset, "'")));
+  RETURN_IF_ERROR(
+      Check(cifar || c.dataset == "mnist" || c.dataset == "fashion-mnist",
+            absl::StrCat("--dataset must be fashion-mnist, mnist, cifar10 or cifar100, got '",
+                         c.dataset, "'")));
   RETURN_IF_ERROR(Check(c.epochs > 0, absl::StrCat("--epochs must be > 0, got ", c.epochs)));
-  RETURN_IF_ERROR(Check(c.batch_size > 0, absl::StrCat("--batch_size must be > 0, got ", c.batch_size)));
-  RETURN_IF_ERROR(Check(c.mini_batch_size >= 0 && (c.mini_batch_size == 0 || c.batch_size % c.mini_batch_size == 0),
-                        absl::StrCat("--mini_batch_size must divide --batch_size=", c.batch_size, ", got ", c.mini_batch_size)));
+  RETURN_IF_ERROR(
+      Check(c.batch_size > 0, absl::StrCat("--batch_size must be > 0, got ", c.batch_size)));
+  RETURN_IF_ERROR(Check(
+      c.mini_batch_size >= 0 && (c.mini_batch_size == 0 || c.batch_size % c.mini_batch_size == 0),
+      absl::StrCat("--mini_batch_size must divide --batch_size=", c.batch_size, ", got ",
+                   c.mini_batch_size)));
   RETURN_IF_ERROR(Check(c.lr > 0, absl::StrCat("--lr must be > 0, got ", c.lr)));
-  RETURN_IF_ERROR(Check(c.momentum >= 0 && c.momentum < 1, absl::StrCat("--momentum must be in [0, 1), got ", c.momentum)));
-  RETURN_IF_ERROR(Check(c.weight_decay >= 0, absl::StrCat("--weight_decay must be >= 0, got ", c.weight_decay)));
-  RETURN_IF_ERROR(Check(c.lr_annealing_type >= 0 && c.lr_annealing_type <= 5,
-                        absl::StrCat("--lr_annealing_type must be 0..5, got ", c.lr_annealing_type)));
+  RETURN_IF_ERROR(Check(c.momentum >= 0 && c.momentum < 1,
+                        absl::StrCat("--momentum must be in [0, 1), got ", c.momentum)));
+  RETURN_IF_ERROR(Check(c.weight_decay >= 0,
+                        absl::StrCat("--weight_decay must be >= 0, got ", c.weight_decay)));
+  RETURN_IF_ERROR(
+      Check(c.lr_annealing_type >= 0 && c.lr_annealing_type <= 5,
+            absl::StrCat("--lr_annealing_type must be 0..5, got ", c.lr_annealing_type)));
   RETURN_IF_ERROR(Check(c.warmup_epochs >= 0 && c.warmup_lr >= 0,
-                        absl::StrCat("--warmup_epochs and --warmup_lr must be >= 0, got ", c.warmup_epochs, " and ", c.warmup_lr)));
+                        absl::StrCat("--warmup_epochs and --warmup_lr must be >= 0, got ",
+                                     c.warmup_epochs, " and ", c.warmup_lr)));
   RETURN_IF_ERROR(Check(c.val_fraction > 0 && c.val_fraction < 1,
                         absl::StrCat("--val_fraction must be in (0, 1), got ", c.val_fraction)));
-  RETURN_IF_ERROR(Check(!c.cutout || cifar, "--cutout applies to --dataset=cifar10 and cifar100 only"));
-  RETURN_IF_ERROR(Check(c.hessian_iters > 0 && c.hessian_fraction > 0 && c.hessian_fraction <= 1,
-                        absl::StrCat("--hessian_iters must be > 0 and --hessian_fraction in (0, 1], got ",
-                                     c.hessian_iters, " and ", c.hessian_fraction)));
-  RETURN_IF_ERROR(ParseInitScheme(c.init, c.weight_norm, c.backward_gain, c.init_extra_param).status());
-  return Validate(ModelOptions(c.nn, 1, 1, 2).hidden_size(c.hidden_size).num_layers(c.num_layers)
-                      .num_blocks(c.num_blocks).wrn_n(c.wrn_n).wrn_k(c.wrn_k).batch_norm(c.batch_norm));
+  RETURN_IF_ERROR(
+      Check(!c.cutout || cifar, "--cutout applies to --dataset=cifar10 and cifar100 only"));
+  RETURN_IF_ERROR(
+      Check(c.hessian_iters > 0 && c.hessian_fraction > 0 && c.hessian_fraction <= 1,
+            absl::StrCat("--hessian_iters must be > 0 and --hessian_fraction in (0, 1], got ",
+                         c.hessian_iters, " and ", c.hessian_fraction)));
+  RETURN_IF_ERROR(
+      ParseInitScheme(c.init, c.weight_norm, c.backward_gain, c.init_extra_param).status());
+  return Validate(ModelOptions(c.nn, 1, 1, 2)
+                      .hidden_size(c.hidden_size)
+                      .num_layers(c.num_layers)
+                      .num_blocks(c.num_blocks)
+                      .wrn_n(c.wrn_n)
+                      .wrn_k(c.wrn_k)
+                      .batch_norm(c.batch_norm));
 }
 
 absl::StatusOr<WnData> LoadWnData(const TrainConfig& c, const std::string& data_dir) {
@@ -136,16 +159,19 @@ absl::StatusOr<WnData> LoadWnData(const TrainConfig& c, const std::string& data_
   const bool cifar = c.dataset == "cifar10" || c.dataset == "cifar100";
   const std::string expected = cifar ? c.dataset : "idx";
   if (raw.format != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("--dataset=", c.dataset, " but ", data_dir, " holds ", raw.format, " files"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset=", c.dataset, " but ", data_dir, " holds ", raw.format, " files"));
   }
   WnData d;
   if (cifar) {  // same as reference: CIFAR-10 statistics for CIFAR-100 too
     d.mean = {0.4914, 0.4822, 0.4465}, d.std = {0.2023, 0.1994, 0.2010};
-  } else {      // same as reference: Normalize(0.5, 1.0)
+  } else {  // same as reference: Normalize(0.5, 1.0)
     d.mean = {0.5}, d.std = {1.0};
   }
-  const torch::Tensor train = common::data::NormalizeChannels(common::data::ScaleToUnit(raw.train_images), d.mean, d.std);
-  const torch::Tensor test = common::data::NormalizeChannels(common::data::ScaleToUnit(raw.test_images), d.mean, d.std);
+  const torch::Tensor train =
+      common::data::NormalizeChannels(common::data::ScaleToUnit(raw.train_images), d.mean, d.std);
+  const torch::Tensor test =
+      common::data::NormalizeChannels(common::data::ScaleToUnit(raw.test_images), d.mean, d.std);
   const InMemoryDataset full(train, raw.train_labels);
   const int64_t n_valid = static_cast<int64_t>(c.val_fraction * static_cast<double>(full.size()));
   const common::data::SplitIndices split = common::data::RandomSplit(full.size(), n_valid, c.seed);
@@ -165,19 +191,29 @@ double ScheduledLr(int type, double lr, int64_t epoch, int64_t epochs) {
     return out;
   };
   switch (type) {
-    case 1: return steps({e / 3, 2 * e / 3}, 0.1);
-    case 2: return steps({e / 2, 3 * e / 4}, 0.1);
-    case 3: return steps({0.3 * e, 0.6 * e, 0.8 * e}, 0.2);  // WRN: 60, 120, 160 of 200
+    case 1:
+      return steps({e / 3, 2 * e / 3}, 0.1);
+    case 2:
+      return steps({e / 2, 3 * e / 4}, 0.1);
+    case 3:
+      return steps({0.3 * e, 0.6 * e, 0.8 * e}, 0.2);  // WRN: 60, 120, 160 of 200
     case 4:
-    case 5: return steps({91, 136}, 0.1);  // He et al.: absolute epochs (same as reference)
-    default: return lr;
+    case 5:
+      return steps({91, 136}, 0.1);  // He et al.: absolute epochs (same as reference)
+    default:
+      return lr;
   }
 }
 
 ModelOptions ModelOptionsFor(const TrainConfig& c, const WnData& data) {
   return ModelOptions(c.nn, data.channels, data.side, data.classes)
-      .hidden_size(c.hidden_size).num_layers(c.num_layers).num_blocks(c.num_blocks).wrn_n(c.wrn_n)
-      .wrn_k(c.wrn_k).wrn_reduced_memory(c.wrn_reduced_memory).weight_norm(c.weight_norm)
+      .hidden_size(c.hidden_size)
+      .num_layers(c.num_layers)
+      .num_blocks(c.num_blocks)
+      .wrn_n(c.wrn_n)
+      .wrn_k(c.wrn_k)
+      .wrn_reduced_memory(c.wrn_reduced_memory)
+      .weight_norm(c.weight_norm)
       .batch_norm(c.batch_norm);
 }
 
@@ -187,15 +223,21 @@ namespace {
 // memory and in model_best.pt), per-epoch metrics and status.json.
 class Trainer {
  public:
-  Trainer(const TrainConfig& c, const WnData& data, NetImpl& net, std::optional<common::train::RunDir>& run)
-      : c_(c), data_(data), net_(net), run_(run),
-        sgd_(net.parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay)) {}
+  Trainer(const TrainConfig& c, const WnData& data, NetImpl& net,
+          std::optional<common::train::RunDir>& run)
+      : c_(c),
+        data_(data),
+        net_(net),
+        run_(run),
+        sgd_(net.parameters(),
+             torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay)) {}
 
   torch::optim::Optimizer& optimizer() { return sgd_; }
 
   // The augmentation generator's state of a run stopped mid-epoch, kept in its checkpoint.
   common::train::TensorMap SaveExtra() const {
-    return aug_state_.defined() ? common::train::TensorMap{{"augment_rng", aug_state_}} : common::train::TensorMap{};
+    return aug_state_.defined() ? common::train::TensorMap{{"augment_rng", aug_state_}}
+                                : common::train::TensorMap{};
   }
   absl::Status RestoreExtra(const common::train::TensorMap& extra) {
     const auto it = extra.find("augment_rng");
@@ -209,18 +251,22 @@ class Trainer {
     // the best so far is the initial model, which the net still is here (RunEpochs restores later).
     if (c_.resume && run_ && common::data::FileExists(run_->checkpoint_path()) &&
         common::data::FileExists(run_->File("status.json"))) {
-      ASSIGN_OR_RETURN(nlohmann::json status, common::train::ReadJsonFile(run_->File("status.json")));
-      r_.best_val_acc = status.value("best_val_acc", 0.0), r_.best_epoch = status.value("best_epoch", 0);
+      ASSIGN_OR_RETURN(nlohmann::json status,
+                       common::train::ReadJsonFile(run_->File("status.json")));
+      r_.best_val_acc = status.value("best_val_acc", 0.0),
+      r_.best_epoch = status.value("best_epoch", 0);
       ASSIGN_OR_RETURN(best_, common::train::LoadTensorMap(run_->File("model_best.pt")));
       return absl::OkStatus();
     }
     r_.best_val_acc = Evaluate(net_, data_.valid, c_.device).acc;
     best_ = Snapshot(net_);
-    return run_ ? common::train::SaveTensorMap(run_->File("model_best.pt"), best_) : absl::OkStatus();
+    return run_ ? common::train::SaveTensorMap(run_->File("model_best.pt"), best_)
+                : absl::OkStatus();
   }
 
   absl::Status RunEpoch(int64_t epoch, common::train::TrainProgress& progress) {
-    if (first_epoch_ && run_) RETURN_IF_ERROR(run_->TruncateMetrics("epoch", static_cast<double>(epoch)));
+    if (first_epoch_ && run_)
+      RETURN_IF_ERROR(run_->TruncateMetrics("epoch", static_cast<double>(epoch)));
     first_epoch_ = false;
     const auto start = std::chrono::steady_clock::now();
     EpochStats stats;
@@ -237,9 +283,12 @@ class Trainer {
     RETURN_IF_ERROR(common::train::LoadStateDictInto(best_, net_, "model_best.pt"));
     r_.test_acc = Evaluate(net_, data_.test, c_.device).acc;
     if (run_) {
-      RETURN_IF_ERROR(run_->WriteSummary({{"epochs_done", r_.epochs_done}, {"sgd_steps", r_.sgd_steps},
-                                          {"best_val_acc", r_.best_val_acc}, {"best_epoch", r_.best_epoch},
-                                          {"test_acc", r_.test_acc}, {"diverged", r_.diverged}}));
+      RETURN_IF_ERROR(run_->WriteSummary({{"epochs_done", r_.epochs_done},
+                                          {"sgd_steps", r_.sgd_steps},
+                                          {"best_val_acc", r_.best_val_acc},
+                                          {"best_epoch", r_.best_epoch},
+                                          {"test_acc", r_.test_acc},
+                                          {"diverged", r_.diverged}}));
     }
     return r_;
   }
@@ -250,29 +299,35 @@ class Trainer {
     double lr = 0, seconds = 0;
   };
 
-  absl::Status TrainEpoch(int64_t epoch, common::train::TrainProgress& progress, EpochStats& stats) {
+  absl::Status TrainEpoch(int64_t epoch, common::train::TrainProgress& progress,
+                          EpochStats& stats) {
     const double epoch_lr = ScheduledLr(c_.lr_annealing_type, c_.lr, epoch, c_.epochs);
     common::train::SetLearningRate(sgd_, stats.lr = epoch_lr);
     const auto batches = data_.train.EpochBatches(MiniBatch(c_), /*shuffle=*/true, c_.seed, epoch);
     const int nb = static_cast<int>(batches.size());
     const int64_t accumulate = c_.batch_size / MiniBatch(c_);
-    torch::Generator aug = common::data::SeededGenerator(c_.seed, 2000 + static_cast<uint64_t>(epoch));
-    const int start = static_cast<int>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
+    torch::Generator aug =
+        common::data::SeededGenerator(c_.seed, 2000 + static_cast<uint64_t>(epoch));
+    const int start =
+        static_cast<int>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     if (start > 0) aug.set_state(aug_state_);  // the augmentation draws continue where they stopped
     common::train::ProgressLine line(absl::StrCat("epoch ", epoch + 1, "/", c_.epochs), nb);
     net_.zero_grad(/*set_to_none=*/true);  // backward then stores fresh gradients: no zero + add
     for (int i = start; i < nb; ++i) {
       if (static_cast<double>(epoch) < c_.warmup_epochs) {
-        stats.lr = common::train::QuadraticWarmupLr(c_.warmup_lr, epoch_lr, c_.warmup_epochs, static_cast<int>(epoch), i, nb);
+        stats.lr = common::train::QuadraticWarmupLr(c_.warmup_lr, epoch_lr, c_.warmup_epochs,
+                                                    static_cast<int>(epoch), i, nb);
         common::train::SetLearningRate(sgd_, stats.lr);
       }
       const common::data::Batch b = data_.train.Get(batches[i]);
-      const torch::Tensor out = net_.forward(Augment(data_, c_.cutout, b.inputs, aug).to(c_.device));
+      const torch::Tensor out =
+          net_.forward(Augment(data_, c_.cutout, b.inputs, aug).to(c_.device));
       const torch::Tensor loss = torch::nn::functional::cross_entropy(out, b.targets.to(c_.device));
       const double value = loss.item<double>();
       if (std::isnan(value)) {  // same as reference: divergence ends the run
         r_.diverged = true;
-        return absl::AbortedError(absl::StrCat("loss is NaN at epoch ", epoch + 1, ", batch ", i + 1));
+        return absl::AbortedError(
+            absl::StrCat("loss is NaN at epoch ", epoch + 1, ", batch ", i + 1));
       }
       (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
       const bool stepped = (i + 1) % accumulate == 0 || i + 1 == nb;
@@ -284,7 +339,8 @@ class Trainer {
       stats.loss.Add(value, b.targets.size(0));
       stats.acc.Add(common::train::Accuracy(out.detach().cpu(), b.targets), b.targets.size(0));
       line.Update(i + 1, absl::StrFormat("loss %.4f lr %.4g", stats.loss.mean(), stats.lr));
-      if (stepped && i + 1 < nb && common::util::InterruptRequested()) {  // no accumulated gradient pending
+      if (stepped && i + 1 < nb &&
+          common::util::InterruptRequested()) {  // no accumulated gradient pending
         aug_state_ = aug.get_state();
         return common::train::StopIfInterrupted(progress, i + 1);
       }
@@ -293,10 +349,11 @@ class Trainer {
     return absl::OkStatus();
   }
 
-  absl::Status EndEpoch(int64_t epoch, const common::train::TrainProgress& progress, const EpochStats& stats) {
+  absl::Status EndEpoch(int64_t epoch, const common::train::TrainProgress& progress,
+                        const EpochStats& stats) {
     const Eval val = Evaluate(net_, data_.valid, c_.device);
-    LOG(INFO) << absl::StrFormat("epoch %d: training %.2f s, val loss %.4f acc %.4f", epoch + 1, stats.seconds,
-                                 val.loss, val.acc);
+    LOG(INFO) << absl::StrFormat("epoch %d: training %.2f s, val loss %.4f acc %.4f", epoch + 1,
+                                 stats.seconds, val.loss, val.acc);
     if (val.acc > r_.best_val_acc) {
       r_.best_val_acc = val.acc, r_.best_epoch = epoch + 1;
       best_ = Snapshot(net_);
@@ -304,12 +361,18 @@ class Trainer {
     }
     r_.epochs_done = epoch + 1, r_.sgd_steps = progress.step;
     if (!run_) return absl::OkStatus();
-    RETURN_IF_ERROR(run_->AppendMetrics({{"epoch", epoch + 1}, {"train_loss", stats.loss.mean()}, {"val_loss", val.loss},
-                                         {"train_acc", stats.acc.mean()}, {"val_acc", val.acc}, {"lr", stats.lr},
+    RETURN_IF_ERROR(run_->AppendMetrics({{"epoch", epoch + 1},
+                                         {"train_loss", stats.loss.mean()},
+                                         {"val_loss", val.loss},
+                                         {"train_acc", stats.acc.mean()},
+                                         {"val_acc", val.acc},
+                                         {"lr", stats.lr},
                                          {"train_seconds", stats.seconds}}));
     return common::train::WriteJsonFile(run_->File("status.json"),
-                                        {{"num_epochs", epoch + 1}, {"sgd_steps", progress.step},
-                                         {"best_val_acc", r_.best_val_acc}, {"best_epoch", r_.best_epoch}});
+                                        {{"num_epochs", epoch + 1},
+                                         {"sgd_steps", progress.step},
+                                         {"best_val_acc", r_.best_val_acc},
+                                         {"best_epoch", r_.best_epoch}});
   }
 
   const TrainConfig& c_;
@@ -331,15 +394,16 @@ namespace {
 // after it grew past the RAM).
 absl::Status CheckMemory(const TrainConfig& c, const WnData& data) {
   if (c.nn != "mlp") return absl::OkStatus();  // the deep nets of the depth experiments
-  const double in = static_cast<double>(data.channels * data.side * data.side), h = static_cast<double>(c.hidden_size);
+  const double in = static_cast<double>(data.channels * data.side * data.side),
+               h = static_cast<double>(c.hidden_size);
   const double layers = static_cast<double>(c.num_layers);
   const double params = in * h + (layers - 1) * h * h + h * static_cast<double>(data.classes);
   // float32: weights, WN's direction and gradient, momentum; about 10 saved activations of
   // [mini-batch, hidden] per layer for the backward pass.
   const double bytes = 4 * (4 * params + 10 * static_cast<double>(MiniBatch(c)) * h * layers);
   return common::util::CheckFitsInMemory(
-      bytes, absl::StrCat("--nn=mlp --num_layers=", c.num_layers, " --hidden_size=", c.hidden_size, " --batch_size=",
-                          MiniBatch(c)));
+      bytes, absl::StrCat("--nn=mlp --num_layers=", c.num_layers, " --hidden_size=", c.hidden_size,
+                          " --batch_size=", MiniBatch(c)));
 }
 
 }  // namespace
@@ -349,8 +413,10 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
   RETURN_IF_ERROR(Validate(c));
   RETURN_IF_ERROR(CheckMemory(c, data));
   torch::manual_seed(c.seed);  // the init draws from the global generator: same seed, same net
-  ASSIGN_OR_RETURN(InitScheme scheme, ParseInitScheme(c.init, c.weight_norm, c.backward_gain, c.init_extra_param));
-  ASSIGN_OR_RETURN(std::shared_ptr<NetImpl> net, BuildModel(ModelOptionsFor(c, data), scheme, InitBatch(c, data)));
+  ASSIGN_OR_RETURN(InitScheme scheme,
+                   ParseInitScheme(c.init, c.weight_norm, c.backward_gain, c.init_extra_param));
+  ASSIGN_OR_RETURN(std::shared_ptr<NetImpl> net,
+                   BuildModel(ModelOptionsFor(c, data), scheme, InitBatch(c, data)));
   net->to(c.device);
   std::optional<common::train::RunDir> run;
   if (!c.out_dir.empty()) {
@@ -361,9 +427,13 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
   RETURN_IF_ERROR(trainer.Start());
   common::train::EpochLoopOptions loop{c.epochs, run ? run->checkpoint_path() : "", c.resume};
   loop.save_extra = [&trainer] { return trainer.SaveExtra(); };
-  loop.restore_extra = [&trainer](const common::train::TensorMap& extra) { return trainer.RestoreExtra(extra); };
-  const auto done = common::train::RunEpochs(loop, *net, trainer.optimizer(),
-      [&](int64_t epoch, common::train::TrainProgress& progress) { return trainer.RunEpoch(epoch, progress); });
+  loop.restore_extra = [&trainer](const common::train::TensorMap& extra) {
+    return trainer.RestoreExtra(extra);
+  };
+  const auto done = common::train::RunEpochs(
+      loop, *net, trainer.optimizer(), [&](int64_t epoch, common::train::TrainProgress& progress) {
+        return trainer.RunEpoch(epoch, progress);
+      });
   return trainer.Finish(done);
 }
 

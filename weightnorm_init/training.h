@@ -9,11 +9,11 @@
 #ifndef WEIGHTNORM_INIT_TRAINING_H_
 #define WEIGHTNORM_INIT_TRAINING_H_
 
-#include <string>
-#include <vector>
+#include <torch/types.h>
 
 #include <nlohmann/json.hpp>
-#include <torch/types.h>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/data/dataset.h"
@@ -22,13 +22,13 @@
 namespace weightnorm_init {
 
 struct TrainConfig {
-  std::string dataset = "fashion-mnist";     // | mnist | cifar10 | cifar100
-  std::string nn = "mlp";                    // | cnn | resnet | wrn
-  int64_t hidden_size = 128;                 // same as reference
-  int64_t num_layers = 2;                    // same as reference
-  int64_t num_blocks = 2;                    // same as reference
-  int64_t wrn_n = 6;                         // same as reference
-  int64_t wrn_k = 2;                         // same as reference
+  std::string dataset = "fashion-mnist";  // | mnist | cifar10 | cifar100
+  std::string nn = "mlp";                 // | cnn | resnet | wrn
+  int64_t hidden_size = 128;              // same as reference
+  int64_t num_layers = 2;                 // same as reference
+  int64_t num_blocks = 2;                 // same as reference
+  int64_t wrn_n = 6;                      // same as reference
+  int64_t wrn_k = 2;                      // same as reference
   bool wrn_reduced_memory = false;
   bool weight_norm = false;
   bool batch_norm = false;
@@ -44,15 +44,15 @@ struct TrainConfig {
   int lr_annealing_type = 0;                 // same as reference: 0..5
   double warmup_epochs = 0;
   double warmup_lr = 0;
-  bool cutout = false;                       // CIFAR only: one 16-pixel hole
-  double val_fraction = 0.1;                 // same as reference
-  bool hessian = false;                      // estimate the Hessian norm at init and stop
-  int hessian_iters = 40;                    // same as reference
-  double hessian_fraction = 0.1;             // same as reference: share of the training batches
+  bool cutout = false;            // CIFAR only: one 16-pixel hole
+  double val_fraction = 0.1;      // same as reference
+  bool hessian = false;           // estimate the Hessian norm at init and stop
+  int hessian_iters = 40;         // same as reference
+  double hessian_fraction = 0.1;  // same as reference: share of the training batches
   bool resume = false;
   uint64_t seed = 1;
   torch::Device device = torch::kCPU;
-  std::string out_dir;                       // empty: no files
+  std::string out_dir;  // empty: no files
 };
 
 absl::Status Validate(const TrainConfig& config);
@@ -61,8 +61,8 @@ absl::Status Validate(const TrainConfig& config);
 struct WnData {
   common::data::InMemoryDataset train, valid, test;
   int64_t channels = 0, side = 0, classes = 0;
-  bool augment = false;              // CIFAR: random crop (padding 4) + flip, cutout if asked
-  std::vector<double> mean, std;     // the normalisation (for the crop padding value)
+  bool augment = false;           // CIFAR: random crop (padding 4) + flip, cutout if asked
+  std::vector<double> mean, std;  // the normalisation (for the crop padding value)
 };
 
 // MNIST-style data: x - 0.5 (the reference's Normalize(0.5, 1.0)); CIFAR-10/100: the reference's
@@ -78,8 +78,8 @@ ModelOptions ModelOptionsFor(const TrainConfig& config, const WnData& data);
 struct TrainResult {
   int64_t epochs_done = 0, sgd_steps = 0, best_epoch = 0;  // best_epoch 0: the initial weights
   double best_val_acc = 0, test_acc = 0;
-  bool diverged = false;           // a NaN loss ended training
-  double hessian_norm = 0;         // --hessian: the last power-iteration estimate
+  bool diverged = false;    // a NaN loss ended training
+  double hessian_norm = 0;  // --hessian: the last power-iteration estimate
   std::vector<double> hessian_trace;
 };
 

@@ -1,11 +1,10 @@
 #include "weightnorm_init/training.h"
 
 #include <signal.h>
+#include <torch/torch.h>
 
 #include <cmath>
 #include <filesystem>
-
-#include <torch/torch.h>
 
 #include "common/train/checkpoint.h"
 #include "common/util/interrupt.h"
@@ -24,7 +23,8 @@ WnData Separable(int64_t n) {
   const torch::Tensor y = (x.mean({1, 2, 3}) > 0).to(torch::kInt64);
   WnData d;
   d.train = common::data::InMemoryDataset(x.slice(0, 0, n / 2), y.slice(0, 0, n / 2));
-  d.valid = common::data::InMemoryDataset(x.slice(0, n / 2, 3 * n / 4), y.slice(0, n / 2, 3 * n / 4));
+  d.valid =
+      common::data::InMemoryDataset(x.slice(0, n / 2, 3 * n / 4), y.slice(0, n / 2, 3 * n / 4));
   d.test = common::data::InMemoryDataset(x.slice(0, 3 * n / 4), y.slice(0, 3 * n / 4));
   d.channels = 1, d.side = 4, d.classes = 2;
   return d;
@@ -108,15 +108,19 @@ TEST(Train, NanLossEndsTheRunAndEvaluatesTheBestCheckpoint) {
   EXPECT_EQ(r->best_epoch, 0);  // the initial weights
   // Oracle: the same initial network (Train seeds the init with config.seed) on the test set.
   torch::manual_seed(c.seed);
-  auto init = BuildModel(ModelOptionsFor(c, data), ParseInitScheme(c.init, true).value(), {}).value();
+  auto init =
+      BuildModel(ModelOptionsFor(c, data), ParseInitScheme(c.init, true).value(), {}).value();
   torch::NoGradGuard no_grad;
   const torch::Tensor pred = init->forward(data.test.inputs()).argmax(1);
-  EXPECT_DOUBLE_EQ(r->test_acc, pred.eq(data.test.targets()).to(torch::kDouble).mean().item<double>());
+  EXPECT_DOUBLE_EQ(r->test_acc,
+                   pred.eq(data.test.targets()).to(torch::kDouble).mean().item<double>());
 }
 
 // The parameters in the checkpoint.pt of the run directory `dir` of config `c`.
-common::train::TensorMap CheckpointWeights(const TrainConfig& c, const WnData& data, const std::string& dir) {
-  auto net = BuildModel(ModelOptionsFor(c, data), ParseInitScheme(c.init, true).value(), {}).value();
+common::train::TensorMap CheckpointWeights(const TrainConfig& c, const WnData& data,
+                                           const std::string& dir) {
+  auto net =
+      BuildModel(ModelOptionsFor(c, data), ParseInitScheme(c.init, true).value(), {}).value();
   torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(c.lr).momentum(c.momentum));
   EXPECT_TRUE(common::train::LoadCheckpoint(dir + "/checkpoint.pt", *net, sgd).ok());
   return common::train::StateDict(*net);
@@ -131,7 +135,8 @@ TEST(Train, ResumeRestoresMomentumAndGivesTheUninterruptedResult) {
   TrainConfig first = c;
   first.out_dir = TempDir("split"), first.epochs = 1;
   ASSERT_TRUE(Train(first, data, {}).ok());
-  std::remove((first.out_dir + "/summary.json").c_str());  // as if killed after epoch 1's checkpoint
+  std::remove(
+      (first.out_dir + "/summary.json").c_str());  // as if killed after epoch 1's checkpoint
   TrainConfig second = c;
   second.out_dir = first.out_dir, second.resume = true;
   const auto r = Train(second, data, {});

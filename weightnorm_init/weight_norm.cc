@@ -1,10 +1,10 @@
 #include "weightnorm_init/weight_norm.h"
 
-#include <cmath>
-#include <ostream>
-
 #include <torch/nn/functional/conv.h>
 #include <torch/nn/init.h>
+
+#include <cmath>
+#include <ostream>
 
 namespace weightnorm_init {
 
@@ -46,8 +46,8 @@ void WnLayerImpl::pretty_print(std::ostream& stream) const {
   stream << "weightnorm_init::WnLayer(" << (is_conv() ? "conv " : "linear ") << options.in()
          << " -> " << options.out();
   if (is_conv()) {
-    stream << ", kernel " << options.kernel_size() << ", stride " << options.stride() << ", padding "
-           << options.padding();
+    stream << ", kernel " << options.kernel_size() << ", stride " << options.stride()
+           << ", padding " << options.padding();
   }
   stream << (options.weight_norm() ? ", weight_norm" : "") << ")";
 }

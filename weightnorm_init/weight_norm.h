@@ -9,17 +9,18 @@
 #ifndef WEIGHTNORM_INIT_WEIGHT_NORM_H_
 #define WEIGHTNORM_INIT_WEIGHT_NORM_H_
 
-#include <string>
-
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
+
+#include <string>
 
 namespace weightnorm_init {
 
 struct WnLayerOptions {
   // A Linear layer (kernel_size 0) or a Conv2d layer (kernel_size >= 1).
-  WnLayerOptions(int64_t in, int64_t out, int64_t kernel_size = 0) : in_(in), out_(out), kernel_size_(kernel_size) {}
+  WnLayerOptions(int64_t in, int64_t out, int64_t kernel_size = 0)
+      : in_(in), out_(out), kernel_size_(kernel_size) {}
   TORCH_ARG(int64_t, in);
   TORCH_ARG(int64_t, out);
   TORCH_ARG(int64_t, kernel_size);  // 0: Linear

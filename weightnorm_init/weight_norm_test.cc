@@ -21,7 +21,8 @@ TEST_F(WnLayerTest, FreshLayerEqualsPlainLayerWithTheSameWeight) {
   EXPECT_TRUE(torch::allclose(conv(x), plain, 1e-5, 1e-6));
   WnLayer linear(WnLayerOptions(7, 4));
   const torch::Tensor y = torch::randn({3, 7});
-  EXPECT_TRUE(torch::allclose(linear(y), y.matmul(linear->weight_v.t()) + linear->bias, 1e-5, 1e-6));
+  EXPECT_TRUE(
+      torch::allclose(linear(y), y.matmul(linear->weight_v.t()) + linear->bias, 1e-5, 1e-6));
 }
 
 TEST_F(WnLayerTest, EffectiveRowsHaveNormG) {

@@ -1,9 +1,9 @@
 #include "weightnorm_init/wn_relu_stack.h"
 
-#include <cmath>
-
 #include <ATen/Dispatch.h>
 #include <torch/autograd.h>
+
+#include <cmath>
 
 namespace weightnorm_init {
 namespace {
@@ -43,9 +43,9 @@ void NormalizeRows(const T* __restrict v, const T* __restrict g, int64_t rows, i
 // Weight-norm chain rule per row: grad_g = <grad_w, v> / ||v||,
 // grad_v = (g / ||v||) grad_w - (g grad_g / ||v||^2) v.
 template <typename T>
-void WeightNormBackwardRows(const T* __restrict grad_w, const T* __restrict v, const T* __restrict g,
-                            const T* __restrict inv_norm, int64_t rows, int64_t cols,
-                            T* __restrict grad_v, T* __restrict grad_g) {
+void WeightNormBackwardRows(const T* __restrict grad_w, const T* __restrict v,
+                            const T* __restrict g, const T* __restrict inv_norm, int64_t rows,
+                            int64_t cols, T* __restrict grad_v, T* __restrict grad_g) {
   for (int64_t i = 0; i < rows; ++i, grad_w += cols, v += cols, grad_v += cols) {
     grad_g[i] = Dot(grad_w, v, cols) * inv_norm[i];
     const T a = g[i] * inv_norm[i], b = g[i] * grad_g[i] * inv_norm[i] * inv_norm[i];
@@ -59,8 +59,8 @@ void ReluBackward(const T* __restrict dh, const T* __restrict h, int64_t batch, 
                   T* __restrict da, T* __restrict grad_b) {
   for (int64_t j = 0; j < n; ++j) grad_b[j] = 0;
   for (int64_t r = 0; r < batch; ++r, dh += n, h += n, da += n) {
-    // A select, not a branch: the ReLU mask is a coin flip, a branch would mispredict half the time.
-    // dh[j] is loaded unconditionally, so the compiler may turn the select into a blend.
+    // A select, not a branch: the ReLU mask is a coin flip, a branch would mispredict half the
+    // time. dh[j] is loaded unconditionally, so the compiler may turn the select into a blend.
     for (int64_t j = 0; j < n; ++j) {
       const T d = dh[j];
       da[j] = h[j] > T(0) ? d : T(0);
@@ -71,9 +71,10 @@ void ReluBackward(const T* __restrict dh, const T* __restrict h, int64_t batch, 
 
 class WnReluStackFunction : public torch::autograd::Function<WnReluStackFunction> {
  public:
-  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, torch::TensorList params) {
-    TORCH_CHECK(params.size() % 3 == 0 && !params.empty(), "WnReluStack wants (v, g, b) triples, got ",
-                params.size(), " tensors");
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x,
+                               torch::TensorList params) {
+    TORCH_CHECK(params.size() % 3 == 0 && !params.empty(),
+                "WnReluStack wants (v, g, b) triples, got ", params.size(), " tensors");
     std::vector<torch::Tensor> saved = {x};  // x, then per layer: 1/||v||, W, h (the last h aside)
     torch::Tensor h = x;
     for (size_t l = 0; l < params.size(); l += 3) {
@@ -118,9 +119,9 @@ class WnReluStackFunction : public torch::autograd::Function<WnReluStackFunction
       if (l > 0 || x.requires_grad()) dh = da.mm(w);
       torch::Tensor grad_v = torch::empty_like(v), grad_g = torch::empty_like(g);
       AT_DISPATCH_FLOATING_TYPES(v.scalar_type(), "WnReluStackBackward", [&] {
-        WeightNormBackwardRows(grad_w.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(),
-                               inv_norm.data_ptr<scalar_t>(), v.size(0), v.size(1),
-                               grad_v.data_ptr<scalar_t>(), grad_g.data_ptr<scalar_t>());
+        WeightNormBackwardRows(grad_w.data_ptr<scalar_t>(), v.data_ptr<scalar_t>(),
+                               g.data_ptr<scalar_t>(), inv_norm.data_ptr<scalar_t>(), v.size(0),
+                               v.size(1), grad_v.data_ptr<scalar_t>(), grad_g.data_ptr<scalar_t>());
       });
       grads[1 + 3 * l] = grad_v;
       grads[2 + 3 * l] = grad_g;
@@ -134,8 +135,8 @@ class WnReluStackFunction : public torch::autograd::Function<WnReluStackFunction
 }  // namespace
 
 torch::Tensor WnReluStack(const torch::Tensor& x, const std::vector<torch::Tensor>& params) {
-  TORCH_CHECK(x.dim() == 2 && x.device().is_cpu(), "WnReluStack wants a [batch, in] CPU tensor, got ",
-              x.sizes(), " on ", x.device());
+  TORCH_CHECK(x.dim() == 2 && x.device().is_cpu(),
+              "WnReluStack wants a [batch, in] CPU tensor, got ", x.sizes(), " on ", x.device());
   return WnReluStackFunction::apply(x.contiguous(), torch::TensorList(params));
 }
 

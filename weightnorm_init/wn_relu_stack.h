@@ -10,9 +10,9 @@
 #ifndef WEIGHTNORM_INIT_WN_RELU_STACK_H_
 #define WEIGHTNORM_INIT_WN_RELU_STACK_H_
 
-#include <vector>
-
 #include <torch/types.h>
+
+#include <vector>
 
 namespace weightnorm_init {
 

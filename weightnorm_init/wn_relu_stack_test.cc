@@ -26,13 +26,15 @@ TEST(WnReluStack, MatchesStackedLayersValuesAndGradients) {
   const torch::Tensor r = torch::randn({9, 4}, torch::kDouble);
   const torch::Tensor fused = WnReluStack(x, p);
   torch::Tensor h = x;  // the composite oracle
-  for (size_t l = 0; l < p.size(); l += 3) h = torch::relu(torch::addmm(p[l + 2], h, WeightNormWeight(p[l], p[l + 1]).t()));
+  for (size_t l = 0; l < p.size(); l += 3)
+    h = torch::relu(torch::addmm(p[l + 2], h, WeightNormWeight(p[l], p[l + 1]).t()));
   ASSERT_TRUE(torch::allclose(fused, h, 1e-12, 1e-12));
   std::vector<torch::Tensor> inputs = p;
   inputs.push_back(x);
   const auto a = torch::autograd::grad({(fused * r).sum()}, inputs);
   const auto b = torch::autograd::grad({(h * r).sum()}, inputs);
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-10, 1e-12)) << "input " << i;
+  for (size_t i = 0; i < a.size(); ++i)
+    EXPECT_TRUE(torch::allclose(a[i], b[i], 1e-10, 1e-12)) << "input " << i;
 }
 
 TEST(WnReluStack, GradientsMatchFiniteDifferences) {

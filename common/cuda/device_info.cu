@@ -1,8 +1,8 @@
-#include "common/cuda/device_info.h"
-
 #include <cuda_runtime.h>
 
 #include <string>
+
+#include "common/cuda/device_info.h"
 
 namespace common::cuda {
 namespace {
@@ -30,8 +30,8 @@ std::string DeviceDescription(int device) {
   int driver = 0;
   cudaDriverGetVersion(&driver);
   return std::string(prop.name) + ", sm_" + std::to_string(prop.major) +
-         std::to_string(prop.minor) + ", " +
-         std::to_string(prop.totalGlobalMem >> 30) + " GiB, driver " + std::to_string(driver);
+         std::to_string(prop.minor) + ", " + std::to_string(prop.totalGlobalMem >> 30) +
+         " GiB, driver " + std::to_string(driver);
 }
 
 DevicePeaks Peaks(int device) {
@@ -39,7 +39,8 @@ DevicePeaks Peaks(int device) {
   int major = 0, minor = 0, clock_khz = 0, mem_khz = 0, bus_bits = 0;
   if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device) != cudaSuccess ||
       cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&peaks.sm_count, cudaDevAttrMultiProcessorCount, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&peaks.sm_count, cudaDevAttrMultiProcessorCount, device) !=
+          cudaSuccess ||
       cudaDeviceGetAttribute(&clock_khz, cudaDevAttrClockRate, device) != cudaSuccess ||
       cudaDeviceGetAttribute(&mem_khz, cudaDevAttrMemoryClockRate, device) != cudaSuccess ||
       cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device) != cudaSuccess) {

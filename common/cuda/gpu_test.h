@@ -11,8 +11,9 @@
 #include "common/cuda/device_info.h"
 #include "gtest/gtest.h"
 
-#define SKIP_WITHOUT_GPU()                   \
-  if (::common::cuda::DeviceCount() == 0) \
-  GTEST_SKIP() << "no CUDA device visible: GPU test skipped"
+#define SKIP_WITHOUT_GPU()                            \
+  if (::common::cuda::DeviceCount() == 0)             \
+  GTEST_SKIP() << "no CUDA device visible: GPU test " \
+                  "skipped"
 
 #endif  // COMMON_CUDA_GPU_TEST_H_

@@ -1,8 +1,7 @@
-#include "common/cuda/projections.h"
-
 #include <cuda_runtime.h>
 
 #include "common/cuda/block_reduce.cuh"
+#include "common/cuda/projections.h"
 
 namespace common::cuda {
 namespace {
@@ -51,8 +50,8 @@ __global__ void RowsL1BallKernel(float* a, int cols, float radius) {
   for (int i = threadIdx.x; i < cols; i += blockDim.x) norm += fabsf(row[i]);
   norm = BlockReduce(norm, SumOp(), scratch);
   if (!(norm > radius)) return;  // inside (and NaN rows) are left as they are
-  const float theta = radius > 0 ? MichelotThreshold(get, cols, norm, radius, scratch)
-                                 : AbsMax(get, cols, scratch);
+  const float theta =
+      radius > 0 ? MichelotThreshold(get, cols, norm, radius, scratch) : AbsMax(get, cols, scratch);
   for (int i = threadIdx.x; i < cols; i += blockDim.x) {
     const float v = row[i];
     row[i] = copysignf(fmaxf(fabsf(v) - theta, 0.0f), v);

@@ -2,7 +2,8 @@
 // device pointers (no LibTorch). Host references without CUDA: projections_host.h.
 //
 //   ProjectRowsL1Ball(d_a, rows, cols, 0.95f, stream);                   // implicit_dl's ||A||_inf
-//   ProjectGroupNormBall(d_w, d_w0, {cout, cin, k * k}, radius, ws, stream);  // excess_capacity's dist
+//   ProjectGroupNormBall(d_w, d_w0, {cout, cin, k * k}, radius, ws, stream);  // excess_capacity's
+//   dist
 //
 // Functions enqueue work on `stream` and return the launch error (cudaSuccess when queued).
 #ifndef COMMON_CUDA_PROJECTIONS_H_

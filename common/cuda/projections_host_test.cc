@@ -2,9 +2,9 @@
 // (independent code: sorting in double vs tensor Michelot / sort). Runs everywhere, no GPU.
 #include "common/cuda/projections_host.h"
 
-#include <vector>
-
 #include <torch/torch.h>
+
+#include <vector>
 
 #include "common/linalg/projections.h"
 #include "gtest/gtest.h"

@@ -68,7 +68,8 @@ TEST(ProjectGroupNormBall, MatchesHostForMatrixAndConvLayouts) {
   for (const GroupLayout& layout : layouts) {
     const std::vector<float> anchor = Normal(layout.Elements(), 0.1f, 2);
     std::vector<float> x = Normal(layout.Elements(), 0.1f, 3);
-    for (int i = 0; i < layout.len; ++i) x[i * layout.inner] = anchor[i * layout.inner];  // group 0: zero
+    for (int i = 0; i < layout.len; ++i)
+      x[i * layout.inner] = anchor[i * layout.inner];  // group 0: zero
     const double radius = 0.3 * GroupNormDistanceHost(x, anchor, layout);
     std::vector<float> want = x;
     ProjectGroupNormBallHost(want, anchor, layout, radius);

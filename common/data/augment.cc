@@ -16,7 +16,8 @@ namespace {
 // Crops every padded image [N, C, H + 2p, W + 2p] back to H x W at a random offset and flips it
 // left-right with probability 1/2.
 torch::Tensor CropFlip(const torch::Tensor& padded, int64_t padding, torch::Generator& gen) {
-  const int64_t n = padded.size(0), h = padded.size(2) - 2 * padding, w = padded.size(3) - 2 * padding;
+  const int64_t n = padded.size(0), h = padded.size(2) - 2 * padding,
+                w = padded.size(3) - 2 * padding;
   const torch::Tensor offsets = torch::randint(2 * padding + 1, {n, 2}, gen, torch::kInt64);
   const torch::Tensor flips = torch::randint(2, {n}, gen, torch::kInt64);
   const auto off = offsets.accessor<int64_t, 2>();
@@ -36,12 +37,16 @@ torch::Tensor RandomCropFlip(const torch::Tensor& x, int64_t padding, const torc
   TORCH_CHECK(x.dim() == 4, "RandomCropFlip wants [N, C, H, W], got ", x.sizes());
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
   TORCH_CHECK(fill.numel() == c, "fill has ", fill.numel(), " values for ", c, " channels");
-  torch::Tensor padded = fill.to(x.dtype()).view({1, c, 1, 1}).expand({n, c, h + 2 * padding, w + 2 * padding}).clone();
+  torch::Tensor padded = fill.to(x.dtype())
+                             .view({1, c, 1, 1})
+                             .expand({n, c, h + 2 * padding, w + 2 * padding})
+                             .clone();
   padded.narrow(2, padding, h).narrow(3, padding, w).copy_(x);
   return CropFlip(padded, padding, gen);
 }
 
-torch::Tensor RandomCropFlipReflect(const torch::Tensor& x, int64_t padding, torch::Generator& gen) {
+torch::Tensor RandomCropFlipReflect(const torch::Tensor& x, int64_t padding,
+                                    torch::Generator& gen) {
   TORCH_CHECK(x.dim() == 4, "RandomCropFlipReflect wants [N, C, H, W], got ", x.sizes());
   return CropFlip(torch::reflection_pad2d(x, {padding, padding, padding, padding}), padding, gen);
 }

@@ -9,9 +9,9 @@
 #ifndef COMMON_DATA_AUGMENT_H_
 #define COMMON_DATA_AUGMENT_H_
 
-#include <vector>
-
 #include <torch/types.h>
+
+#include <vector>
 
 namespace common::data {
 

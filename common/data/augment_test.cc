@@ -37,7 +37,9 @@ TEST(Augment, ReflectCropFlipIsAWindowOfTheMirroredImage) {
   auto mirror = [](int64_t i) { return i < 0 ? -i : (i > 5 ? 10 - i : i); };
   torch::Tensor padded = torch::empty({3, 10, 10});
   for (int64_t r = 0; r < 10; ++r)
-    for (int64_t c = 0; c < 10; ++c) padded.select(1, r).select(1, c).copy_(x[0].select(1, mirror(r - 2)).select(1, mirror(c - 2)));
+    for (int64_t c = 0; c < 10; ++c)
+      padded.select(1, r).select(1, c).copy_(
+          x[0].select(1, mirror(r - 2)).select(1, mirror(c - 2)));
   int distinct_offsets = 0;
   for (int trial = 0; trial < 20; ++trial) {
     const torch::Tensor y = RandomCropFlipReflect(x, 2, gen)[0];

@@ -71,9 +71,10 @@ absl::Status ParseCifarFile(const std::string& path, CifarVariant variant, torch
 absl::StatusOr<ImageSplits> LoadCifarDirectory(const std::string& dir) {
   std::optional<Layout> layout = FindLayout(dir);
   if (!layout) {
-    return absl::NotFoundError(absl::StrCat(
-        dir, ": no CIFAR binary files (expected data_batch_1.bin ... test_batch.bin or "
-             "train.bin + test.bin)"));
+    return absl::NotFoundError(
+        absl::StrCat(dir,
+                     ": no CIFAR binary files (expected data_batch_1.bin ... test_batch.bin or "
+                     "train.bin + test.bin)"));
   }
   ImageSplits s;
   const std::string& d = layout->dir;
@@ -90,8 +91,7 @@ absl::StatusOr<ImageSplits> LoadCifarDirectory(const std::string& dir) {
     s.num_classes = 100;
     RETURN_IF_ERROR(
         LoadFiles({d + "/train.bin"}, layout->variant, &s.train_images, &s.train_labels));
-    RETURN_IF_ERROR(
-        LoadFiles({d + "/test.bin"}, layout->variant, &s.test_images, &s.test_labels));
+    RETURN_IF_ERROR(LoadFiles({d + "/test.bin"}, layout->variant, &s.test_images, &s.test_labels));
   }
   return s;
 }

@@ -9,9 +9,9 @@
 #ifndef COMMON_DATA_CIFAR_H_
 #define COMMON_DATA_CIFAR_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "common/data/image_splits.h"

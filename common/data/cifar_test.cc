@@ -16,7 +16,8 @@ using ::testing::HasSubstr;
 
 // Records written by hand: label byte(s), then the R, G and B planes of TinyImages.
 std::string Records(int64_t n, int64_t first, bool cifar100) {
-  torch::Tensor images = TinyImages(n, 3, 32, 32) + torch::arange(3).view({1, 3, 1, 1}).to(torch::kUInt8);
+  torch::Tensor images =
+      TinyImages(n, 3, 32, 32) + torch::arange(3).view({1, 3, 1, 1}).to(torch::kUInt8);
   std::string out;
   for (int64_t i = 0; i < n; ++i) {
     if (cifar100) out.push_back(static_cast<char>((first + i) % 20));
@@ -32,7 +33,8 @@ TEST(Cifar10, ReadsAllBatchesInOrderChannelMajor) {
   ASSERT_TRUE(MakeDirs(dir).ok());
   for (int b = 1; b <= 5; ++b) {
     ASSERT_TRUE(WriteFileAtomically(absl::StrCat(dir, "/data_batch_", b, ".bin"),
-                                    Records(4, 4 * (b - 1), false)).ok());
+                                    Records(4, 4 * (b - 1), false))
+                    .ok());
   }
   ASSERT_TRUE(WriteFileAtomically(dir + "/test_batch.bin", Records(3, 0, false)).ok());
   ImageSplits s = LoadImageSplits(dir + "/..").value();  // finds the official subdirectory

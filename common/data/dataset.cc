@@ -97,7 +97,8 @@ SplitIndices RandomSplit(int64_t n, int64_t n_valid, uint64_t seed) {
   TORCH_CHECK(n_valid >= 0 && n_valid <= n, "n_valid must be in [0, ", n, "], got ", n_valid);
   torch::Generator gen = SeededGenerator(seed);
   torch::Tensor perm = Permutation(n, gen);
-  return {std::get<0>(perm.slice(0, n_valid).sort()), std::get<0>(perm.slice(0, 0, n_valid).sort())};
+  return {std::get<0>(perm.slice(0, n_valid).sort()),
+          std::get<0>(perm.slice(0, 0, n_valid).sort())};
 }
 
 absl::StatusOr<torch::Tensor> StratifiedSubset(const torch::Tensor& labels, int64_t n,
@@ -135,9 +136,10 @@ absl::StatusOr<ImageSplits> LoadImageSplits(const std::string& dir) {
   if (LooksLikeCifarDirectory(dir)) return LoadCifarDirectory(dir);
   if (LooksLikeTinyImageNet(dir)) return LoadTinyImageNet(dir);
   return absl::NotFoundError(absl::StrCat(
-      dir, ": no dataset found (expected MNIST-style train-images-idx3-ubyte[.gz] + "
-           "t10k-*, CIFAR binary data_batch_*.bin / train.bin + test.bin, or Tiny-ImageNet-200 "
-           "wnids.txt + train/ + val/)"));
+      dir,
+      ": no dataset found (expected MNIST-style train-images-idx3-ubyte[.gz] + "
+      "t10k-*, CIFAR binary data_batch_*.bin / train.bin + test.bin, or Tiny-ImageNet-200 "
+      "wnids.txt + train/ + val/)"));
 }
 
 }  // namespace common::data

@@ -10,10 +10,10 @@
 #ifndef COMMON_DATA_DATASET_H_
 #define COMMON_DATA_DATASET_H_
 
+#include <torch/types.h>
+
 #include <string>
 #include <vector>
-
-#include <torch/types.h>
 
 #include "absl/status/statusor.h"
 #include "common/data/image_splits.h"
@@ -81,8 +81,8 @@ absl::StatusOr<torch::Tensor> StratifiedSubset(const torch::Tensor& labels, int6
 torch::Generator SeededGenerator(uint64_t seed, uint64_t stream = 0);
 
 // Reads an image-classification directory in any supported layout: MNIST-style IDX files
-// (MNIST, Fashion-MNIST, notMNIST), CIFAR-10/100 binary or Tiny-ImageNet-200 (JPEG). Errors name the directory and say
-// what was expected.
+// (MNIST, Fashion-MNIST, notMNIST), CIFAR-10/100 binary or Tiny-ImageNet-200 (JPEG). Errors name
+// the directory and say what was expected.
 absl::StatusOr<ImageSplits> LoadImageSplits(const std::string& dir);
 
 }  // namespace common::data

@@ -40,8 +40,8 @@ TEST(RandomSplit, DisjointCoverAndSeeded) {
 TEST(StratifiedSubset, ProportionalLargestRemainder) {
   // 60 of class 0, 30 of class 1, 10 of class 2; a subset of 15 -> exact 9, 4.5, 1.5 -> 9, 5, 1
   // or 9, 4, 2 (ties broken by sort); sum is always 15 and each count within 1 of exact.
-  torch::Tensor labels = torch::cat({torch::zeros({60}), torch::ones({30}), torch::full({10}, 2)})
-                             .to(torch::kInt64);
+  torch::Tensor labels =
+      torch::cat({torch::zeros({60}), torch::ones({30}), torch::full({10}, 2)}).to(torch::kInt64);
   torch::Tensor idx = StratifiedSubset(labels, 15, 1).value();
   EXPECT_EQ(idx.size(0), 15);
   EXPECT_EQ(std::get<0>(at::_unique(idx)).size(0), 15);
@@ -71,8 +71,7 @@ TEST(Preprocessing, MeanStdNormaliseFlatten) {
 
 TEST(LoadImageSplits, DetectsFormatOrSaysWhatWasExpected) {
   const std::string dir = TestDir("detect");
-  EXPECT_THAT(std::string(LoadImageSplits(dir).status().message()),
-              HasSubstr("no dataset found"));
+  EXPECT_THAT(std::string(LoadImageSplits(dir).status().message()), HasSubstr("no dataset found"));
   EXPECT_EQ(LoadImageSplits(dir + "/missing").status().code(), absl::StatusCode::kNotFound);
   ASSERT_TRUE(WriteTinyMnistDirectory(dir, 10, 10, false).ok());
   EXPECT_EQ(LoadImageSplits(dir).value().format, "idx");

@@ -60,8 +60,8 @@ absl::StatusOr<std::string> ReadGzip(const std::string& path) {
   }
   inflateEnd(&zs);
   if (rc != Z_STREAM_END) {
-    return absl::DataLossError(absl::StrCat(
-        path, ": corrupt or truncated gzip stream (", compressed->size(), " bytes compressed)"));
+    return absl::DataLossError(absl::StrCat(path, ": corrupt or truncated gzip stream (",
+                                            compressed->size(), " bytes compressed)"));
   }
   return out;
 }
@@ -101,7 +101,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& byt
   const std::string tmp = absl::StrCat(path, ".tmp");
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return absl::PermissionDeniedError(absl::StrCat(tmp, ": cannot create: ", std::strerror(errno)));
+    return absl::PermissionDeniedError(
+        absl::StrCat(tmp, ": cannot create: ", std::strerror(errno)));
   }
   // Written in full and on disk (fsync) before the rename makes it visible; on any failure the
   // temporary is removed and `path` keeps its old content.
@@ -118,9 +119,9 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& byt
   const bool closed = ::close(fd) == 0;
   if (write_errno != 0 || !synced || !closed) {
     ::unlink(tmp.c_str());
-    return absl::DataLossError(absl::StrCat(path, ": write failed: ",
-                                            std::strerror(write_errno != 0 ? write_errno : sync_errno),
-                                            " (the old file, if any, is unchanged)"));
+    return absl::DataLossError(absl::StrCat(
+        path, ": write failed: ", std::strerror(write_errno != 0 ? write_errno : sync_errno),
+        " (the old file, if any, is unchanged)"));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;

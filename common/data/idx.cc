@@ -54,12 +54,12 @@ absl::Status LoadSplit(const std::string& dir, const std::string& prefix, torch:
   ASSIGN_OR_RETURN(torch::Tensor x, LoadSplitFile(dir, prefix + "-images-idx3-ubyte"));
   ASSIGN_OR_RETURN(torch::Tensor y, LoadSplitFile(dir, prefix + "-labels-idx1-ubyte"));
   if (x.dim() != 3 || x.scalar_type() != torch::kUInt8) {
-    return absl::DataLossError(absl::StrCat(dir, "/", prefix,
-                                            "-images-idx3-ubyte: expected uint8 [N,H,W] images"));
+    return absl::DataLossError(
+        absl::StrCat(dir, "/", prefix, "-images-idx3-ubyte: expected uint8 [N,H,W] images"));
   }
   if (y.dim() != 1 || y.size(0) != x.size(0)) {
-    return absl::DataLossError(absl::StrCat(dir, "/", prefix, "-labels-idx1-ubyte: ",
-                                            y.numel(), " labels for ", x.size(0), " images"));
+    return absl::DataLossError(absl::StrCat(dir, "/", prefix, "-labels-idx1-ubyte: ", y.numel(),
+                                            " labels for ", x.size(0), " images"));
   }
   *images = x.unsqueeze(1);
   *labels = y.to(torch::kInt64);
@@ -67,9 +67,9 @@ absl::Status LoadSplit(const std::string& dir, const std::string& prefix, torch:
   if (bad.numel() > 0) {
     const std::string stem = absl::StrCat(dir, "/", prefix, "-labels-idx1-ubyte");
     const int64_t at = bad[0][0].item<int64_t>();
-    return absl::DataLossError(absl::StrCat(FileExists(stem) ? stem : stem + ".gz", ": label ",
-                                            (*labels)[at].item<int64_t>(), " at index ", at, " is outside [0, ",
-                                            kIdxClasses, ") (", bad.size(0), " such labels)"));
+    return absl::DataLossError(absl::StrCat(
+        FileExists(stem) ? stem : stem + ".gz", ": label ", (*labels)[at].item<int64_t>(),
+        " at index ", at, " is outside [0, ", kIdxClasses, ") (", bad.size(0), " such labels)"));
   }
   return absl::OkStatus();
 }
@@ -123,8 +123,8 @@ absl::Status WriteIdx(const std::string& path, const torch::Tensor& t) {
     if (candidate.dtype == t.scalar_type()) type = &candidate;
   }
   if (type == nullptr || t.dim() == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": IDX cannot hold a ", t.dim(), "-d ", std::string(t.dtype().name()), " tensor"));
+    return absl::InvalidArgumentError(absl::StrCat(path, ": IDX cannot hold a ", t.dim(), "-d ",
+                                                   std::string(t.dtype().name()), " tensor"));
   }
   std::string out = {0, 0, static_cast<char>(type->code), static_cast<char>(t.dim())};
   for (int64_t d : t.sizes()) PutBigEndian32(static_cast<uint32_t>(d), &out);

@@ -7,9 +7,9 @@
 #ifndef COMMON_DATA_IDX_H_
 #define COMMON_DATA_IDX_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -16,9 +16,10 @@ std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 TEST(ParseIdx, HandWrittenBigEndianInt32) {
   // magic 0x00000C02 (int32, rank 2), dims 2 x 2, values 1, 256, -1, 65536.
-  const std::string bytes("\0\0\x0C\x02\0\0\0\x02\0\0\0\x02"
-                          "\0\0\0\x01\0\0\x01\0\xFF\xFF\xFF\xFF\0\x01\0\0",
-                          28);
+  const std::string bytes(
+      "\0\0\x0C\x02\0\0\0\x02\0\0\0\x02"
+      "\0\0\0\x01\0\0\x01\0\xFF\xFF\xFF\xFF\0\x01\0\0",
+      28);
   torch::Tensor t = ParseIdx(bytes, "hand").value();
   EXPECT_EQ(t.scalar_type(), torch::kInt32);
   EXPECT_TRUE(torch::equal(t, torch::tensor({1, 256, -1, 65536}, torch::kInt32).view({2, 2})));
@@ -82,7 +83,10 @@ TEST(LoadMnistDirectory, LabelsOutsideTheClassesAreDataLossNamingTheFirst) {
   ASSERT_TRUE(WriteIdx(dir + "/train-labels-idx1-ubyte.gz", y).ok());
   const absl::Status s = LoadMnistDirectory(dir).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(Message(s), HasSubstr("train-labels-idx1-ubyte.gz: label 10 at index 3 is outside [0, 10) (2 such labels)"));
+  EXPECT_THAT(
+      Message(s),
+      HasSubstr(
+          "train-labels-idx1-ubyte.gz: label 10 at index 3 is outside [0, 10) (2 such labels)"));
 }
 
 }  // namespace

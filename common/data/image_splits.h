@@ -2,15 +2,15 @@
 #ifndef COMMON_DATA_IMAGE_SPLITS_H_
 #define COMMON_DATA_IMAGE_SPLITS_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 namespace common::data {
 
 // Raw pixels as stored on disk; use dataset.h to scale, normalise and batch them.
 struct ImageSplits {
-  std::string format;    // "idx", "cifar10" or "cifar100"
+  std::string format;          // "idx", "cifar10" or "cifar100"
   torch::Tensor train_images;  // [N, C, H, W] uint8
   torch::Tensor train_labels;  // [N] int64 in [0, num_classes)
   torch::Tensor test_images;   // [M, C, H, W] uint8

@@ -3,9 +3,9 @@
 //
 //   ./bazelw run //common/data:inspect                 # Fashion-MNIST from Debian's package
 //   ./bazelw run //common/data:inspect -- --data_dir=~/data/cifar-10-batches-bin
-#include <iostream>
-
 #include <torch/torch.h>
+
+#include <iostream>
 
 #include "absl/strings/str_format.h"
 #include "common/data/dataset.h"

@@ -4,8 +4,8 @@
 
 #include <cstdio>
 #include <cstring>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -64,7 +64,8 @@ absl::StatusOr<Header> ParseHeader(absl::string_view dict, const std::string& na
   if (!h.fortran_order && !absl::StartsWith(*order, "False")) return bad("fortran_order");
   const size_t close = shape->find(')');
   if (shape->empty() || (*shape)[0] != '(' || close == absl::string_view::npos) return bad("shape");
-  for (absl::string_view d : absl::StrSplit(shape->substr(1, close - 1), ',', absl::SkipWhitespace())) {
+  for (absl::string_view d :
+       absl::StrSplit(shape->substr(1, close - 1), ',', absl::SkipWhitespace())) {
     int64_t v;
     if (!absl::SimpleAtoi(d, &v) || v < 0) return bad("shape");
     h.shape.push_back(v);
@@ -76,9 +77,9 @@ absl::StatusOr<torch::ScalarType> DtypeOf(const std::string& descr, const std::s
   for (const NpyType& t : kNpyTypes) {
     if (descr == t.descr) return t.dtype;
   }
-  return absl::UnimplementedError(absl::StrCat(
-      name, ": unsupported .npy dtype '", descr,
-      "' (supported: <f4 <f8 <i8 <i4 |u1 |i1 |b1, little-endian)"));
+  return absl::UnimplementedError(
+      absl::StrCat(name, ": unsupported .npy dtype '", descr,
+                   "' (supported: <f4 <f8 <i8 <i4 |u1 |i1 |b1, little-endian)"));
 }
 
 absl::StatusOr<std::string> ReadZipMember(zip_t* zip, zip_uint64_t index, const std::string& name) {
@@ -88,13 +89,14 @@ absl::StatusOr<std::string> ReadZipMember(zip_t* zip, zip_uint64_t index, const 
   }
   std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> f(zip_fopen_index(zip, index, 0), zip_fclose);
   if (!f) {
-    return absl::DataLossError(absl::StrCat(name, ": cannot open member ", st.name, ": ",
-                                            zip_strerror(zip)));
+    return absl::DataLossError(
+        absl::StrCat(name, ": cannot open member ", st.name, ": ", zip_strerror(zip)));
   }
   std::string bytes(st.size, '\0');
   const zip_int64_t got = zip_fread(f.get(), bytes.data(), st.size);
   if (got < 0 || static_cast<zip_uint64_t>(got) != st.size) {
-    return absl::DataLossError(absl::StrCat(name, ": member ", st.name, " is corrupt or truncated"));
+    return absl::DataLossError(
+        absl::StrCat(name, ": member ", st.name, " is corrupt or truncated"));
   }
   return bytes;
 }
@@ -120,7 +122,8 @@ absl::StatusOr<torch::Tensor> ParseNpy(const std::string& bytes, const std::stri
   if (bytes.size() < offset + header_len) {
     return absl::DataLossError(absl::StrCat(name, ": truncated .npy header"));
   }
-  ASSIGN_OR_RETURN(Header h, ParseHeader(absl::string_view(bytes).substr(offset, header_len), name));
+  ASSIGN_OR_RETURN(Header h,
+                   ParseHeader(absl::string_view(bytes).substr(offset, header_len), name));
   ASSIGN_OR_RETURN(torch::ScalarType dtype, DtypeOf(h.descr, name));
   std::vector<int64_t> dims = h.shape;
   if (h.fortran_order) std::reverse(dims.begin(), dims.end());
@@ -183,8 +186,7 @@ absl::Status WriteNpy(const std::string& path, const torch::Tensor& t) {
 absl::StatusOr<NpzArrays> ReadNpz(const std::string& path) {
   if (!FileExists(path)) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
   int err = 0;
-  std::unique_ptr<zip_t, int (*)(zip_t*)> zip(zip_open(path.c_str(), ZIP_RDONLY, &err),
-                                              zip_close);
+  std::unique_ptr<zip_t, int (*)(zip_t*)> zip(zip_open(path.c_str(), ZIP_RDONLY, &err), zip_close);
   if (!zip) {
     zip_error_t ze;
     zip_error_init_with_code(&ze, err);
@@ -218,7 +220,8 @@ absl::Status WriteNpz(const std::string& path, const NpzArrays& arrays) {
   for (const auto& [key, t] : arrays) {
     const std::string& data = payloads[i++];
     zip_source_t* src = zip_source_buffer(zip, data.data(), data.size(), 0);
-    const zip_int64_t idx = src ? zip_file_add(zip, (key + ".npy").c_str(), src, ZIP_FL_ENC_UTF_8) : -1;
+    const zip_int64_t idx =
+        src ? zip_file_add(zip, (key + ".npy").c_str(), src, ZIP_FL_ENC_UTF_8) : -1;
     if (idx < 0) {
       if (src) zip_source_free(src);
       zip_discard(zip);

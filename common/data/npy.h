@@ -9,10 +9,10 @@
 #ifndef COMMON_DATA_NPY_H_
 #define COMMON_DATA_NPY_H_
 
+#include <torch/types.h>
+
 #include <map>
 #include <string>
-
-#include <torch/types.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -42,25 +42,25 @@ TEST(ParseNpy, ReadsNumpyWrittenFile) {
 TEST(ParseNpy, FortranOrderIsTransposedIntoCOrder) {
   const std::string f = NumpyGolden("'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), ",
                                     FloatBytes({1, 4, 2, 5, 3, 6}));
-  EXPECT_TRUE(torch::equal(ParseNpy(f, "f").value(),
-                           torch::arange(1, 7, torch::kFloat32).view({2, 3})));
+  EXPECT_TRUE(
+      torch::equal(ParseNpy(f, "f").value(), torch::arange(1, 7, torch::kFloat32).view({2, 3})));
 }
 
 TEST(ParseNpy, ErrorsNameTheProblem) {
-  const std::string ok = NumpyGolden("'descr': '<f4', 'fortran_order': False, 'shape': (2,), ",
-                                     FloatBytes({1, 2}));
+  const std::string ok =
+      NumpyGolden("'descr': '<f4', 'fortran_order': False, 'shape': (2,), ", FloatBytes({1, 2}));
   EXPECT_THAT(Message(ParseNpy(ok.substr(0, ok.size() - 1), "cut.npy").status()),
               HasSubstr("cut.npy: shape (2) of <f4 needs 8 data bytes, file has 7"));
   EXPECT_THAT(Message(ParseNpy("PK\x03\x04 not npy", "z.npy").status()), HasSubstr("bad magic"));
-  const std::string be = NumpyGolden("'descr': '>f4', 'fortran_order': False, 'shape': (2,), ",
-                                     FloatBytes({1, 2}));
+  const std::string be =
+      NumpyGolden("'descr': '>f4', 'fortran_order': False, 'shape': (2,), ", FloatBytes({1, 2}));
   EXPECT_THAT(Message(ParseNpy(be, "be.npy").status()), HasSubstr("unsupported .npy dtype '>f4'"));
 }
 
 TEST(Npy, RoundTripsSupportedDtypesAndScalars) {
   const std::string dir = TestDir("npy");
-  for (auto dtype : {torch::kFloat32, torch::kFloat64, torch::kInt64, torch::kInt32,
-                     torch::kUInt8, torch::kInt8, torch::kBool}) {
+  for (auto dtype : {torch::kFloat32, torch::kFloat64, torch::kInt64, torch::kInt32, torch::kUInt8,
+                     torch::kInt8, torch::kBool}) {
     torch::Tensor t = torch::arange(12).remainder(5).to(dtype).view({3, 1, 4});
     ASSERT_TRUE(WriteNpy(dir + "/a.npy", t).ok());
     torch::Tensor back = ReadNpy(dir + "/a.npy").value();

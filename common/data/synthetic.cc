@@ -1,9 +1,9 @@
 #include "common/data/synthetic.h"
 
+#include <torch/torch.h>
+
 #include <cstdlib>
 #include <filesystem>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/data/idx.h"
@@ -27,9 +27,7 @@ torch::Tensor TinyImages(int64_t n, int64_t channels, int64_t height, int64_t wi
   return (7 * i + 3 * r + c + ch).remainder(256).to(torch::kUInt8);
 }
 
-torch::Tensor TinyLabels(int64_t n, int64_t classes) {
-  return torch::arange(n).remainder(classes);
-}
+torch::Tensor TinyLabels(int64_t n, int64_t classes) { return torch::arange(n).remainder(classes); }
 
 absl::Status WriteTinyMnistDirectory(const std::string& dir, int64_t n_train, int64_t n_test,
                                      bool gz) {

@@ -6,9 +6,9 @@
 #ifndef COMMON_DATA_SYNTHETIC_H_
 #define COMMON_DATA_SYNTHETIC_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 #include "common/data/dataset.h"

@@ -2,13 +2,12 @@
 
 #include <jpeglib.h>
 #include <setjmp.h>
+#include <torch/torch.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -66,7 +65,8 @@ absl::Status LoadTrain(const std::string& root, const std::vector<std::string>& 
     const std::string dir = absl::StrCat(root, "/train/", wnids[c], "/images");
     std::error_code ec;
     std::vector<std::string> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) files.push_back(entry.path());
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+      files.push_back(entry.path());
     if (ec || files.empty()) return absl::NotFoundError(absl::StrCat(dir, ": no training images"));
     std::sort(files.begin(), files.end());
     for (const std::string& f : files) {

@@ -8,9 +8,9 @@
 #ifndef COMMON_DATA_TINY_IMAGENET_H_
 #define COMMON_DATA_TINY_IMAGENET_H_
 
-#include <string>
-
 #include <torch/types.h>
+
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "common/data/image_splits.h"

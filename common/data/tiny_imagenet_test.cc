@@ -24,12 +24,16 @@ void WriteTinyImageNet(const std::string& root) {
     ASSERT_TRUE(MakeDirs(dir).ok());
     for (int i = 0; i < 3; ++i) {
       ASSERT_TRUE(WriteFileAtomically(dir + "/" + wnid + "_" + std::to_string(i) + ".JPEG",
-                                      EncodeJpeg(Flat(value)).value()).ok());
+                                      EncodeJpeg(Flat(value)).value())
+                      .ok());
     }
   }
   ASSERT_TRUE(MakeDirs(root + "/val/images").ok());
-  ASSERT_TRUE(WriteFileAtomically(root + "/val/images/val_0.JPEG", EncodeJpeg(Flat(200)).value()).ok());
-  ASSERT_TRUE(WriteFileAtomically(root + "/val/val_annotations.txt", "val_0.JPEG\tn02\t0\t0\t63\t63\n").ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(root + "/val/images/val_0.JPEG", EncodeJpeg(Flat(200)).value()).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(root + "/val/val_annotations.txt", "val_0.JPEG\tn02\t0\t0\t63\t63\n")
+          .ok());
 }
 
 TEST(TinyImageNet, ReadsTheDistributedLayout) {

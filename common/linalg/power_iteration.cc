@@ -6,9 +6,7 @@
 namespace common::linalg {
 namespace {
 
-torch::Tensor Normalize(const torch::Tensor& x) {
-  return x / x.norm().clamp_min(1e-30);
-}
+torch::Tensor Normalize(const torch::Tensor& x) { return x / x.norm().clamp_min(1e-30); }
 
 }  // namespace
 
@@ -30,7 +28,8 @@ PowerIteration SpectralNorm(const torch::Tensor& w, int iters, torch::Tensor v0,
   TORCH_CHECK(w.dim() == 2, "SpectralNorm expects a matrix, got ", w.sizes());
   if (!v0.defined()) {
     auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-    v0 = torch::randn({w.size(1)}, gen, torch::TensorOptions().dtype(w.scalar_type())).to(w.device());
+    v0 = torch::randn({w.size(1)}, gen, torch::TensorOptions().dtype(w.scalar_type()))
+             .to(w.device());
   }
   return OperatorNorm([&](const torch::Tensor& v) { return w.mv(v); },
                       [&](const torch::Tensor& u) { return w.t().mv(u); }, v0, iters);

@@ -8,9 +8,9 @@
 #ifndef COMMON_LINALG_POWER_ITERATION_H_
 #define COMMON_LINALG_POWER_ITERATION_H_
 
-#include <functional>
-
 #include <torch/types.h>
+
+#include <functional>
 
 namespace common::linalg {
 

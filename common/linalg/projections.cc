@@ -1,8 +1,8 @@
 #include "common/linalg/projections.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 namespace common::linalg {
 namespace {

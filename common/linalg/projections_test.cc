@@ -1,9 +1,9 @@
 #include "common/linalg/projections.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <limits>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 
@@ -50,8 +50,8 @@ TEST_F(ProjectionsTest, L1RowsMatchBisectionAndSatisfyKkt) {
 }
 
 TEST_F(ProjectionsTest, L1RowsEdgeCases) {
-  torch::Tensor a = torch::tensor({{0.0, 0.0, 0.0}, {0.1, -0.2, 0.3}, {3.0, -1.0, 0.5}},
-                                  torch::kFloat64);
+  torch::Tensor a =
+      torch::tensor({{0.0, 0.0, 0.0}, {0.1, -0.2, 0.3}, {3.0, -1.0, 0.5}}, torch::kFloat64);
   torch::Tensor p = ProjectRowsOntoL1Ball(a, 1.0);
   EXPECT_TRUE(torch::equal(p[0], a[0]));  // zero row
   EXPECT_TRUE(torch::equal(p[1], a[1]));  // inside
@@ -109,10 +109,10 @@ TEST_F(ProjectionsTest, GroupNormBallEdgeCases) {
   torch::Tensor half = ProjectOntoGroupNormBall(w, w0, d / 2);
   EXPECT_TRUE(torch::allclose(half, w0 + (w - w0) / 2));
   EXPECT_FALSE(torch::any(torch::isnan(half)).item<bool>());
-  EXPECT_TRUE(torch::equal(ProjectOntoGroupNormBall(w, w0, 2 * d), w));      // inside
-  EXPECT_TRUE(torch::equal(ProjectOntoGroupNormBall(w, w0, kInf), w));       // no constraint
-  EXPECT_TRUE(torch::allclose(ProjectOntoGroupNormBall(w, w0, 0.0), w0));    // radius 0
-  EXPECT_TRUE(torch::equal(ProjectOntoGroupNormBall(w0, w0, 1.0), w0));      // at the anchor
+  EXPECT_TRUE(torch::equal(ProjectOntoGroupNormBall(w, w0, 2 * d), w));    // inside
+  EXPECT_TRUE(torch::equal(ProjectOntoGroupNormBall(w, w0, kInf), w));     // no constraint
+  EXPECT_TRUE(torch::allclose(ProjectOntoGroupNormBall(w, w0, 0.0), w0));  // radius 0
+  EXPECT_TRUE(torch::equal(ProjectOntoGroupNormBall(w0, w0, 1.0), w0));    // at the anchor
 }
 
 }  // namespace

@@ -1,12 +1,12 @@
 #include "common/plot/plot.h"
 
+#include <plplot/plstream.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 #include <utility>
-
-#include <plplot/plstream.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -23,8 +23,8 @@ constexpr int kHeight = 600;
 
 // Colour-map-0 indices of the series palette (set in Figure::Open).
 constexpr int kFirstSeriesColor = 2;
-constexpr int kPalette[][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},
-                               {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127}};
+constexpr int kPalette[][3] = {{31, 119, 180},  {255, 127, 14}, {44, 160, 44},   {214, 39, 40},
+                               {148, 103, 189}, {140, 86, 75},  {227, 119, 194}, {127, 127, 127}};
 constexpr int kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
 
 absl::StatusOr<std::string> DeviceFor(const std::string& path) {
@@ -45,7 +45,8 @@ class Figure {
     f.pls_ = std::make_unique<plstream>();
     f.pls_->sdev(device.c_str());
     f.pls_->sfnam(f.tmp_.c_str());
-    f.pls_->spage(0, 0, kWidth * cols * 3 / 4 + kWidth / 4, kHeight * rows * 3 / 4 + kHeight / 4, 0, 0);
+    f.pls_->spage(0, 0, kWidth * cols * 3 / 4 + kWidth / 4, kHeight * rows * 3 / 4 + kHeight / 4, 0,
+                  0);
     f.pls_->ssub(cols, rows);
     f.pls_->scol0(0, 255, 255, 255);
     f.pls_->scol0(1, 0, 0, 0);
@@ -71,10 +72,11 @@ class Figure {
     const std::string tmp = std::exchange(tmp_, "");
     absl::StatusOr<std::string> bytes = data::ReadFileBytes(tmp);
     std::remove(tmp.c_str());
-    if (!bytes.ok()) return absl::DataLossError(absl::StrCat(path_, ": the figure was not written"));
+    if (!bytes.ok())
+      return absl::DataLossError(absl::StrCat(path_, ": the figure was not written"));
     if (!Complete(*bytes)) {
-      return absl::DataLossError(absl::StrCat(path_, ": the figure was written incompletely (", bytes->size(),
-                                              " bytes; disk full?)"));
+      return absl::DataLossError(absl::StrCat(path_, ": the figure was written incompletely (",
+                                              bytes->size(), " bytes; disk full?)"));
     }
     return data::WriteFileAtomically(path_, *bytes);
   }
@@ -132,10 +134,11 @@ void DrawLegend(plstream& pls, const std::vector<Series>& series) {
     text[i] = series[i].name.c_str();
   }
   PLFLT w, h;
-  pls.legend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE,
-             0.02, 0.02, 0.1, 0, 1, 1, 0, 0, n, opts.data(), 1.0, 0.9, 2.0, 0.0, colors.data(),
-             text.data(), nullptr, nullptr, nullptr, nullptr, colors.data(), styles.data(),
-             widths.data(), nullptr, nullptr, nullptr, nullptr);
+  pls.legend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX,
+             PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE, 0.02, 0.02, 0.1, 0, 1, 1, 0,
+             0, n, opts.data(), 1.0, 0.9, 2.0, 0.0, colors.data(), text.data(), nullptr, nullptr,
+             nullptr, nullptr, colors.data(), styles.data(), widths.data(), nullptr, nullptr,
+             nullptr, nullptr);
 }
 
 }  // namespace
@@ -170,10 +173,10 @@ absl::Status DrawLinePanel(plstream& pls, const std::string& path, const Axes& a
   std::vector<Series> t = series;
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (Series& s : t) {
-    if (s.y.size() != s.x.size() || (!s.lower.empty() && (s.lower.size() != s.x.size() ||
-                                                          s.upper.size() != s.x.size()))) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": series '", s.name,
-                                                     "' has x, y and band of different lengths"));
+    if (s.y.size() != s.x.size() ||
+        (!s.lower.empty() && (s.lower.size() != s.x.size() || s.upper.size() != s.x.size()))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": series '", s.name, "' has x, y and band of different lengths"));
     }
     RETURN_IF_ERROR(Transform(axes.log_x, &s.x, "x"));
     for (auto* v : {&s.y, &s.lower, &s.upper}) RETURN_IF_ERROR(Transform(axes.log_y, v, "y"));
@@ -213,17 +216,20 @@ absl::Status DrawLinePanel(plstream& pls, const std::string& path, const Axes& a
 
 }  // namespace
 
-absl::Status LinePlot(const std::string& path, const Axes& axes, const std::vector<Series>& series) {
+absl::Status LinePlot(const std::string& path, const Axes& axes,
+                      const std::vector<Series>& series) {
   return LinePlotGrid(path, 1, 1, {{axes, series}});
 }
 
-absl::Status LinePlotGrid(const std::string& path, int rows, int cols, const std::vector<Panel>& panels) {
+absl::Status LinePlotGrid(const std::string& path, int rows, int cols,
+                          const std::vector<Panel>& panels) {
   if (rows < 1 || cols < 1 || static_cast<int>(panels.size()) > rows * cols) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", panels.size(), " panels do not fit a ",
-                                                   rows, "x", cols, " grid"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", panels.size(), " panels do not fit a ", rows, "x", cols, " grid"));
   }
   ASSIGN_OR_RETURN(Figure pls, Figure::Open(path, rows, cols));
-  for (const Panel& p : panels) RETURN_IF_ERROR(DrawLinePanel(*pls, path, p.axes, p.series, p.legend));
+  for (const Panel& p : panels)
+    RETURN_IF_ERROR(DrawLinePanel(*pls, path, p.axes, p.series, p.legend));
   return pls.Finish();
 }
 
@@ -279,8 +285,8 @@ absl::Status Heatmap(const std::string& path, const Axes& axes, const Matrix& m,
   }
   pls->col0(1);
   pls->box("bcnst", 0, 0, "bcst", 0, 0);
-  const std::string xlabel = absl::StrFormat("%s  [colour: %.3g (blue) .. %.3g (red)]",
-                                             axes.xlabel, lo, hi);
+  const std::string xlabel =
+      absl::StrFormat("%s  [colour: %.3g (blue) .. %.3g (red)]", axes.xlabel, lo, hi);
   pls->lab(xlabel.c_str(), axes.ylabel.c_str(), axes.title.c_str());
   return pls.Finish();
 }
@@ -304,8 +310,8 @@ absl::Status SparsityPattern(const std::string& path, const Axes& axes, const Ma
   pls->col0(1);
   pls->env(0, m.cols, 0, m.rows, 1, -2);
   pls->box("bcst", 0, 0, "bcst", 0, 0);
-  const std::string xlabel = absl::StrFormat("%s  [%d of %d entries non-zero]", axes.xlabel,
-                                             xs.size(), m.rows * m.cols);
+  const std::string xlabel =
+      absl::StrFormat("%s  [%d of %d entries non-zero]", axes.xlabel, xs.size(), m.rows * m.cols);
   pls->lab(xlabel.c_str(), axes.ylabel.c_str(), axes.title.c_str());
   pls->col0(kFirstSeriesColor);
   pls->ssym(0, 0.3);

@@ -59,7 +59,8 @@ struct Panel {
 };
 
 // Line plots on a rows x cols grid, filled row by row (at most rows * cols panels).
-absl::Status LinePlotGrid(const std::string& path, int rows, int cols, const std::vector<Panel>& panels);
+absl::Status LinePlotGrid(const std::string& path, int rows, int cols,
+                          const std::vector<Panel>& panels);
 
 // Histogram of `values` in `bins` equal-width bins over [min, max].
 absl::Status Histogram(const std::string& path, const Axes& axes, const std::vector<double>& values,

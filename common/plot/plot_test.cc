@@ -101,7 +101,8 @@ TEST(LinePlot, AFailedWriteIsAnErrorAndLeavesNoFile) {
   const absl::Status s = LinePlot(path, {"t", "x", "y"}, {{"sine", x, y, {}, {}}});
   ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("full_disk.svg: the figure was written incompletely"));
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::HasSubstr("full_disk.svg: the figure was written incompletely"));
   EXPECT_FALSE(std::ifstream(path).good());
   EXPECT_FALSE(std::ifstream(path + ".plot.tmp").good());
   EXPECT_FALSE(std::ifstream(path + ".tmp").good());
@@ -114,7 +115,9 @@ TEST(LinePlotGrid, DrawsEveryPanelAndRejectsOverflow) {
   for (int i = 0; i < 4; ++i) {
     Axes axes{"panel " + std::to_string(i), "x", "y"};
     axes.y_min = 0, axes.y_max = 2;  // the series leaves the range: clipped, not an error
-    panels.push_back({axes, {Series{"s" + std::to_string(i), {1, 2, 3}, {1, 3, 0.5}, {0.5, 2, 0}, {1.5, 4, 1}}}});
+    panels.push_back(
+        {axes,
+         {Series{"s" + std::to_string(i), {1, 2, 3}, {1, 3, 0.5}, {0.5, 2, 0}, {1.5, 4, 1}}}});
   }
   ASSERT_TRUE(LinePlotGrid(Dir() + "/grid.svg", 2, 2, panels).ok());
   for (int i = 0; i < 4; ++i) ExpectSvgWithText(Dir() + "/grid.svg", "panel " + std::to_string(i));

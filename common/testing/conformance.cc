@@ -27,8 +27,8 @@ GradientCheck CheckGradients(const std::function<torch::Tensor(const TensorList&
   auto loss = [&] { return (f(x) * r).sum().item<double>(); };
   for (size_t k = 0; k < wrt.size(); ++k) {
     torch::Tensor flat = wrt[k].view(-1);
-    const torch::Tensor g = analytic[k].defined() ? analytic[k].reshape(-1)
-                                                  : torch::zeros_like(flat);
+    const torch::Tensor g =
+        analytic[k].defined() ? analytic[k].reshape(-1) : torch::zeros_like(flat);
     for (int64_t i = 0; i < flat.numel(); ++i) {
       const double v = flat[i].item<double>();
       flat[i] = v + eps;

@@ -8,12 +8,12 @@
 #ifndef COMMON_TESTING_CONFORMANCE_H_
 #define COMMON_TESTING_CONFORMANCE_H_
 
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <torch/nn/module.h>
-#include <torch/types.h>
 
 namespace common::testing {
 

@@ -25,8 +25,8 @@ TEST(CheckGradients, AcceptsCorrectAndRejectsWrongGradients) {
   torch::manual_seed(0);
   torch::Tensor a = torch::randn({3, 4}).requires_grad_();
   torch::Tensor b = torch::randn({4, 2}).requires_grad_();
-  GradientCheck ok = CheckGradients(
-      [](const TensorList& in) { return torch::tanh(in[0].mm(in[1])); }, {a, b});
+  GradientCheck ok =
+      CheckGradients([](const TensorList& in) { return torch::tanh(in[0].mm(in[1])); }, {a, b});
   EXPECT_LT(ok.max_abs_error, 1e-8);
   EXPECT_GT(ok.max_abs_grad, 1e-2);
   GradientCheck bad =

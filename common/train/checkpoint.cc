@@ -1,16 +1,15 @@
 #include "common/train/checkpoint.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/serialize.h>
+#include <torch/torch.h>
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <utility>
-
-#include <zlib.h>
-
-#include <ATen/CPUGeneratorImpl.h>
-#include <torch/serialize.h>
-#include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -22,7 +21,9 @@
 namespace common::train {
 namespace {
 
-std::string Shape(const torch::Tensor& t) { return absl::StrCat("[", absl::StrJoin(t.sizes(), ", "), "]"); }
+std::string Shape(const torch::Tensor& t) {
+  return absl::StrCat("[", absl::StrJoin(t.sizes(), ", "), "]");
+}
 
 absl::Status FromTorchError(const std::string& path, const c10::Error& e) {
   return absl::DataLossError(absl::StrCat(path, ": ", e.what_without_backtrace()));
@@ -40,11 +41,13 @@ constexpr char kPayloadKey[] = "payload";
 constexpr char kCrcKey[] = "crc32";
 
 uint32_t Crc32(const char* data, size_t size) {
-  return static_cast<uint32_t>(::crc32(0L, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(size)));
+  return static_cast<uint32_t>(
+      ::crc32(0L, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(size)));
 }
 
 torch::Tensor BytesTensor(const std::string& bytes) {
-  return torch::from_blob(const_cast<char*>(bytes.data()), {static_cast<int64_t>(bytes.size())}, torch::kUInt8)
+  return torch::from_blob(const_cast<char*>(bytes.data()), {static_cast<int64_t>(bytes.size())},
+                          torch::kUInt8)
       .clone();
 }
 
@@ -74,8 +77,8 @@ absl::Status LoadStateDictInto(const TensorMap& state, torch::nn::Module& module
       return absl::InvalidArgumentError(absl::StrCat(source, ": missing key '", key, "'"));
     }
     if (it->second.sizes() != value.sizes()) {
-      return absl::InvalidArgumentError(absl::StrCat(key, " shape ", Shape(value), " != ",
-                                                     Shape(it->second), " in ", source));
+      return absl::InvalidArgumentError(
+          absl::StrCat(key, " shape ", Shape(value), " != ", Shape(it->second), " in ", source));
     }
   }
   for (const auto& [key, value] : state) {
@@ -103,14 +106,15 @@ absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
   } catch (const c10::Error& e) {
     // LibTorch 1.13's unpickler cannot rebuild collections.OrderedDict, which is what
     // nn.Module.state_dict() returns in Python.
-    return absl::DataLossError(absl::StrCat(
-        path, ": not a pickled dict of tensors (from Python save a plain dict: "
-              "torch.save(dict(model.state_dict()), path)): ",
-        e.what_without_backtrace()));
+    return absl::DataLossError(
+        absl::StrCat(path,
+                     ": not a pickled dict of tensors (from Python save a plain dict: "
+                     "torch.save(dict(model.state_dict()), path)): ",
+                     e.what_without_backtrace()));
   }
   if (!value.isGenericDict()) {
-    return absl::DataLossError(absl::StrCat(path, ": expected a dict of tensors, got ",
-                                            value.tagKind()));
+    return absl::DataLossError(
+        absl::StrCat(path, ": expected a dict of tensors, got ", value.tagKind()));
   }
   TensorMap out;
   for (const auto& entry : value.toGenericDict()) {
@@ -158,7 +162,8 @@ absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& mo
     // flipped byte inside a tensor would otherwise load silently.
     torch::serialize::OutputArchive outer;
     outer.write(kPayloadKey, BytesTensor(payload));
-    outer.write(kCrcKey, torch::tensor(static_cast<int64_t>(Crc32(payload.data(), payload.size())), torch::kInt64));
+    outer.write(kCrcKey, torch::tensor(static_cast<int64_t>(Crc32(payload.data(), payload.size())),
+                                       torch::kInt64));
     std::ostringstream file;
     outer.save_to(file);
     payload = file.str();
@@ -178,15 +183,19 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
     outer.load_from(bytes.data(), bytes.size());
     torch::Tensor payload, crc;
     if (!outer.try_read(kPayloadKey, payload) || !outer.try_read(kCrcKey, crc)) {
-      return absl::DataLossError(absl::StrCat(path, ": not a checkpoint of this version (no checksum); start "
-                                                    "the run anew with --overwrite"));
+      return absl::DataLossError(
+          absl::StrCat(path,
+                       ": not a checkpoint of this version (no checksum); start "
+                       "the run anew with --overwrite"));
     }
     payload = payload.contiguous();
     const char* inner = static_cast<const char*>(payload.data_ptr());
     const size_t inner_size = static_cast<size_t>(payload.numel());
     if (static_cast<int64_t>(Crc32(inner, inner_size)) != crc.item<int64_t>()) {
-      return absl::DataLossError(absl::StrCat(path, ": checksum mismatch, the checkpoint is corrupt; start the "
-                                                    "run anew with --overwrite"));
+      return absl::DataLossError(
+          absl::StrCat(path,
+                       ": checksum mismatch, the checkpoint is corrupt; start the "
+                       "run anew with --overwrite"));
     }
     archive.load_from(inner, inner_size);
     archive.read(kModelKey, model_archive);
@@ -232,8 +241,8 @@ int64_t StartBatch(TrainProgress& progress) { return std::exchange(progress.batc
 absl::Status StopIfInterrupted(TrainProgress& progress, int64_t batches_done) {
   if (!util::InterruptRequested()) return absl::OkStatus();
   progress.batch = batches_done;
-  return util::InterruptedError(
-      absl::StrCat("at step ", progress.step, " (epoch ", progress.epoch + 1, ", batch ", batches_done, ")"));
+  return util::InterruptedError(absl::StrCat("at step ", progress.step, " (epoch ",
+                                             progress.epoch + 1, ", batch ", batches_done, ")"));
 }
 
 absl::StatusOr<TrainProgress> RunEpochs(
@@ -251,10 +260,12 @@ absl::StatusOr<TrainProgress> RunEpochs(
     ASSIGN_OR_RETURN(progress, LoadCheckpoint(options.checkpoint_path, module, optimizer, &extra));
     if (options.restore_extra) RETURN_IF_ERROR(options.restore_extra(extra));
     LOG(INFO) << "resumed from " << options.checkpoint_path << " after epoch " << progress.epoch
-              << (progress.batch > 0 ? absl::StrCat(" and ", progress.batch, " batches of the next") : "")
+              << (progress.batch > 0 ? absl::StrCat(" and ", progress.batch, " batches of the next")
+                                     : "")
               << " (step " << progress.step << ")";
   } else if (options.resume) {
-    LOG(INFO) << "--resume: no checkpoint yet in " << options.checkpoint_path << ", starting from epoch 1";
+    LOG(INFO) << "--resume: no checkpoint yet in " << options.checkpoint_path
+              << ", starting from epoch 1";
   }
   for (int64_t epoch = progress.epoch; epoch < options.epochs; ++epoch) {
     const absl::Status status = run_epoch(epoch, progress);
@@ -270,7 +281,8 @@ absl::StatusOr<TrainProgress> RunEpochs(
     if (checkpointing && due) RETURN_IF_ERROR(save());
     if (util::InterruptRequested() && progress.epoch < options.epochs) {
       if (checkpointing && !due) RETURN_IF_ERROR(save());
-      return util::InterruptedError(absl::StrCat("after epoch ", progress.epoch, " (step ", progress.step, ")"));
+      return util::InterruptedError(
+          absl::StrCat("after epoch ", progress.epoch, " (step ", progress.step, ")"));
     }
   }
   return progress;

@@ -13,12 +13,12 @@
 #ifndef COMMON_TRAIN_CHECKPOINT_H_
 #define COMMON_TRAIN_CHECKPOINT_H_
 
+#include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
+
 #include <functional>
 #include <map>
 #include <string>
-
-#include <torch/nn/module.h>
-#include <torch/optim/optimizer.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -66,12 +66,13 @@ absl::Status SaveCheckpoint(const std::string& path, const torch::nn::Module& mo
                             const TensorMap& extra = {});
 // Restores module, optimizer and RNG state; fills `extra` (when given) with what was saved.
 absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn::Module& module,
-                                             torch::optim::Optimizer& optimizer, TensorMap* extra = nullptr);
+                                             torch::optim::Optimizer& optimizer,
+                                             TensorMap* extra = nullptr);
 
 struct EpochLoopOptions {
   int64_t epochs = 1;
-  std::string checkpoint_path;  // empty: no checkpoints
-  bool resume = false;          // continue from checkpoint_path if it exists
+  std::string checkpoint_path;   // empty: no checkpoints
+  bool resume = false;           // continue from checkpoint_path if it exists
   int64_t checkpoint_every = 1;  // epochs between checkpoints; the last epoch always gets one
   // State beside model and optimizer that a resumed run must continue from (best-so-far value,
   // counters): saved into every checkpoint, handed back on resume.

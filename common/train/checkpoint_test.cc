@@ -1,7 +1,6 @@
 #include "common/train/checkpoint.h"
 
 #include <signal.h>
-
 #include <torch/torch.h>
 
 #include "common/data/file_bytes.h"
@@ -17,8 +16,8 @@ namespace {
 using ::testing::HasSubstr;
 
 torch::nn::Sequential MakeModel() {
-  return torch::nn::Sequential(torch::nn::Linear(6, 16), torch::nn::ReLU(),
-                               torch::nn::Dropout(0.3), torch::nn::Linear(16, 3));
+  return torch::nn::Sequential(torch::nn::Linear(6, 16), torch::nn::ReLU(), torch::nn::Dropout(0.3),
+                               torch::nn::Linear(16, 3));
 }
 
 // One epoch of Adam on blobs; dropout draws from the global RNG, so resume must restore it.
@@ -82,7 +81,8 @@ TEST(RunEpochs, CheckpointEveryKthEpochResumesFromTheLastOne) {
     if (e == 3) return absl::AbortedError("killed");
     return TrainEpoch(killed, opt_b, d, e, p);
   };
-  EXPECT_EQ(RunEpochs({5, ckpt, false, 2}, *killed, opt_b, run_b).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(RunEpochs({5, ckpt, false, 2}, *killed, opt_b, run_b).status().code(),
+            absl::StatusCode::kAborted);
   auto probe = MakeModel();
   torch::optim::Adam opt_p(probe->parameters(), 1e-2);
   EXPECT_EQ(LoadCheckpoint(ckpt, *probe, opt_p).value().epoch, 2);
@@ -108,7 +108,8 @@ TEST(LoadCheckpoint, ShapeMismatchIsAnError) {
   torch::optim::Adam opt_w(wider->parameters(), 1e-2);
   const auto loaded = LoadCheckpoint(ckpt, *wider, opt_w);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(loaded.status().message()), HasSubstr("'0.bias' has shape [16], the model [17]"));
+  EXPECT_THAT(std::string(loaded.status().message()),
+              HasSubstr("'0.bias' has shape [16], the model [17]"));
   auto same = MakeModel();
   torch::optim::Adam opt_s(same->parameters(), 1e-2);
   EXPECT_EQ(LoadCheckpoint(ckpt, *same, opt_s).value().step, 4);
@@ -125,8 +126,8 @@ TEST(StateDict, RoundTripAndMismatchErrors) {
   EXPECT_TRUE(torch::equal(other->parameters()[0], model->parameters()[0]));
   EXPECT_EQ(StateDict(*model).count("3.bias"), 1u);
 
-  torch::nn::Sequential wider(torch::nn::Linear(6, 17), torch::nn::ReLU(),
-                              torch::nn::Dropout(0.3), torch::nn::Linear(17, 3));
+  torch::nn::Sequential wider(torch::nn::Linear(6, 17), torch::nn::ReLU(), torch::nn::Dropout(0.3),
+                              torch::nn::Linear(17, 3));
   EXPECT_THAT(std::string(LoadStateDict(dir + "/w.pt", *wider).message()),
               HasSubstr("0.bias shape [17] != [16] in"));
   torch::nn::Sequential shorter(torch::nn::Linear(6, 16));
@@ -187,7 +188,8 @@ TEST(Checkpoint, FlippedBytesAreRefused) {
       continue;
     }
     EXPECT_EQ(loaded->step, 4) << at;
-    for (const auto& [name, t] : StateDict(*other)) EXPECT_TRUE(torch::equal(t, saved.at(name))) << at << " " << name;
+    for (const auto& [name, t] : StateDict(*other))
+      EXPECT_TRUE(torch::equal(t, saved.at(name))) << at << " " << name;
   }
   EXPECT_GE(refused, positions - 3);  // the tensor payload is most of the file
   EXPECT_EQ(LoadCheckpoint(dir + "/c.pt", *model, opt).value().step, 4);
@@ -212,7 +214,8 @@ TEST(RunEpochs, InterruptStopsAfterTheEpochWithACheckpoint) {
   const auto stopped = RunEpochs({3, ckpt, false, /*checkpoint_every=*/10}, *model, opt, run);
   util::ClearInterruptForTesting();
   ASSERT_TRUE(util::IsInterrupted(stopped.status())) << stopped.status();
-  EXPECT_THAT(std::string(stopped.status().message()), HasSubstr("interrupted (SIGINT) after epoch 1 (step 7)"));
+  EXPECT_THAT(std::string(stopped.status().message()),
+              HasSubstr("interrupted (SIGINT) after epoch 1 (step 7)"));
   torch::manual_seed(5);
   auto resumed = MakeModel();
   torch::optim::Adam opt_r(resumed->parameters(), 1e-2);

@@ -9,7 +9,8 @@ namespace {
 
 TEST(FusedAdam, MatchesLibTorchAdamOverSteps) {
   torch::manual_seed(0);
-  torch::Tensor a = torch::randn({300, 70}).requires_grad_(), b = a.detach().clone().requires_grad_();
+  torch::Tensor a = torch::randn({300, 70}).requires_grad_(),
+                b = a.detach().clone().requires_grad_();
   const auto options = torch::optim::AdamOptions(1e-2).weight_decay(1e-3);
   torch::optim::Adam reference({a}, options);
   FusedAdam fused({b}, options);

@@ -25,12 +25,14 @@ torch::Tensor RunSteps(const torch::optim::SGDOptions& options, int steps) {
 }
 
 TEST(FusedSgd, MatchesLibTorchSgd) {
-  for (const auto& o : {torch::optim::SGDOptions(0.01), torch::optim::SGDOptions(0.01).momentum(0.9),
-                        torch::optim::SGDOptions(0.02).momentum(0.9).weight_decay(5e-4).dampening(0.1),
-                        torch::optim::SGDOptions(0.01).momentum(0.8).nesterov(true).weight_decay(1e-3)}) {
+  for (const auto& o :
+       {torch::optim::SGDOptions(0.01), torch::optim::SGDOptions(0.01).momentum(0.9),
+        torch::optim::SGDOptions(0.02).momentum(0.9).weight_decay(5e-4).dampening(0.1),
+        torch::optim::SGDOptions(0.01).momentum(0.8).nesterov(true).weight_decay(1e-3)}) {
     const torch::Tensor ours = RunSteps<FusedSgd>(o, 5);
     const torch::Tensor theirs = RunSteps<torch::optim::SGD>(o, 5);
-    EXPECT_TRUE(torch::allclose(ours, theirs, 1e-5, 1e-6)) << "momentum " << o.momentum() << " nesterov " << o.nesterov();
+    EXPECT_TRUE(torch::allclose(ours, theirs, 1e-5, 1e-6))
+        << "momentum " << o.momentum() << " nesterov " << o.nesterov();
   }
 }
 

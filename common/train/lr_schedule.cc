@@ -1,17 +1,17 @@
 #include "common/train/lr_schedule.h"
 
+#include <torch/optim/optimizer.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <torch/optim/optimizer.h>
 
 #include "glog/logging.h"
 
 namespace common::train {
 
 double MultiStepLr(double base, const std::vector<int>& milestones, double gamma, int epoch) {
-  const auto passed = std::count_if(milestones.begin(), milestones.end(),
-                                    [epoch](int m) { return m <= epoch; });
+  const auto passed =
+      std::count_if(milestones.begin(), milestones.end(), [epoch](int m) { return m <= epoch; });
   return base * std::pow(gamma, static_cast<double>(passed));
 }
 
@@ -50,8 +50,7 @@ double QuadraticWarmupLr(double warmup_lr, double target_lr, double warmup_epoch
   CHECK_GT(warmup_epochs, 0);
   CHECK_GT(iters_per_epoch, 0);
   const double offset = warmup_lr == 0 ? 1.0 : 0.0;
-  const double alpha = std::min(
-      1.0, (epoch + (iter + offset) / iters_per_epoch) / warmup_epochs);
+  const double alpha = std::min(1.0, (epoch + (iter + offset) / iters_per_epoch) / warmup_epochs);
   return warmup_lr + alpha * alpha * (target_lr - warmup_lr);
 }
 

@@ -1,8 +1,8 @@
 #include "common/train/lr_schedule.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gtest/gtest.h"
 

@@ -17,8 +17,8 @@ double Accuracy(const torch::Tensor& logits, const torch::Tensor& labels) {
 }
 
 std::optional<double> RocAuc(const torch::Tensor& scores, const torch::Tensor& labels) {
-  TORCH_CHECK(scores.dim() == 1 && scores.sizes() == labels.sizes(), "expected scores and labels [N], got ",
-              scores.sizes(), " and ", labels.sizes());
+  TORCH_CHECK(scores.dim() == 1 && scores.sizes() == labels.sizes(),
+              "expected scores and labels [N], got ", scores.sizes(), " and ", labels.sizes());
   torch::Tensor y = labels.detach().cpu().to(torch::kFloat64);
   torch::Tensor s = scores.detach().cpu().to(torch::kFloat64);
   torch::Tensor known = ~torch::isnan(y);

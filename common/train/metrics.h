@@ -8,10 +8,10 @@
 #ifndef COMMON_TRAIN_METRICS_H_
 #define COMMON_TRAIN_METRICS_H_
 
+#include <torch/types.h>
+
 #include <optional>
 #include <vector>
-
-#include <torch/types.h>
 
 namespace common::train {
 

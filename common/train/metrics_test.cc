@@ -1,8 +1,8 @@
 #include "common/train/metrics.h"
 
-#include <cmath>
-
 #include <torch/torch.h>
+
+#include <cmath>
 
 #include "gtest/gtest.h"
 
@@ -25,9 +25,8 @@ double PairCountAuc(const std::vector<double>& s, const std::vector<double>& y) 
 
 TEST(RocAuc, KnownValue) {
   // sklearn's documented example: roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75.
-  EXPECT_DOUBLE_EQ(RocAuc(torch::tensor({0.1, 0.4, 0.35, 0.8}), torch::tensor({0., 0., 1., 1.}))
-                       .value(),
-                   0.75);
+  EXPECT_DOUBLE_EQ(
+      RocAuc(torch::tensor({0.1, 0.4, 0.35, 0.8}), torch::tensor({0., 0., 1., 1.})).value(), 0.75);
 }
 
 TEST(RocAuc, MatchesPairCountingWithTiesAndMaskedNaN) {
@@ -46,7 +45,8 @@ TEST(RocAuc, MatchesPairCountingWithTiesAndMaskedNaN) {
 
 TEST(RocAuc, SingleClassIsUndefined) {
   EXPECT_FALSE(RocAuc(torch::tensor({0.2, 0.3}), torch::tensor({1.0, 1.0})).has_value());
-  EXPECT_FALSE(RocAuc(torch::tensor({0.2, 0.3}), torch::tensor({1.0, static_cast<double>(NAN)})).has_value());
+  EXPECT_FALSE(RocAuc(torch::tensor({0.2, 0.3}), torch::tensor({1.0, static_cast<double>(NAN)}))
+                   .has_value());
   auto per_task = RocAucPerTask(torch::tensor({{0.9, 0.1}, {0.1, 0.2}}),
                                 torch::tensor({{1.0, 1.0}, {0.0, static_cast<double>(NAN)}}));
   EXPECT_DOUBLE_EQ(per_task[0].value(), 1.0);

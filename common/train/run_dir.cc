@@ -26,9 +26,10 @@
 #include "common/data/file_bytes.h"
 #include "common/util/status_macros.h"
 
-ABSL_FLAG(bool, overwrite, false,
-          "Replace the run that --out_dir holds (its config, metrics, summary and checkpoint) instead of "
-          "refusing to start.");
+ABSL_FLAG(
+    bool, overwrite, false,
+    "Replace the run that --out_dir holds (its config, metrics, summary and checkpoint) instead of "
+    "refusing to start.");
 
 namespace common::train {
 namespace {
@@ -60,12 +61,13 @@ absl::StatusOr<std::shared_ptr<int>> LockRunDir(const std::string& dir) {
     const ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
     ::close(fd);
     const std::string pid(absl::StripAsciiWhitespace(std::string(buf, n > 0 ? n : 0)));
-    return absl::FailedPreconditionError(absl::StrCat(
-        dir, " is in use by another run (pid ", pid.empty() ? "unknown" : pid,
-        "): wait for it to end or choose another --out_dir"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(dir, " is in use by another run (pid ", pid.empty() ? "unknown" : pid,
+                     "): wait for it to end or choose another --out_dir"));
   }
   const std::string pid = absl::StrCat(::getpid(), "\n");
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     ::close(fd);
     return absl::DataLossError(absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
   }
@@ -105,9 +107,10 @@ absl::Status CheckExistingRun(const std::string& path, const nlohmann::json& con
     return absl::OkStatus();
   }
   if (holds_run && !options.overwrite) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " holds another run (config.json): continue it with --resume, replace it with "
-              "--overwrite, or choose another --out_dir"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path,
+                     " holds another run (config.json): continue it with --resume, replace it with "
+                     "--overwrite, or choose another --out_dir"));
   }
   for (const char* name : kRunFiles) std::remove((path + "/" + name).c_str());
   return absl::OkStatus();
@@ -115,10 +118,12 @@ absl::Status CheckExistingRun(const std::string& path, const nlohmann::json& con
 
 // The first non-finite number in `j`, as "key: value" (nested keys joined by '.'), or "".
 std::string FirstNonFinite(const nlohmann::json& j, const std::string& prefix) {
-  if (j.is_number_float() && !std::isfinite(j.get<double>())) return absl::StrCat(prefix, ": ", j.get<double>());
+  if (j.is_number_float() && !std::isfinite(j.get<double>()))
+    return absl::StrCat(prefix, ": ", j.get<double>());
   if (j.is_object()) {
     for (const auto& [key, value] : j.items()) {
-      const std::string found = FirstNonFinite(value, prefix.empty() ? key : absl::StrCat(prefix, ".", key));
+      const std::string found =
+          FirstNonFinite(value, prefix.empty() ? key : absl::StrCat(prefix, ".", key));
       if (!found.empty()) return found;
     }
   }
@@ -140,9 +145,12 @@ absl::Status FinishedRunError(const std::string& path) {
   return status;
 }
 
-bool IsFinishedRun(const absl::Status& status) { return status.GetPayload(kFinishedPayload).has_value(); }
+bool IsFinishedRun(const absl::Status& status) {
+  return status.GetPayload(kFinishedPayload).has_value();
+}
 
-std::vector<std::string> ConfigDifferences(const nlohmann::json& before, const nlohmann::json& now) {
+std::vector<std::string> ConfigDifferences(const nlohmann::json& before,
+                                           const nlohmann::json& now) {
   std::set<std::string> keys;
   for (const auto& j : {before, now}) {
     if (!j.is_object()) continue;
@@ -173,19 +181,23 @@ absl::StatusOr<RunDir> RunDir::Open(const std::string& path, const nlohmann::jso
   return run;
 }
 
-absl::StatusOr<RunDir> RunDir::Open(const std::string& path, const nlohmann::json& config, bool resume) {
+absl::StatusOr<RunDir> RunDir::Open(const std::string& path, const nlohmann::json& config,
+                                    bool resume) {
   return Open(path, config, RunDirOptions{resume, absl::GetFlag(FLAGS_overwrite)});
 }
 
-absl::Status RunDir::AppendMetrics(const MetricsRow& row, const std::vector<std::string>& may_be_undefined) {
+absl::Status RunDir::AppendMetrics(const MetricsRow& row,
+                                   const std::vector<std::string>& may_be_undefined) {
   const std::string file = File("metrics.csv");
-  if (row.empty()) return absl::InvalidArgumentError(absl::StrCat(file, ": a metrics row with no columns"));
+  if (row.empty())
+    return absl::InvalidArgumentError(absl::StrCat(file, ": a metrics row with no columns"));
   for (const auto& [name, value] : row) {
     if (std::isfinite(value)) continue;
-    if (std::find(may_be_undefined.begin(), may_be_undefined.end(), name) != may_be_undefined.end()) continue;
-    return absl::OutOfRangeError(absl::StrCat(
-          name, " is ", value, " at ", row.front().first, " ", FormatValue(row.front().second),
-          " (not written to ", file, "): the run diverged or its input holds NaN"));
+    if (std::find(may_be_undefined.begin(), may_be_undefined.end(), name) != may_be_undefined.end())
+      continue;
+    return absl::OutOfRangeError(absl::StrCat(name, " is ", value, " at ", row.front().first, " ",
+                                              FormatValue(row.front().second), " (not written to ",
+                                              file, "): the run diverged or its input holds NaN"));
   }
   const std::string header = Header(row);
   std::string existing;
@@ -234,7 +246,8 @@ absl::Status RunDir::TruncateMetrics(const std::string& column, double max_value
 
 absl::Status RunDir::WriteSummary(const nlohmann::json& summary) {
   if (const std::string bad = FirstNonFinite(summary, ""); !bad.empty()) {
-    return absl::OutOfRangeError(absl::StrCat("summary ", bad, " (not written to ", File("summary.json"),
+    return absl::OutOfRangeError(absl::StrCat("summary ", bad, " (not written to ",
+                                              File("summary.json"),
                                               "): the run diverged or its input holds NaN"));
   }
   return WriteJsonFile(File("summary.json"), summary);

@@ -19,11 +19,10 @@
 #define COMMON_TRAIN_RUN_DIR_H_
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
@@ -37,7 +36,8 @@ namespace common::train {
 using MetricsRow = std::vector<std::pair<std::string, double>>;
 
 // Flags that do not change a run's result: not part of its identity.
-inline constexpr const char* kFlagsOutsideIdentity[] = {"threads", "resume", "overwrite", "out_dir"};
+inline constexpr const char* kFlagsOutsideIdentity[] = {"threads", "resume", "overwrite",
+                                                        "out_dir"};
 
 struct RunDirOptions {
   bool resume = false;     // continue the run the directory holds (same config)
@@ -63,7 +63,8 @@ class RunDir {
   // column and the row's first value (its step or epoch), and nothing is written, except in the
   // columns `may_be_undefined` (NaN there means "not defined here", e.g. the AUC of a task whose
   // labels have one class).
-  absl::Status AppendMetrics(const MetricsRow& row, const std::vector<std::string>& may_be_undefined = {});
+  absl::Status AppendMetrics(const MetricsRow& row,
+                             const std::vector<std::string>& may_be_undefined = {});
 
   // For --resume: drops the rows of metrics.csv whose `column` exceeds `max_value`, i.e. rows
   // logged after the checkpoint that is being resumed.
@@ -74,9 +75,11 @@ class RunDir {
   absl::Status WriteSummary(const nlohmann::json& summary);
 
  private:
-  RunDir(std::string path, std::shared_ptr<int> lock) : path_(std::move(path)), lock_(std::move(lock)) {}
+  RunDir(std::string path, std::shared_ptr<int> lock)
+      : path_(std::move(path)), lock_(std::move(lock)) {}
   std::string path_;
-  std::shared_ptr<int> lock_;  // the locked file descriptor of <path>/.lock; closed with the last copy
+  std::shared_ptr<int>
+      lock_;  // the locked file descriptor of <path>/.lock; closed with the last copy
 };
 
 // What Open returns for `resume` of a finished run: AlreadyExists, recognised by IsFinishedRun.

@@ -27,7 +27,8 @@ TEST(RunDir, ConfigMetricsSummaryAndTruncation) {
   ASSERT_TRUE(run.TruncateMetrics("epoch", 1).ok());
   EXPECT_EQ(Read(run.File("metrics.csv")), "epoch,loss\n1,0.5\n");
   ASSERT_TRUE(run.WriteSummary({{"acc", 0.875}}).ok());
-  EXPECT_DOUBLE_EQ(nlohmann::json::parse(Read(run.File("summary.json")))["acc"].get<double>(), 0.875);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(Read(run.File("summary.json")))["acc"].get<double>(),
+                   0.875);
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(Read(run.File("config.json")))["lr"].get<double>(), 0.1);
 }
 
@@ -55,15 +56,18 @@ TEST(RunDir, FreshStartIntoAnotherRunIsAnErrorUnlessOverwrite) {
 // threads and the output flags are not part of a run's identity.
 TEST(RunDir, ResumeWithOtherFlagsListsEachDifference) {
   const std::string dir = data::TestDir("run_dir_diff");
-  ASSERT_TRUE(RunDir::Open(dir, {{"bs", "100"}, {"momentum", "0"}, {"threads", "2"}, {"lr", "0.1"}}).ok());
-  const auto resumed = RunDir::Open(dir, {{"bs", "50"}, {"momentum", "0.9"}, {"threads", "1"}, {"lr", "0.1"}},
-                                    RunDirOptions{/*resume=*/true});
+  ASSERT_TRUE(
+      RunDir::Open(dir, {{"bs", "100"}, {"momentum", "0"}, {"threads", "2"}, {"lr", "0.1"}}).ok());
+  const auto resumed =
+      RunDir::Open(dir, {{"bs", "50"}, {"momentum", "0.9"}, {"threads", "1"}, {"lr", "0.1"}},
+                   RunDirOptions{/*resume=*/true});
   EXPECT_EQ(resumed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(resumed.status().message()),
               HasSubstr("other flags: --bs=100 (now 50), --momentum=0 (now 0.9);"));
   EXPECT_EQ(nlohmann::json::parse(Read(dir + "/config.json"))["bs"], "100");  // untouched
   EXPECT_TRUE(RunDir::Open(dir, {{"bs", "100"}, {"momentum", "0"}, {"threads", "1"}, {"lr", "0.1"}},
-                           RunDirOptions{/*resume=*/true}).ok());
+                           RunDirOptions{/*resume=*/true})
+                  .ok());
   EXPECT_EQ(ConfigDifferences({{"a", "1"}}, {{"a", "1"}, {"b", "2"}}),
             std::vector<std::string>{"--b=(absent) (now 2)"});
 }

@@ -33,8 +33,8 @@ std::string BlasAdvice() {
   const std::string core = BlasCoreName();
   if (core != "Prescott" && core != "prescott") return "";
   if (!CpuHasAvx2()) return "";
-  return absl::StrCat("OpenBLAS did not recognise this CPU and runs its generic kernel (",
-                      core, "), 3-5x slower: start binaries through ./bazelw, or set "
+  return absl::StrCat("OpenBLAS did not recognise this CPU and runs its generic kernel (", core,
+                      "), 3-5x slower: start binaries through ./bazelw, or set "
                       "OPENBLAS_CORETYPE=Haswell (or SkylakeX with AVX-512)");
 }
 

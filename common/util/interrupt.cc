@@ -19,7 +19,9 @@ extern "C" void OnSignal(int sig) {
   }
 }
 
-const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : (sig == SIGTERM ? "SIGTERM" : "signal"); }
+const char* SignalName(int sig) {
+  return sig == SIGINT ? "SIGINT" : (sig == SIGTERM ? "SIGTERM" : "signal");
+}
 
 }  // namespace
 
@@ -43,13 +45,15 @@ void RequestInterrupt(int signal) { requested.store(signal); }
 void ClearInterruptForTesting() { requested.store(0); }
 
 absl::Status InterruptedError(const std::string& where) {
-  absl::Status status = absl::AbortedError(
-      absl::StrCat("interrupted (", SignalName(InterruptSignal()), ") ", where, "; --resume continues"));
+  absl::Status status = absl::AbortedError(absl::StrCat(
+      "interrupted (", SignalName(InterruptSignal()), ") ", where, "; --resume continues"));
   status.SetPayload(kInterruptedPayload, absl::Cord("1"));
   return status;
 }
 
-bool IsInterrupted(const absl::Status& status) { return status.GetPayload(kInterruptedPayload).has_value(); }
+bool IsInterrupted(const absl::Status& status) {
+  return status.GetPayload(kInterruptedPayload).has_value();
+}
 
 int InterruptExitCode() { return 128 + (InterruptSignal() != 0 ? InterruptSignal() : SIGINT); }
 

@@ -14,8 +14,9 @@ double PhysicalMemoryBytes() {
 absl::Status CheckFitsInMemory(double bytes, const std::string& what, double limit_bytes) {
   const double limit = limit_bytes > 0 ? limit_bytes : PhysicalMemoryBytes();
   if (limit <= 0 || bytes <= limit) return absl::OkStatus();
-  return absl::ResourceExhaustedError(absl::StrFormat("%s needs %.1f GB, more than this machine's %.1f GB of memory",
-                                                      what, bytes / 1e9, limit / 1e9));
+  return absl::ResourceExhaustedError(
+      absl::StrFormat("%s needs %.1f GB, more than this machine's %.1f GB of memory", what,
+                      bytes / 1e9, limit / 1e9));
 }
 
 }  // namespace common::util

@@ -2,7 +2,8 @@
 // a clear error before allocation, not a process the kernel kills after it grew past the RAM.
 //
 // Example:
-//   RETURN_IF_ERROR(CheckFitsInMemory(rows * bits * 4.0, "--bits=100000000 (features of 7831 molecules)"));
+//   RETURN_IF_ERROR(CheckFitsInMemory(rows * bits * 4.0, "--bits=100000000 (features of 7831
+//   molecules)"));
 #ifndef COMMON_UTIL_MEMORY_H_
 #define COMMON_UTIL_MEMORY_H_
 

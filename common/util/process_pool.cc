@@ -1,21 +1,19 @@
 #include "common/util/process_pool.h"
 
-#include <algorithm>
-#include <thread>
-
 #include <fcntl.h>
+#include <glog/logging.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <deque>
 #include <map>
-
-#include <glog/logging.h>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -36,7 +34,8 @@ absl::Status MakeParent(const std::string& path) {
     if (i == dir.size() || dir[i] == '/') {
       const std::string prefix = dir.substr(0, i);
       if (mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
-        return absl::PermissionDeniedError(absl::StrCat("cannot create ", prefix, ": ", std::strerror(errno)));
+        return absl::PermissionDeniedError(
+            absl::StrCat("cannot create ", prefix, ": ", std::strerror(errno)));
       }
     }
   }
@@ -55,21 +54,23 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv, const std::str
   pid_t pid = 0;
   const int err = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (err != 0) return absl::NotFoundError(absl::StrCat("cannot start ", argv[0], ": ", std::strerror(err)));
+  if (err != 0)
+    return absl::NotFoundError(absl::StrCat("cannot start ", argv[0], ": ", std::strerror(err)));
   return pid;
 }
 
 }  // namespace
 
 absl::Status RunProcessPool(const std::vector<ProcessJob>& jobs, int parallel) {
-  if (parallel < 1) return absl::InvalidArgumentError(absl::StrCat("parallel must be >= 1, got ", parallel));
+  if (parallel < 1)
+    return absl::InvalidArgumentError(absl::StrCat("parallel must be >= 1, got ", parallel));
   std::deque<const ProcessJob*> todo;
   for (const ProcessJob& j : jobs) {
     if (j.argv.empty()) return absl::InvalidArgumentError("a job without a command");
     if (!Exists(j.done_path)) todo.push_back(&j);
   }
-  LOG(INFO) << jobs.size() - todo.size() << " of " << jobs.size() << " runs already done; " << todo.size()
-            << " to go, " << parallel << " at a time";
+  LOG(INFO) << jobs.size() - todo.size() << " of " << jobs.size() << " runs already done; "
+            << todo.size() << " to go, " << parallel << " at a time";
   std::map<pid_t, const ProcessJob*> running;
   std::vector<std::string> failed;
   while (!todo.empty() || !running.empty()) {
@@ -91,7 +92,8 @@ absl::Status RunProcessPool(const std::vector<ProcessJob>& jobs, int parallel) {
     if (!ok) failed.push_back(j->log_path);
   }
   if (failed.empty()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(failed.size(), " runs failed; see ", absl::StrJoin(failed, ", ")));
+  return absl::InternalError(
+      absl::StrCat(failed.size(), " runs failed; see ", absl::StrJoin(failed, ", ")));
 }
 
 int WorkerThreads(int parallel) {

@@ -3,8 +3,8 @@
 // interrupted sweep continues where it stopped; stdout and stderr of each job go to its log.
 //
 // Example:
-//   std::vector<ProcessJob> jobs = {{{"/path/train", "--seed=1"}, "run1/log.txt", "run1/summary.json"}};
-//   RETURN_IF_ERROR(RunProcessPool(jobs, /*parallel=*/2));
+//   std::vector<ProcessJob> jobs = {{{"/path/train", "--seed=1"}, "run1/log.txt",
+//   "run1/summary.json"}}; RETURN_IF_ERROR(RunProcessPool(jobs, /*parallel=*/2));
 #ifndef COMMON_UTIL_PROCESS_POOL_H_
 #define COMMON_UTIL_PROCESS_POOL_H_
 

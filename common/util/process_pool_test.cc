@@ -25,7 +25,8 @@ TEST(ProcessPool, RunsPendingJobsSkipsDoneOnesAndReportsFailures) {
   std::filesystem::create_directories(dir);
   // Each job appends to `starts` and creates its done file; job "3" fails.
   const std::string script = dir + "/job.sh";
-  std::ofstream(script) << "#!/bin/sh\necho $1 >> " << dir << "/starts\n[ $1 = 3 ] && exit 2\ntouch " << dir << "/done_$1\n";
+  std::ofstream(script) << "#!/bin/sh\necho $1 >> " << dir
+                        << "/starts\n[ $1 = 3 ] && exit 2\ntouch " << dir << "/done_$1\n";
   chmod(script.c_str(), 0755);
   std::vector<ProcessJob> jobs;
   for (int i = 0; i < 5; ++i) {
@@ -34,7 +35,8 @@ TEST(ProcessPool, RunsPendingJobsSkipsDoneOnesAndReportsFailures) {
   }
   std::ofstream(dir + "/done_0").put('x');  // already done
   const absl::Status s = RunProcessPool(jobs, 3);
-  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("1 runs failed; see " + dir + "/logs/3.txt"));
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::HasSubstr("1 runs failed; see " + dir + "/logs/3.txt"));
   EXPECT_EQ(Lines(dir + "/starts"), 4);
   EXPECT_FALSE(RunProcessPool(jobs, 2).ok());  // only the failed job runs again
   EXPECT_EQ(Lines(dir + "/starts"), 5);

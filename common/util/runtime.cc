@@ -1,15 +1,15 @@
 #include "common/util/runtime.h"
 
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+#include <torch/utils.h>  // torch::manual_seed
+
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <thread>
-
-#include <ATen/Parallel.h>
-#include <c10/util/Exception.h>
-#include <torch/cuda.h>
-#include <torch/utils.h>  // torch::manual_seed
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -31,9 +31,10 @@ ABSL_FLAG(std::string, out_dir, "",
           "runs/<experiment>. Relative paths are relative to where the command was typed.");
 ABSL_FLAG(uint64_t, seed, 0, "Random seed (LibTorch, data order, splits).");
 ABSL_FLAG(std::string, device, "cpu", "cpu, cuda or cuda:N.");
-ABSL_FLAG(int, threads, 0,
-          "LibTorch intra-op threads; 0 (default): every core while the machine is idle, fewer while "
-          "other processes keep cores busy (re-checked twice a second).");
+ABSL_FLAG(
+    int, threads, 0,
+    "LibTorch intra-op threads; 0 (default): every core while the machine is idle, fewer while "
+    "other processes keep cores busy (re-checked twice a second).");
 
 namespace common::util {
 
@@ -90,7 +91,8 @@ absl::StatusOr<Runtime> InitRuntime() {
   rt.seed = absl::GetFlag(FLAGS_seed);
   rt.threads = absl::GetFlag(FLAGS_threads);
   if (rt.threads < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("--threads must be >= 0 (0: adaptive), got ", rt.threads));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--threads must be >= 0 (0: adaptive), got ", rt.threads));
   }
   auto device = ParseDevice(absl::GetFlag(FLAGS_device));
   if (!device.ok()) return device.status();
@@ -154,7 +156,8 @@ std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::s
     std::string arg = argv[i];
     if (std::find(list_flags.begin(), list_flags.end(), arg) != list_flags.end()) {
       std::vector<std::string> values;
-      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) values.push_back(argv[++i]);
+      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0)
+        values.push_back(argv[++i]);
       arg += "=" + absl::StrJoin(values, ",");
     }
     storage.push_back(arg);
@@ -164,7 +167,8 @@ std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::s
   return out;
 }
 
-int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags, const std::string& usage,
+int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,
+                         const std::string& usage,
                          const std::function<absl::Status(const Runtime&)>& body) {
   std::vector<std::string> storage;
   std::vector<char*> args = JoinListFlags(argc, argv, list_flags, storage);

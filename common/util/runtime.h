@@ -10,12 +10,12 @@
 #ifndef COMMON_UTIL_RUNTIME_H_
 #define COMMON_UTIL_RUNTIME_H_
 
+#include <torch/types.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <torch/types.h>
 
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
@@ -38,7 +38,8 @@ struct Runtime {
   std::string out_dir;   // resolved; empty when --out_dir is empty
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
-  int threads = 1;  // the maximum; with --threads=0 fewer while the machine is busy (thread_budget.h)
+  int threads =
+      1;  // the maximum; with --threads=0 fewer while the machine is busy (thread_budget.h)
 
   // --out_dir if given, else runs/<default_name> (both relative to where the user typed the
   // command).
@@ -77,7 +78,8 @@ std::vector<char*> JoinListFlags(int argc, char** argv, const std::vector<std::s
                                  std::vector<std::string>& storage);
 
 // RunMain after JoinListFlags.
-int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags, const std::string& usage,
+int RunMainWithListFlags(int argc, char** argv, const std::vector<std::string>& list_flags,
+                         const std::string& usage,
                          const std::function<absl::Status(const Runtime&)>& body);
 
 }  // namespace common::util

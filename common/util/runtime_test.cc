@@ -1,8 +1,8 @@
 #include "common/util/runtime.h"
 
-#include <cstdlib>
-
 #include <torch/cuda.h>
+
+#include <cstdlib>
 
 #include "common/util/status_macros.h"
 #include "gmock/gmock.h"
@@ -60,16 +60,19 @@ TEST(StatusMacros, PropagateFirstError) {
 }
 
 TEST(JoinListFlags, JoinsArgparseStyleLists) {
-  const char* argv[] = {"bin", "--hid_dim", "32", "128", "--epochs=3", "--vae_list", "a/b", "c", "--rfe"};
+  const char* argv[] = {"bin",        "--hid_dim", "32", "128",  "--epochs=3",
+                        "--vae_list", "a/b",       "c",  "--rfe"};
   std::vector<std::string> storage;
-  const std::vector<char*> out = JoinListFlags(9, const_cast<char**>(argv), {"--hid_dim", "--vae_list"}, storage);
+  const std::vector<char*> out =
+      JoinListFlags(9, const_cast<char**>(argv), {"--hid_dim", "--vae_list"}, storage);
   ASSERT_EQ(out.size(), 5u);
   EXPECT_STREQ(out[1], "--hid_dim=32,128");
   EXPECT_STREQ(out[2], "--epochs=3");
   EXPECT_STREQ(out[3], "--vae_list=a/b,c");
   EXPECT_STREQ(out[4], "--rfe");
   const char* neg[] = {"bin", "--lip", "-1", "2.5", "--dist", "90"};  // negative numbers are values
-  const std::vector<char*> out2 = JoinListFlags(6, const_cast<char**>(neg), {"--lip", "--dist"}, storage);
+  const std::vector<char*> out2 =
+      JoinListFlags(6, const_cast<char**>(neg), {"--lip", "--dist"}, storage);
   ASSERT_EQ(out2.size(), 3u);
   EXPECT_STREQ(out2[1], "--lip=-1,2.5");
   EXPECT_STREQ(out2[2], "--dist=90");

@@ -20,10 +20,10 @@
 #define COMMON_STATUS_CONCAT_(a, b) COMMON_STATUS_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                    \
-  do {                                           \
-    const absl::Status _status_ = (expr);        \
-    if (!_status_.ok()) return _status_;         \
+#define RETURN_IF_ERROR(expr)             \
+  do {                                    \
+    const absl::Status _status_ = (expr); \
+    if (!_status_.ok()) return _status_;  \
   } while (0)
 
 // `lhs` may be a declaration (`Tensor t`) or an existing variable.

@@ -1,5 +1,6 @@
 #include "common/util/thread_budget.h"
 
+#include <ATen/Parallel.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,8 +12,6 @@
 #include <sstream>
 #include <string>
 #include <thread>
-
-#include <ATen/Parallel.h>
 
 namespace common::util {
 namespace {
@@ -28,7 +27,8 @@ bool ReadCpuTimes(CpuTimes& t) {
   std::ifstream stat("/proc/stat");
   std::string cpu;
   double user, nice, system, idle, iowait, irq, softirq, steal;
-  if (!(stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) || cpu != "cpu") {
+  if (!(stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu") {
     return false;
   }
   t.busy = user + nice + system + irq + softirq + steal;
@@ -66,7 +66,8 @@ void Sample(int cores, int max_threads) {
     if (!ReadCpuTimes(now)) return;
     const double ticks = now.total - before.total;
     if (ticks > 0) {
-      const double others = std::max(0.0, (now.busy - before.busy) - (now.own - before.own)) / ticks * cores;
+      const double others =
+          std::max(0.0, (now.busy - before.busy) - (now.own - before.own)) / ticks * cores;
       budget.store(ThreadsFor(others, cores, max_threads));
     }
     before = now;

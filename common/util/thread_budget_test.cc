@@ -1,5 +1,6 @@
 #include "common/util/thread_budget.h"
 
+#include <ATen/Parallel.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,8 +8,6 @@
 #include <chrono>
 #include <thread>
 #include <vector>
-
-#include <ATen/Parallel.h>
 
 #include "gtest/gtest.h"
 

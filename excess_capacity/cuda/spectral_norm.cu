@@ -1,8 +1,7 @@
-#include "excess_capacity/cuda/spectral_norm.h"
-
 #include <cuda_runtime.h>
 
 #include "common/cuda/block_reduce.cuh"
+#include "excess_capacity/cuda/spectral_norm.h"
 
 namespace excess_capacity::cuda {
 namespace {
@@ -76,7 +75,8 @@ __global__ void DftKernel(const float* w, ConvShape s, int freqs, float2* spectr
   float re = 0, im = 0;
   for (int a = 0; a < s.k; ++a) {
     for (int b = 0; b < s.k; ++b) {
-      const float phase = float((fu * a) % s.height) / s.height + float((fv * b) % s.width) / s.width;
+      const float phase =
+          float((fu * a) % s.height) / s.height + float((fv * b) % s.width) / s.width;
       float sn, cs;
       sincospif(-2.0f * phase, &sn, &cs);
       const float value = kernel[a * s.k + b];
@@ -132,8 +132,8 @@ __global__ void ApplyKernel(const float2* m, const float2* x, const float* scale
 }
 
 // x[f, i] += scale[f] * sum_{o in chunk} conj(M[f, o, i]) y[f, o] (x zeroed before).
-__global__ void ApplyAdjointKernel(const float2* m, const float2* y, const float* scale,
-                                   int cout, int cin, float2* x) {
+__global__ void ApplyAdjointKernel(const float2* m, const float2* y, const float* scale, int cout,
+                                   int cin, float2* x) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x, f = blockIdx.z;
   if (i >= cin) return;
   const int o0 = blockIdx.y * kRowChunk, o1 = min(cout, o0 + kRowChunk);
@@ -164,7 +164,9 @@ __global__ void MaxFreqNormKernel(const float2* x, int freqs, int len, float* si
   if (threadIdx.x == 0) *sigma = best;
 }
 
-int Blocks(size_t work, int per_block) { return static_cast<int>((work + per_block - 1) / per_block); }
+int Blocks(size_t work, int per_block) {
+  return static_cast<int>((work + per_block - 1) / per_block);
+}
 
 template <typename T>
 cudaError_t Alloc(T** p, size_t count) {
@@ -193,8 +195,8 @@ cudaError_t SpectralWorkspaceCreate(int matrix_rows, int matrix_cols, const Conv
 }
 
 void SpectralWorkspaceDestroy(SpectralWorkspace* ws) {
-  for (float* p : {ws->sigma, ws->scalars, ws->u, ws->v_raw, ws->spectrum, ws->x, ws->y,
-                   ws->freq_scale}) {
+  for (float* p :
+       {ws->sigma, ws->scalars, ws->u, ws->v_raw, ws->spectrum, ws->x, ws->y, ws->freq_scale}) {
     cudaFree(p);
   }
   *ws = SpectralWorkspace();
@@ -218,8 +220,8 @@ cudaError_t MatrixSpectralNorm(const float* w, int rows, int cols, int iters, fl
     current = ws.v_raw;
   }
   NormKernel<<<1, 1024, 0, stream>>>(ws.v_raw, cols, ws.scalars);
-  FinishMatrixKernel<<<Blocks(cols, kThreads), kThreads, 0, stream>>>(ws.v_raw, cols, ws.scalars,
-                                                                      v, ws.sigma);
+  FinishMatrixKernel<<<Blocks(cols, kThreads), kThreads, 0, stream>>>(ws.v_raw, cols, ws.scalars, v,
+                                                                      ws.sigma);
   return cudaGetLastError();
 }
 
@@ -228,8 +230,8 @@ cudaError_t CyclicConvSpectralNorm(const float* kernel, const ConvShape& s, int 
   const ConvShape& cap = ws.max_conv;
   const size_t freqs = s.Frequencies(), cap_freqs = cap.Frequencies();
   if (s.cout <= 0 || s.cin <= 0 || s.k <= 0 || s.k > s.height || s.k > s.width || iters < 1 ||
-      freqs * s.cout * s.cin > cap_freqs * cap.cout * cap.cin || freqs * s.cin > cap_freqs * cap.cin ||
-      freqs * s.cout > cap_freqs * cap.cout) {
+      freqs * s.cout * s.cin > cap_freqs * cap.cout * cap.cin ||
+      freqs * s.cin > cap_freqs * cap.cin || freqs * s.cout > cap_freqs * cap.cout) {
     return cudaErrorInvalidValue;
   }
   float2* m = reinterpret_cast<float2*>(ws.spectrum);

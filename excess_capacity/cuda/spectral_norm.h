@@ -27,13 +27,13 @@ struct ConvShape {
 };
 
 struct SpectralWorkspace {
-  float* sigma = nullptr;    // device scalar: the last result
-  float* scalars = nullptr;  // inverse norms
-  float* u = nullptr;        // [max rows]
-  float* v_raw = nullptr;    // [max cols]
-  float* spectrum = nullptr; // complex [F, cout, cin] as (re, im) pairs
-  float* x = nullptr;        // complex [F, cin]
-  float* y = nullptr;        // complex [F, cout]
+  float* sigma = nullptr;       // device scalar: the last result
+  float* scalars = nullptr;     // inverse norms
+  float* u = nullptr;           // [max rows]
+  float* v_raw = nullptr;       // [max cols]
+  float* spectrum = nullptr;    // complex [F, cout, cin] as (re, im) pairs
+  float* x = nullptr;           // complex [F, cin]
+  float* y = nullptr;           // complex [F, cout]
   float* freq_scale = nullptr;  // [F]
   int max_rows = 0, max_cols = 0;
   ConvShape max_conv;

@@ -65,8 +65,8 @@ double MatrixSpectralNormHost(const std::vector<float>& w, int rows, int cols, i
   return sigma;
 }
 
-double CyclicConvSpectralNormHost(const std::vector<float>& w, int cout, int cin, int k,
-                                  int height, int width) {
+double CyclicConvSpectralNormHost(const std::vector<float>& w, int cout, int cin, int k, int height,
+                                  int width) {
   const double kTwoPi = 6.283185307179586;
   double best = 0;
   std::vector<Complex> m(size_t(cout) * cin), g(size_t(cin) * cin);
@@ -87,7 +87,8 @@ double CyclicConvSpectralNormHost(const std::vector<float>& w, int cout, int cin
       for (int r = 0; r < cin; ++r) {
         for (int c = 0; c < cin; ++c) {
           Complex acc = 0;
-          for (int o = 0; o < cout; ++o) acc += std::conj(m[size_t(o) * cin + r]) * m[size_t(o) * cin + c];
+          for (int o = 0; o < cout; ++o)
+            acc += std::conj(m[size_t(o) * cin + r]) * m[size_t(o) * cin + c];
           g[size_t(r) * cin + c] = acc;
         }
       }

@@ -16,8 +16,8 @@ double MatrixSpectralNormHost(const std::vector<float>& w, int rows, int cols, i
 // height x width torus: max over all height * width frequencies of the largest singular value of
 // the direct DFT of the kernel (cout x cin complex), each found as the largest eigenvalue of its
 // Gram matrix by power iteration run to convergence (relative change < 1e-13).
-double CyclicConvSpectralNormHost(const std::vector<float>& w, int cout, int cin, int k,
-                                  int height, int width);
+double CyclicConvSpectralNormHost(const std::vector<float>& w, int cout, int cin, int k, int height,
+                                  int width);
 
 }  // namespace excess_capacity::cuda
 

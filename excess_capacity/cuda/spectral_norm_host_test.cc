@@ -2,9 +2,9 @@
 // kernels are tested with must themselves be right. Runs everywhere, no GPU.
 #include "excess_capacity/cuda/spectral_norm_host.h"
 
-#include <vector>
-
 #include <torch/torch.h>
+
+#include <vector>
 
 #include "excess_capacity/cyclic_conv.h"
 #include "gtest/gtest.h"
@@ -22,7 +22,8 @@ TEST(SpectralNormHost, MatrixPowerIterationReachesTheLargestSingularValue) {
   const torch::Tensor w = torch::randn({30, 20});
   std::vector<float> v(20, 1.0f);
   const double sigma = MatrixSpectralNormHost(ToVector(w), 30, 20, 2000, v);
-  const double exact = std::get<1>(torch::linalg::svd(w.to(torch::kDouble), false, c10::nullopt))[0].item<double>();
+  const double exact =
+      std::get<1>(torch::linalg::svd(w.to(torch::kDouble), false, c10::nullopt))[0].item<double>();
   EXPECT_NEAR(sigma, exact, 1e-6 * exact);
   // v is the top right singular vector: ||W v|| = sigma.
   const double wv = w.mv(torch::tensor(v)).norm().item<double>();
@@ -39,8 +40,8 @@ TEST(SpectralNormHost, CyclicConvMatchesTheFftAndSvdRoute) {
   struct Case {
     int cout, cin, k, h, w;
   };
-  for (const Case& c : {Case{4, 3, 3, 8, 8}, Case{3, 5, 2, 6, 5}, Case{6, 6, 1, 4, 4},
-                        Case{2, 2, 5, 7, 9}}) {
+  for (const Case& c :
+       {Case{4, 3, 3, 8, 8}, Case{3, 5, 2, 6, 5}, Case{6, 6, 1, 4, 4}, Case{2, 2, 5, 7, 9}}) {
     const torch::Tensor w = torch::randn({c.cout, c.cin, c.k, c.k});
     const double want = CyclicConvSpectralNorm(w, c.h, c.w);
     const double got = CyclicConvSpectralNormHost(ToVector(w), c.cout, c.cin, c.k, c.h, c.w);

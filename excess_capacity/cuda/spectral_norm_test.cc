@@ -62,8 +62,8 @@ TEST(MatrixSpectralNorm, ZeroMatrixGivesZeroNotNaN) {
 
 TEST(CyclicConvSpectralNorm, MatchesHostExactNorm) {
   SKIP_WITHOUT_GPU();
-  const ConvShape shapes[] = {{8, 4, 3, 8, 8}, {5, 3, 2, 6, 5}, {16, 16, 3, 4, 4},
-                              {6, 6, 1, 4, 4}, {3, 3, 5, 7, 9}};
+  const ConvShape shapes[] = {
+      {8, 4, 3, 8, 8}, {5, 3, 2, 6, 5}, {16, 16, 3, 4, 4}, {6, 6, 1, 4, 4}, {3, 3, 5, 7, 9}};
   SpectralWorkspace ws;
   ASSERT_EQ(SpectralWorkspaceCreate(1, 1, {16, 16, 3, 9, 9}, &ws), cudaSuccess);
   for (const ConvShape& s : shapes) {

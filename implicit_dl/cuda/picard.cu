@@ -1,10 +1,9 @@
-#include "implicit_dl/cuda/picard.h"
-
 #include <cooperative_groups.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include "common/cuda/block_reduce.cuh"
+#include "implicit_dl/cuda/picard.h"
 
 namespace implicit_dl::cuda {
 namespace {
@@ -28,10 +27,14 @@ __device__ inline float LoadA(const __nv_bfloat16* a, size_t i) { return __bfloa
 
 __device__ inline float ApplyPhi(Phi phi, float slope, float z) {
   switch (phi) {
-    case Phi::kReLU: return z > 0 ? z : 0.0f;
-    case Phi::kTanh: return tanhf(z);
-    case Phi::kLeakyReLU: return z > 0 ? z : slope * z;
-    case Phi::kSiLU: return z / (1.0f + expf(-z));
+    case Phi::kReLU:
+      return z > 0 ? z : 0.0f;
+    case Phi::kTanh:
+      return tanhf(z);
+    case Phi::kLeakyReLU:
+      return z > 0 ? z : slope * z;
+    case Phi::kSiLU:
+      return z / (1.0f + expf(-z));
   }
   return z;
 }
@@ -195,13 +198,12 @@ cudaError_t Solve(const float* A, Args args, const PicardProblem& p, const Picar
   const bool bf16 = p.precision == Precision::kBf16A;
   if (bf16) {
     const size_t count = size_t(p.n) * p.n;
-    ToBf16Kernel<<<(count + 255) / 256, 256, 0, stream>>>(
-        A, static_cast<__nv_bfloat16*>(ws.a_bf16), count);
+    ToBf16Kernel<<<(count + 255) / 256, 256, 0, stream>>>(A, static_cast<__nv_bfloat16*>(ws.a_bf16),
+                                                          count);
     args.a = ws.a_bf16;
   }
-  const bool large = p.tiles == Tiles::kAuto
-                         ? ((p.n + 63) / 64) * ((p.m + 63) / 64) >= ws.sm_count
-                         : p.tiles == Tiles::kLarge;
+  const bool large = p.tiles == Tiles::kAuto ? ((p.n + 63) / 64) * ((p.m + 63) / 64) >= ws.sm_count
+                                             : p.tiles == Tiles::kLarge;
   if (large) {
     return bf16 ? LaunchWith<LargeTiles, kAdjoint, __nv_bfloat16>(args, ws.sm_count, stream)
                 : LaunchWith<LargeTiles, kAdjoint, float>(args, ws.sm_count, stream);
@@ -229,7 +231,8 @@ cudaError_t PicardWorkspaceCreate(int max_n, int max_m, int max_mitr, bool bf16,
   if (err == cudaSuccess) {
     err = cudaMalloc(reinterpret_cast<void**>(&ws->errors), sizeof(unsigned int) * (max_mitr + 1));
   }
-  if (err == cudaSuccess) err = cudaMalloc(reinterpret_cast<void**>(&ws->stats), sizeof(PicardStats));
+  if (err == cudaSuccess)
+    err = cudaMalloc(reinterpret_cast<void**>(&ws->stats), sizeof(PicardStats));
   if (err == cudaSuccess && bf16) {
     err = cudaMalloc(&ws->a_bf16, sizeof(__nv_bfloat16) * max_n * max_n);
   }

@@ -25,8 +25,8 @@
 namespace implicit_dl::cuda {
 
 enum class Precision {
-  kFp32,    // A, X and accumulation in fp32
-  kBf16A,   // A rounded to bf16 once per solve (half the bytes), X and accumulation fp32
+  kFp32,   // A, X and accumulation in fp32
+  kBf16A,  // A rounded to bf16 once per solve (half the bytes), X and accumulation fp32
 };
 
 // Output tiles per block: 16 x 32 (small problems: more blocks) or 64 x 64 (large). kAuto takes
@@ -46,10 +46,10 @@ struct PicardProblem {
 
 // Device scratch for solves with n <= max_n, m <= max_m, mitr <= max_mitr.
 struct PicardWorkspace {
-  float* scratch = nullptr;          // [max_n, max_m] second iterate
-  unsigned int* errors = nullptr;    // [max_mitr] max |change| of each iteration (float bits)
-  PicardStats* stats = nullptr;      // device copy of the last solve's outcome
-  void* a_bf16 = nullptr;            // [max_n, max_n] when created with bf16
+  float* scratch = nullptr;        // [max_n, max_m] second iterate
+  unsigned int* errors = nullptr;  // [max_mitr] max |change| of each iteration (float bits)
+  PicardStats* stats = nullptr;    // device copy of the last solve's outcome
+  void* a_bf16 = nullptr;          // [max_n, max_n] when created with bf16
   int max_n = 0, max_m = 0, max_mitr = 0;
   int sm_count = 0;
 };

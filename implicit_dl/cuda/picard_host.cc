@@ -34,10 +34,14 @@ PicardStats Iterate(const Map& map, std::vector<float>& x, int mitr, float tol) 
 
 float ApplyPhiHost(Phi phi, float negative_slope, float z) {
   switch (phi) {
-    case Phi::kReLU: return z > 0 ? z : 0.0f;
-    case Phi::kTanh: return std::tanh(z);
-    case Phi::kLeakyReLU: return z > 0 ? z : negative_slope * z;
-    case Phi::kSiLU: return z / (1.0f + std::exp(-z));
+    case Phi::kReLU:
+      return z > 0 ? z : 0.0f;
+    case Phi::kTanh:
+      return std::tanh(z);
+    case Phi::kLeakyReLU:
+      return z > 0 ? z : negative_slope * z;
+    case Phi::kSiLU:
+      return z / (1.0f + std::exp(-z));
   }
   return z;
 }

@@ -2,10 +2,10 @@
 // must agree with): same iteration counts and iterates. Runs everywhere, no GPU.
 #include "implicit_dl/cuda/picard_host.h"
 
+#include <torch/torch.h>
+
 #include <cmath>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "gtest/gtest.h"
 #include "implicit_dl/activation.h"
@@ -43,8 +43,9 @@ TEST(PicardHost, ForwardMatchesLibTorchSolver) {
     for (int mitr : {3, 300}) {
       const FixedPoint want = PicardForward(A, Z, X0, act, mitr, 3e-6);
       std::vector<float> x = ToVector(X0);
-      const PicardStats got = PicardForwardHost(ToVector(A), ToVector(Z), x, n, m, phi,
-                                                static_cast<float>(act.negative_slope), mitr, 3e-6f);
+      const PicardStats got =
+          PicardForwardHost(ToVector(A), ToVector(Z), x, n, m, phi,
+                            static_cast<float>(act.negative_slope), mitr, 3e-6f);
       EXPECT_EQ(got.converged, want.converged) << name;
       EXPECT_LE(std::abs(got.iterations - want.iterations), 1) << name;
       EXPECT_LT(MaxAbsDiff(x, ToVector(want.x)), 1e-5f) << name << " mitr " << mitr;
@@ -62,8 +63,8 @@ TEST(PicardHost, AdjointMatchesLibTorchSolver) {
   const torch::Tensor D = (torch::rand({n, m}) > 0.3).to(torch::kFloat);
   const FixedPoint want = PicardAdjoint(A, D, G, 300, 3e-6);
   std::vector<float> v;
-  const PicardStats got = PicardAdjointHost(ToVector(A), ToVector(D), ToVector(G), v, n, m, 300,
-                                            3e-6f);
+  const PicardStats got =
+      PicardAdjointHost(ToVector(A), ToVector(D), ToVector(G), v, n, m, 300, 3e-6f);
   ASSERT_TRUE(want.converged);
   EXPECT_TRUE(got.converged);
   EXPECT_LE(std::abs(got.iterations - want.iterations), 1);
