@@ -1,0 +1,49 @@
+// Test helpers: a sweep of //common/sweep:sweep_probe runs and readers of their outputs.
+#ifndef COMMON_SWEEP_SWEEP_TESTING_H_
+#define COMMON_SWEEP_SWEEP_TESTING_H_
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/sweep/sweep.h"
+
+namespace common::sweep::testing {
+
+// The probe binary in the test's runfiles.
+inline std::string ProbePath() {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "dl_papers",
+                      "/common/sweep/sweep_probe");
+}
+
+// `n` probe runs seed0..seed<n-1> under `dir`, each started with `extra` flags.
+inline Sweep ProbeSweep(const std::string& dir, int n) {
+  Sweep sweep{dir, {}};
+  for (int i = 0; i < n; ++i) {
+    const std::string run_dir = absl::StrCat(dir, "/seed", i);
+    sweep.runs.push_back({absl::StrCat("seed", i),
+                          {ProbePath(), absl::StrCat("--seed=", i), "--out_dir=" + run_dir},
+                          run_dir});
+  }
+  return sweep;
+}
+
+inline int CountLines(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) ++n;
+  return n;
+}
+
+inline std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace common::sweep::testing
+
+#endif  // COMMON_SWEEP_SWEEP_TESTING_H_
