@@ -1,7 +1,9 @@
-// The robustness-to-depth experiment: //weightnorm_init:train for every init and depth, in
-// parallel processes, then test accuracy vs depth.
+// The robustness-to-depth experiment: //weightnorm_init:train for every init and depth as a sweep
+// (worker processes here, or a Slurm job array with --runner=slurm), then test accuracy vs depth.
+// The experiment is depth_sweep_experiment.h.
 //
-//   ./bazelw run //weightnorm_init:depth_sweep -- --depths=2,5,10,20,100,200 --epochs=1 --jobs=2
+//   ./bazelw run //weightnorm_init:depth_sweep -- --depths=2,5,10,20,100,200 --epochs=1
+//   ./bazelw run //weightnorm_init:depth_sweep -- --seeds=5 --runner=slurm --slurm_args='-p cpu'
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,16 +11,17 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "common/util/process_pool.h"
+#include "common/sweep/local_runner.h"
+#include "common/sweep/runner_flags.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
-#include "weightnorm_init/sweep_runner.h"
+#include "weightnorm_init/depth_sweep_experiment.h"
 
 namespace {
-const weightnorm_init::SweepOptions kDefaults;
+const weightnorm_init::DepthSweepOptions kDefaults;
 }  // namespace
 
 ABSL_FLAG(std::string, nn, kDefaults.nn, "mlp or cnn (--num_layers is the swept depth).");
@@ -27,9 +30,6 @@ ABSL_FLAG(std::string, inits,
           "orthogonal_proposed,he_proposed,orthogonal_datadep,he_datadep,orthogonal",
           "Comma-separated --init values (orthogonal = PyTorch's default g with WN).");
 ABSL_FLAG(int, seeds, kDefaults.seeds, "Runs per (init, depth): seeds 0..N-1.");
-ABSL_FLAG(int, jobs, kDefaults.jobs, "Training processes at a time.");
-ABSL_FLAG(int, threads_per_job, kDefaults.threads_per_job,
-          "--threads of each training process; 0: cores / --jobs.");
 ABSL_FLAG(std::string, dataset, "fashion-mnist", "Passed to train.");
 ABSL_FLAG(int64_t, epochs, 1,
           "Passed to train (the paper's runs were longer; its value is not in the spec).");
@@ -42,35 +42,15 @@ ABSL_FLAG(std::string, train_binary, "",
 namespace weightnorm_init {
 namespace {
 
-absl::StatusOr<std::vector<int64_t>> ParseDepths(const std::string& text) {
-  std::vector<int64_t> out;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    int64_t d;
-    if (!absl::SimpleAtoi(part, &d) || d < 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--depths: '", part, "' is not a positive integer"));
-    }
-    out.push_back(d);
-  }
-  if (out.empty()) return absl::InvalidArgumentError("--depths is empty");
-  return out;
-}
-
-absl::StatusOr<SweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
-  SweepOptions o;
+absl::StatusOr<DepthSweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
+  DepthSweepOptions o;
   o.nn = absl::GetFlag(FLAGS_nn);
-  ASSIGN_OR_RETURN(o.depths, ParseDepths(absl::GetFlag(FLAGS_depths)));
-  o.inits = absl::StrSplit(absl::GetFlag(FLAGS_inits), ',', absl::SkipEmpty());
+  ASSIGN_OR_RETURN(o.depths, common::util::ParseIntList("depths", absl::GetFlag(FLAGS_depths)));
+  o.inits = common::util::ParseStringList(absl::GetFlag(FLAGS_inits));
   o.seeds = absl::GetFlag(FLAGS_seeds);
-  o.jobs = absl::GetFlag(FLAGS_jobs);
-  o.threads_per_job = absl::GetFlag(FLAGS_threads_per_job);
-  if (o.nn != "mlp" && o.nn != "cnn") return absl::InvalidArgumentError("--nn must be mlp or cnn");
-  if (o.inits.empty() || o.seeds < 1 || o.jobs < 1 || o.threads_per_job < 0) {
-    return absl::InvalidArgumentError(
-        "--inits must be non-empty; --seeds, --jobs >= 1; --threads_per_job >= 0");
-  }
+  RETURN_IF_ERROR(Validate(o));
   o.train_binary = absl::GetFlag(FLAGS_train_binary).empty()
-                       ? common::util::SelfDirectory() + "train"
+                       ? common::sweep::SelfDirectory() + "train"
                        : common::util::ResolveUserPath(absl::GetFlag(FLAGS_train_binary));
   if (access(o.train_binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError(
@@ -80,6 +60,7 @@ absl::StatusOr<SweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
   o.train_args = {"--dataset=" + absl::GetFlag(FLAGS_dataset), "--data_dir=" + rt.data_dir,
                   absl::StrCat("--epochs=", absl::GetFlag(FLAGS_epochs)),
                   absl::StrCat("--lr=", absl::GetFlag(FLAGS_lr))};
+  // Space-separated only: a train flag's value may hold commas.
   for (absl::string_view a :
        absl::StrSplit(absl::GetFlag(FLAGS_train_args), ' ', absl::SkipEmpty())) {
     o.train_args.emplace_back(a);
@@ -88,12 +69,10 @@ absl::StatusOr<SweepOptions> OptionsFromFlags(const common::util::Runtime& rt) {
 }
 
 absl::Status Main(const common::util::Runtime& rt) {
-  ASSIGN_OR_RETURN(SweepOptions options, OptionsFromFlags(rt));
-  const std::vector<SweepRun> runs = PlanSweep(options);
-  RETURN_IF_ERROR(ExecuteSweep(options, runs));
-  ASSIGN_OR_RETURN(std::vector<SweepResult> results, CollectSweep(runs));
-  RETURN_IF_ERROR(WriteSweepReport(options, results));
-  for (const SweepResult& r : results) {
+  ASSIGN_OR_RETURN(const DepthSweepOptions options, OptionsFromFlags(rt));
+  ASSIGN_OR_RETURN(const auto runner, common::sweep::RunnerFromFlags("depth_sweep"));
+  ASSIGN_OR_RETURN(const std::vector<DepthResult> results, RunDepthSweep(options, *runner));
+  for (const DepthResult& r : results) {
     std::printf("%-22s depth %4lld seed %d: test acc %.4f%s\n", r.run.init.c_str(),
                 static_cast<long long>(r.run.depth), r.run.seed, r.test_acc,
                 r.diverged ? " (diverged)" : "");
