@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/data/npy.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 
@@ -36,12 +37,8 @@ namespace deep_weight_prior {
 const std::vector<std::string> kSharedListFlags = {"--hid_dim", "--init_list", "--vae_list",
                                                    "--filters_list"};
 
-std::vector<std::string> SplitList(const std::string& text) {
-  return absl::StrSplit(text, absl::ByAnyChar(", "), absl::SkipEmpty());
-}
-
 absl::StatusOr<std::pair<int64_t, int64_t>> ParseHidDim(const std::string& text) {
-  const std::vector<std::string> parts = SplitList(text);
+  const std::vector<std::string> parts = common::util::ParseStringList(text);
   int64_t a = 0, b = 0;
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &a) || !absl::SimpleAtoi(parts[1], &b) ||
       a < 1 || b < 1) {
@@ -54,12 +51,12 @@ absl::StatusOr<std::pair<int64_t, int64_t>> ParseHidDim(const std::string& text)
 absl::StatusOr<KernelInit> LoadKernelInit(const std::string& init_list, const std::string& vae_list,
                                           const std::string& filters_list) {
   KernelInit init;
-  init.init_list = SplitList(init_list);
-  for (const std::string& dir : SplitList(vae_list)) {
+  init.init_list = common::util::ParseStringList(init_list);
+  for (const std::string& dir : common::util::ParseStringList(vae_list)) {
     ASSIGN_OR_RETURN(KernelVae vae, LoadVae(common::util::ResolveUserPath(dir)));
     init.vaes.push_back(vae);
   }
-  for (const std::string& path : SplitList(filters_list)) {
+  for (const std::string& path : common::util::ParseStringList(filters_list)) {
     ASSIGN_OR_RETURN(torch::Tensor f, common::data::ReadNpy(common::util::ResolveUserPath(path)));
     init.filters.push_back(f.to(torch::kFloat));
   }
@@ -69,10 +66,9 @@ absl::StatusOr<KernelInit> LoadKernelInit(const std::string& init_list, const st
 absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir) {
   SharedRun r;
   std::vector<int64_t> classes;
-  for (const std::string& s : SplitList(absl::GetFlag(FLAGS_classes))) {
-    int64_t c;
-    if (!absl::SimpleAtoi(s, &c))
-      return absl::InvalidArgumentError(absl::StrCat("--classes: '", s, "' is not a class"));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> listed,
+                   common::util::ParseIntList("classes", absl::GetFlag(FLAGS_classes)));
+  for (int64_t c : listed) {
     if (std::find(classes.begin(), classes.end(), c) != classes.end()) {
       return absl::InvalidArgumentError(absl::StrCat("--classes: class ", c, " is listed twice"));
     }

@@ -14,9 +14,6 @@
 
 namespace deep_weight_prior {
 
-// "a,b c" -> {"a", "b", "c"}.
-std::vector<std::string> SplitList(const std::string& text);
-
 // Exactly two positive widths.
 absl::StatusOr<std::pair<int64_t, int64_t>> ParseHidDim(const std::string& text);
 

@@ -13,7 +13,6 @@ TEST(CliCommon, HidDimAndLists) {
   EXPECT_THAT(std::string(ParseHidDim("32").status().message()),
               ::testing::HasSubstr("two positive widths"));
   EXPECT_FALSE(ParseHidDim("32,-1").ok());
-  EXPECT_THAT(SplitList("vae, vae sn"), ::testing::ElementsAre("vae", "vae", "sn"));
   EXPECT_THAT(std::string(LoadKernelInit("vae", "/nonexistent", "").status().message()),
               ::testing::HasSubstr("no vae.json or params.yaml"));
 }

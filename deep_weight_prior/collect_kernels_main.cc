@@ -15,6 +15,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/train/checkpoint.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/cli_common.h"
@@ -42,7 +43,8 @@ namespace {
 
 absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(auto hid, ParseHidDim(absl::GetFlag(FLAGS_hid_dim)));
-  const std::vector<std::string> models = SplitList(absl::GetFlag(FLAGS_models));
+  const std::vector<std::string> models =
+      common::util::ParseStringList(absl::GetFlag(FLAGS_models));
   if (models.empty()) return absl::InvalidArgumentError("--models lists no source nets");
   const double train_fraction = absl::GetFlag(FLAGS_train_fraction);
   if (!(train_fraction > 0 && train_fraction < 1)) {  // both train.npy and test.npy need kernels

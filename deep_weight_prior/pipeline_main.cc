@@ -10,9 +10,8 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/dwp_pipeline.h"
@@ -45,17 +44,13 @@ ABSL_FLAG(std::string, target_classes, "5,6,7,8,9",
 namespace deep_weight_prior {
 namespace {
 
-template <typename T>
-absl::StatusOr<std::vector<T>> ParseList(const std::string& flag, const std::string& text) {
-  std::vector<T> out;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    T v;
-    if (!absl::SimpleAtoi(part, &v))
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": '", part, "' is not an integer"));
-    out.push_back(v);
-  }
+// A non-empty list of integers >= 0.
+absl::StatusOr<std::vector<int64_t>> ParseCounts(const std::string& flag, const std::string& text) {
+  ASSIGN_OR_RETURN(std::vector<int64_t> out, common::util::ParseIntList(flag, text));
   if (out.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is empty"));
+  for (int64_t v : out) {
+    if (v < 0) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", v, " is < 0"));
+  }
   return out;
 }
 
@@ -69,19 +64,20 @@ absl::Status Main(const common::util::Runtime& rt) {
   o.prune_5x5 = absl::GetFlag(FLAGS_prune_5x5);
   o.vae_epochs = absl::GetFlag(FLAGS_vae_epochs);
   o.bnn_epochs = absl::GetFlag(FLAGS_bnn_epochs);
-  ASSIGN_OR_RETURN(o.sizes, ParseList<int64_t>("sizes", absl::GetFlag(FLAGS_sizes)));
+  ASSIGN_OR_RETURN(o.sizes, ParseCounts("sizes", absl::GetFlag(FLAGS_sizes)));
   ASSIGN_OR_RETURN(o.source_classes,
-                   ParseList<int64_t>("source_classes", absl::GetFlag(FLAGS_source_classes)));
+                   ParseCounts("source_classes", absl::GetFlag(FLAGS_source_classes)));
   ASSIGN_OR_RETURN(o.target_classes,
-                   ParseList<int64_t>("target_classes", absl::GetFlag(FLAGS_target_classes)));
+                   ParseCounts("target_classes", absl::GetFlag(FLAGS_target_classes)));
   const std::string source_dir = absl::GetFlag(FLAGS_source_data_dir);
   if (!source_dir.empty()) o.source_data_dir = common::util::ResolveUserPath(source_dir);
-  ASSIGN_OR_RETURN(o.split_seeds,
-                   ParseList<uint64_t>("split_seeds", absl::GetFlag(FLAGS_split_seeds)));
+  ASSIGN_OR_RETURN(const std::vector<int64_t> split_seeds,
+                   ParseCounts("split_seeds", absl::GetFlag(FLAGS_split_seeds)));
+  o.split_seeds.assign(split_seeds.begin(), split_seeds.end());
   ASSIGN_OR_RETURN(std::vector<int64_t> source_hid,
-                   ParseList<int64_t>("source_hid", absl::GetFlag(FLAGS_source_hid)));
+                   ParseCounts("source_hid", absl::GetFlag(FLAGS_source_hid)));
   ASSIGN_OR_RETURN(std::vector<int64_t> target_hid,
-                   ParseList<int64_t>("target_hid", absl::GetFlag(FLAGS_target_hid)));
+                   ParseCounts("target_hid", absl::GetFlag(FLAGS_target_hid)));
   if (source_hid.size() != 2 || target_hid.size() != 2)
     return absl::InvalidArgumentError("--source_hid and --target_hid take two widths");
   o.source_c1 = source_hid[0], o.source_c2 = source_hid[1], o.target_c1 = target_hid[0],

@@ -12,6 +12,7 @@
 
 #include "absl/flags/flag.h"
 #include "common/train/run_dir.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/cli_common.h"
@@ -56,7 +57,7 @@ absl::Status Main(const common::util::Runtime& rt) {
     return absl::InvalidArgumentError(
         absl::StrCat("--logvarinit must be a finite log variance, got ", c.net.logvar_init));
   }
-  c.prior_list = SplitList(absl::GetFlag(FLAGS_prior_list));
+  c.prior_list = common::util::ParseStringList(absl::GetFlag(FLAGS_prior_list));
   c.epochs = run.epochs, c.bs = run.bs, c.lr = run.lr, c.decrease_from = run.decrease_from;
   c.ens = absl::GetFlag(FLAGS_ens);
   c.dwp_samples = absl::GetFlag(FLAGS_dwp_samples), c.seed = rt.seed;

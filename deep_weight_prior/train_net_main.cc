@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/train/checkpoint.h"
 #include "common/train/run_dir.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/cli_common.h"
@@ -52,8 +53,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.net.net_cfg = absl::GetFlag(FLAGS_net_cfg);
   c.aug = absl::GetFlag(FLAGS_aug);
   c.dwp_reg = absl::GetFlag(FLAGS_dwp_reg);
-  for (const std::string& r : SplitList(absl::GetFlag(FLAGS_do_rates)))
-    c.net.dropout.push_back(std::stod(r));
+  ASSIGN_OR_RETURN(c.net.dropout,
+                   common::util::ParseDoubleList("do_rates", absl::GetFlag(FLAGS_do_rates)));
   c.lr = shared.lr, c.epochs = shared.epochs, c.bs = shared.bs,
   c.decrease_from = shared.decrease_from;
   c.l2 = absl::GetFlag(FLAGS_l2), c.rfe = absl::GetFlag(FLAGS_rfe);

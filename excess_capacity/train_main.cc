@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/train/run_dir.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "excess_capacity/experiment.h"
@@ -64,23 +65,11 @@ ABSL_FLAG(bool, resume, false, "Continue the run in --out_dir from its checkpoin
 namespace excess_capacity {
 namespace {
 
-absl::StatusOr<std::vector<double>> ParseList(const std::string& flag, const std::string& text) {
-  std::vector<double> out;
-  for (absl::string_view part : absl::StrSplit(text, absl::ByAnyChar(", "), absl::SkipEmpty())) {
-    double v;
-    if (!absl::SimpleAtod(part, &v)) {
-      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", part, "' is not a number"));
-    }
-    out.push_back(v);
-  }
-  return out;
-}
-
 absl::StatusOr<TrainConfig> ConfigFromFlags(const common::util::Runtime& rt) {
   TrainConfig c;
   c.bs = absl::GetFlag(FLAGS_bs);
-  ASSIGN_OR_RETURN(c.lip, ParseList("lip", absl::GetFlag(FLAGS_lip)));
-  ASSIGN_OR_RETURN(c.dist, ParseList("dist", absl::GetFlag(FLAGS_dist)));
+  ASSIGN_OR_RETURN(c.lip, common::util::ParseDoubleList("lip", absl::GetFlag(FLAGS_lip)));
+  ASSIGN_OR_RETURN(c.dist, common::util::ParseDoubleList("dist", absl::GetFlag(FLAGS_dist)));
   c.n_proj = absl::GetFlag(FLAGS_n_proj);
   c.proj_freq = absl::GetFlag(FLAGS_proj_freq);
   c.epochs = absl::GetFlag(FLAGS_epochs);

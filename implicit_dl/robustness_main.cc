@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "common/train/checkpoint.h"
 #include "common/train/run_dir.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "implicit_dl/experiment.h"
@@ -31,15 +32,11 @@ namespace implicit_dl {
 namespace {
 
 absl::StatusOr<std::vector<double>> ParseBudgets(const std::string& text) {
-  std::vector<double> out;
-  for (absl::string_view part : absl::StrSplit(text, ',')) {
-    double v;
-    if (!absl::SimpleAtod(part, &v) || !(v >= 0) || !std::isfinite(v)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--eps must be non-negative numbers, got '", part, "'"));
-    }
-    out.push_back(v);
+  ASSIGN_OR_RETURN(std::vector<double> out, common::util::ParseDoubleList("eps", text));
+  for (double v : out) {
+    if (v < 0) return absl::InvalidArgumentError(absl::StrCat("--eps: ", v, " is < 0"));
   }
+  if (out.empty()) return absl::InvalidArgumentError("--eps is empty");
   return out;
 }
 
