@@ -5,37 +5,82 @@
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/data/file_bytes.h"
+#include "common/data/npy.h"
 #include "common/plot/plot.h"
+#include "common/train/fields.h"
+#include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 #include "deep_weight_prior/experiments.h"
 
 namespace deep_weight_prior {
 namespace {
 
+std::string SourceNetDir(const PipelineOptions& o, int i) {
+  return absl::StrCat(o.out_dir, "/source_nets/net", i);
+}
+
+std::string FewShotDir(const PipelineOptions& o, const FewShotPrior& prior, int64_t n,
+                       uint64_t seed) {
+  return absl::StrCat(o.out_dir, "/fewshot/", prior.code, "_n", n, "_split", seed);
+}
+
+common::sweep::Run WorkerRun(const PipelineOptions& o, const std::string& job,
+                             const std::string& dir) {
+  return {job, {o.worker_binary, "--worker=" + job, "--out_dir=" + o.out_dir}, dir};
+}
+
+// Stage 1, one worker: a source net; its conv1 and conv2 kernels and its test accuracy.
+absl::Status SourceNet(const PipelineOptions& o, int i) {
+  if (i < 0 || i >= o.source_nets) {
+    return absl::InvalidArgumentError(absl::StrCat("--worker: no source net ", i));
+  }
+  const std::string& source_dir = o.source_data_dir.empty() ? o.data_dir : o.source_data_dir;
+  ASSIGN_OR_RETURN(const Domain source, LoadDomain(source_dir, o.source_classes));
+  NetConfig c;
+  c.net.net_cfg = "vanilla", c.net.c1 = o.source_c1, c.net.c2 = o.source_c2,
+  c.net.classes = source.classes;
+  c.epochs = o.source_epochs, c.l2 = o.source_l2, c.seed = o.seed * 1000 + static_cast<uint64_t>(i);
+  c.eval_freq = 0;  // only the final test accuracy
+  ASSIGN_OR_RETURN(NetResult r, TrainNet(c, {}, source.train, source.test));
+  const std::string dir = SourceNetDir(o, i);
+  RETURN_IF_ERROR(common::data::MakeDirs(dir));
+  RETURN_IF_ERROR(
+      common::data::WriteNpy(dir + "/kernels7x7.npy", ExtractKernels(r.net->convs[0].kernel())));
+  RETURN_IF_ERROR(
+      common::data::WriteNpy(dir + "/kernels5x5.npy", ExtractKernels(r.net->convs[1].kernel())));
+  return common::train::WriteJsonFile(dir + "/summary.json", {{"test_acc", r.test_acc}});
+}
+
 struct SourceKernels {
   KernelSplit k7, k5;
   double accuracy = 0;
 };
 
-// Stages 1 and 2: source nets, their kernels, pruned and split.
-absl::StatusOr<SourceKernels> CollectSourceKernels(const PipelineOptions& o, const Domain& source) {
+// Stage 2: the source nets' kernels, pruned and split.
+absl::StatusOr<SourceKernels> CollectSourceKernels(const PipelineOptions& o) {
   std::vector<torch::Tensor> k7, k5;
   double acc = 0;
   for (int i = 0; i < o.source_nets; ++i) {
-    NetConfig c;
-    c.net.net_cfg = "vanilla", c.net.c1 = o.source_c1, c.net.c2 = o.source_c2,
-    c.net.classes = source.classes;
-    c.epochs = o.source_epochs, c.l2 = o.source_l2,
-    c.seed = o.seed * 1000 + static_cast<uint64_t>(i);
-    c.eval_freq = 0;  // only the final test accuracy
-    ASSIGN_OR_RETURN(NetResult r, TrainNet(c, {}, source.train, source.test));
-    LOG(INFO) << "source net " << i + 1 << "/" << o.source_nets << ": test acc " << r.test_acc;
-    acc += r.test_acc / o.source_nets;
-    k7.push_back(ExtractKernels(r.net->convs[0].kernel()));
-    k5.push_back(ExtractKernels(r.net->convs[1].kernel()));
+    const std::string dir = SourceNetDir(o, i);
+    ASSIGN_OR_RETURN(const nlohmann::json summary,
+                     common::train::ReadJsonFile(dir + "/summary.json"));
+    if (!summary.contains("test_acc") || !summary["test_acc"].is_number()) {
+      return absl::DataLossError(absl::StrCat(dir, "/summary.json: no test_acc"));
+    }
+    LOG(INFO) << "source net " << i + 1 << "/" << o.source_nets << ": test acc "
+              << summary["test_acc"].get<double>();
+    acc += summary["test_acc"].get<double>() / o.source_nets;
+    ASSIGN_OR_RETURN(torch::Tensor t7, common::data::ReadNpy(dir + "/kernels7x7.npy"));
+    ASSIGN_OR_RETURN(torch::Tensor t5, common::data::ReadNpy(dir + "/kernels5x5.npy"));
+    if (t7.dim() != 4 || t7.size(2) != 7 || t5.dim() != 4 || t5.size(2) != 5) {
+      return absl::DataLossError(absl::StrCat(dir, ": kernels of the wrong shape"));
+    }
+    k7.push_back(t7), k5.push_back(t5);
   }
   SourceKernels s;
   s.accuracy = acc;
@@ -70,47 +115,84 @@ absl::Status SampleFigure(KernelVae& vae, const std::string& path) {
       path, {absl::StrCat("DWP samples: ", k, "x", k, " kernels (decoder means)")}, m);
 }
 
-// Stage 3.
+// Stage 3; a VAE whose summary.json exists (a resumed pipeline) is loaded, and one killed while
+// training continues from its checkpoint.
 absl::StatusOr<std::vector<KernelVae>> TrainVaes(const PipelineOptions& o, const SourceKernels& s) {
   std::vector<KernelVae> vaes;
   for (const auto& [split, opts] :
        {std::pair<const KernelSplit*, KernelVaeOptions>{&s.k7, KernelVaeOptions(7, 2, 32)},
         {&s.k5, KernelVaeOptions(5, 4, 64)}}) {  // the released VAEs' sizes
+    const std::string name = absl::StrCat("vae", opts.kernel_dim(), "x", opts.kernel_dim());
+    const std::string dir = o.out_dir + "/" + name;
+    if (common::data::FileExists(dir + "/summary.json")) {
+      ASSIGN_OR_RETURN(KernelVae vae, LoadVae(dir));
+      vaes.push_back(vae);
+      continue;
+    }
+    RETURN_IF_ERROR(common::data::MakeDirs(dir));
     VaeConfig c;
     c.vae = opts, c.epochs = o.vae_epochs, c.seed = o.seed;
+    c.checkpoint_path = dir + "/checkpoint.pt", c.resume = true;
     ASSIGN_OR_RETURN(VaeResult r, TrainVae(c, *split));
-    const std::string name = absl::StrCat("vae", opts.kernel_dim(), "x", opts.kernel_dim());
     LOG(INFO) << name << ": -ELBO per kernel train " << r.train_loss_per_kernel << ", test "
               << r.test_loss_per_kernel;
-    RETURN_IF_ERROR(SaveVae(o.out_dir + "/" + name, r.vae));
+    RETURN_IF_ERROR(SaveVae(dir, r.vae));
     RETURN_IF_ERROR(SampleFigure(r.vae, o.out_dir + "/vae_samples_" + name.substr(3) + ".png"));
+    RETURN_IF_ERROR(common::train::WriteJsonFile(
+        dir + "/summary.json", {{"train_loss_per_kernel", r.train_loss_per_kernel},
+                                {"test_loss_per_kernel", r.test_loss_per_kernel}}));
     vaes.push_back(r.vae);
   }
   return vaes;
 }
 
-// Stage 4: one row per (prior, size, seed).
-absl::StatusOr<std::vector<FewShotRow>> FewShotTable(const PipelineOptions& o, const Domain& target,
-                                                     const std::vector<KernelVae>& vaes) {
+// Stage 4, one worker: a Bayesian net with `prior` on `n` target examples drawn with `seed`.
+absl::Status FewShotNet(const PipelineOptions& o, const std::string& code, int64_t n,
+                        uint64_t seed) {
+  const FewShotPrior* prior = nullptr;
+  for (const FewShotPrior& p : kFewShotPriors) {
+    if (code == p.code) prior = &p;
+  }
+  if (prior == nullptr) return absl::InvalidArgumentError("--worker: no prior " + code);
+  ASSIGN_OR_RETURN(const Domain target, LoadDomain(o.data_dir, o.target_classes));
+  ASSIGN_OR_RETURN(common::data::InMemoryDataset train, FewShot(target.train, n, seed));
+  BnnConfig c;
+  c.net.c1 = o.target_c1, c.net.c2 = o.target_c2, c.net.classes = target.classes;
+  c.net.net_cfg = code == std::string("loguniform") ? "bayes-mtrunca" : "bayes";
+  const std::string p = code == std::string("dwp") ? "vae" : code;
+  c.prior_list = {p, p};
+  c.epochs = o.bnn_epochs, c.seed = seed, c.eval_freq = 0;  // evaluated once, at the end
+  KernelInit init;
+  if (p == "vae") {
+    ASSIGN_OR_RETURN(KernelVae v7, LoadVae(o.out_dir + "/vae7x7"));
+    ASSIGN_OR_RETURN(KernelVae v5, LoadVae(o.out_dir + "/vae5x5"));
+    init = {{"vae", "vae"}, {v7, v5}, {}};
+  }
+  ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, init, train, target.test));
+  const std::string dir = FewShotDir(o, *prior, n, seed);
+  RETURN_IF_ERROR(common::data::MakeDirs(dir));
+  return common::train::WriteJsonFile(dir + "/summary.json", {{"prior", prior->name},
+                                                              {"size", n},
+                                                              {"split_seed", seed},
+                                                              {"ens_acc", r.ens_acc},
+                                                              {"det_acc", r.det_acc}});
+}
+
+// Stage 4's results: one row per (size, seed, prior).
+absl::StatusOr<std::vector<FewShotRow>> CollectFewShot(const PipelineOptions& o) {
   std::vector<FewShotRow> rows;
   for (int64_t n : o.sizes) {
     for (uint64_t seed : o.split_seeds) {
-      ASSIGN_OR_RETURN(common::data::InMemoryDataset train, FewShot(target.train, n, seed));
-      for (const std::string& prior : {"DWP", "log-uniform", "N(0,1)"}) {
-        BnnConfig c;
-        c.net.c1 = o.target_c1, c.net.c2 = o.target_c2, c.net.classes = target.classes;
-        c.net.net_cfg = prior == std::string("log-uniform") ? "bayes-mtrunca" : "bayes";
-        const std::string p = prior == std::string("DWP")      ? "vae"
-                              : prior == std::string("N(0,1)") ? "sn"
-                                                               : "loguniform";
-        c.prior_list = {p, p};
-        c.epochs = o.bnn_epochs, c.seed = seed, c.eval_freq = 0;  // evaluated once, at the end
-        KernelInit init;
-        if (p == "vae") init = {{"vae", "vae"}, vaes, {}};
-        ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, init, train, target.test));
-        LOG(INFO) << prior << " N=" << n << " seed " << seed << ": ensemble acc " << r.ens_acc
-                  << ", det " << r.det_acc;
-        rows.push_back({prior, n, seed, r.ens_acc, r.det_acc});
+      for (const FewShotPrior& prior : kFewShotPriors) {
+        const std::string path = FewShotDir(o, prior, n, seed) + "/summary.json";
+        ASSIGN_OR_RETURN(const nlohmann::json j, common::train::ReadJsonFile(path));
+        if (!j.contains("ens_acc") || !j.contains("det_acc")) {
+          return absl::DataLossError(absl::StrCat(path, ": no ens_acc / det_acc"));
+        }
+        const double ens = j["ens_acc"].get<double>(), det = j["det_acc"].get<double>();
+        LOG(INFO) << prior.name << " N=" << n << " seed " << seed << ": ensemble acc " << ens
+                  << ", det " << det;
+        rows.push_back({prior.name, n, seed, ens, det});
       }
     }
   }
@@ -129,7 +211,8 @@ std::string Table(const PipelineOptions& o, const std::vector<FewShotRow>& rows,
   for (int64_t n : o.sizes) absl::StrAppend(&md, " N=", n, " |");
   md += "\n|---|";
   for (size_t i = 0; i < o.sizes.size(); ++i) md += "---|";
-  for (const std::string& prior : {"DWP", "log-uniform", "N(0,1)"}) {
+  for (const FewShotPrior& p : kFewShotPriors) {
+    const std::string prior = p.name;
     absl::StrAppend(&md, "\n| ", prior, " |");
     for (int64_t n : o.sizes) {
       const std::vector<double>& v = acc[{prior, n}];
@@ -203,25 +286,85 @@ absl::Status ValidateDomains(const PipelineOptions& o) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& o) {
+common::sweep::Sweep SourceNetSweep(const PipelineOptions& o) {
+  common::sweep::Sweep sweep{o.out_dir + "/source_nets", {}};
+  for (int i = 0; i < o.source_nets; ++i) {
+    sweep.runs.push_back(WorkerRun(o, absl::StrCat("source_net/", i), SourceNetDir(o, i)));
+  }
+  return sweep;
+}
+
+common::sweep::Sweep FewShotSweep(const PipelineOptions& o) {
+  common::sweep::Sweep sweep{o.out_dir + "/fewshot", {}};
+  for (int64_t n : o.sizes) {
+    for (uint64_t seed : o.split_seeds) {
+      for (const FewShotPrior& prior : kFewShotPriors) {
+        sweep.runs.push_back(WorkerRun(o, absl::StrCat("fewshot/", prior.code, "/", n, "/", seed),
+                                       FewShotDir(o, prior, n, seed)));
+      }
+    }
+  }
+  return sweep;
+}
+
+absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& o, common::sweep::Runner& runner,
+                                           bool resume) {
   RETURN_IF_ERROR(ValidateDomains(o));
-  RETURN_IF_ERROR(common::data::MakeDirs(o.out_dir));
+  // One clear error here, not one per worker.
   const std::string& source_dir = o.source_data_dir.empty() ? o.data_dir : o.source_data_dir;
-  ASSIGN_OR_RETURN(Domain source, LoadDomain(source_dir, o.source_classes));
+  RETURN_IF_ERROR(LoadDomain(source_dir, o.source_classes).status());
   ASSIGN_OR_RETURN(Domain target, LoadDomain(o.data_dir, o.target_classes));
-  ASSIGN_OR_RETURN(SourceKernels kernels, CollectSourceKernels(o, source));
+  ASSIGN_OR_RETURN(common::train::RunDir run,
+                   common::train::RunDir::Open(o.out_dir, common::train::FieldsToJson(o), resume));
+  RETURN_IF_ERROR(runner.Execute(SourceNetSweep(o)));
+  ASSIGN_OR_RETURN(SourceKernels kernels, CollectSourceKernels(o));
   PipelineResult r;
   r.kernels_7x7 = kernels.k7.train.size(0) + kernels.k7.test.size(0);
   r.kernels_5x5 = kernels.k5.train.size(0) + kernels.k5.test.size(0);
   r.source_acc = kernels.accuracy;
   ASSIGN_OR_RETURN(std::vector<KernelVae> vaes, TrainVaes(o, kernels));
-  ASSIGN_OR_RETURN(r.fewshot, FewShotTable(o, target, vaes));
+  RETURN_IF_ERROR(runner.Execute(FewShotSweep(o)));
+  ASSIGN_OR_RETURN(r.fewshot, CollectFewShot(o));
   std::string csv;
   r.table_markdown = Table(o, r.fewshot, &csv);
   RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/fewshot.csv", csv));
   RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/fewshot.md", r.table_markdown));
-  RETURN_IF_ERROR(ConvergenceFigure(o, target, vaes, kernels));
+  if (!common::data::FileExists(o.out_dir + "/convergence.png")) {
+    RETURN_IF_ERROR(ConvergenceFigure(o, target, vaes, kernels));
+  }
+  nlohmann::json fewshot = nlohmann::json::array();
+  for (const FewShotRow& row : r.fewshot) {
+    fewshot.push_back({{"prior", row.prior},
+                       {"size", row.size},
+                       {"split_seed", row.split_seed},
+                       {"ens_acc", row.ens_acc},
+                       {"det_acc", row.det_acc}});
+  }
+  RETURN_IF_ERROR(run.WriteSummary({{"source_acc", r.source_acc},
+                                    {"kernels_7x7", r.kernels_7x7},
+                                    {"kernels_5x5", r.kernels_5x5},
+                                    {"fewshot", fewshot}}));
   return r;
+}
+
+absl::Status RunPipelineWorker(const std::string& pipeline_dir, const std::string& job) {
+  const std::string config = pipeline_dir + "/config.json";
+  ASSIGN_OR_RETURN(const nlohmann::json json, common::train::ReadJsonFile(config));
+  ASSIGN_OR_RETURN(PipelineOptions o, common::train::FieldsFromJson<PipelineOptions>(json, config));
+  o.out_dir = pipeline_dir;
+  const std::vector<std::string> parts = absl::StrSplit(job, '/');
+  int i = 0;
+  int64_t n = 0;
+  uint64_t seed = 0;
+  if (parts.size() == 2 && parts[0] == "source_net" && absl::SimpleAtoi(parts[1], &i)) {
+    return SourceNet(o, i);
+  }
+  if (parts.size() == 4 && parts[0] == "fewshot" && absl::SimpleAtoi(parts[2], &n) &&
+      absl::SimpleAtoi(parts[3], &seed)) {
+    return FewShotNet(o, parts[1], n, seed);
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--worker must be source_net/<i> or fewshot/<prior>/<size>/<split seed>, got '", job, "'"));
 }
 
 }  // namespace deep_weight_prior

@@ -9,8 +9,15 @@
 //                    seed
 //   5. convergence:  deterministic fconv on the target data from vae / xavier / filters init
 //
-// Writes kernels/, vae7x7/, vae5x5/, fewshot.csv, fewshot.md, vae_samples_7x7.png,
-// vae_samples_5x5.png and convergence.svg/.png under the output directory.
+// Stages 1 and 4 are sweeps (common/sweep): every source net and every few-shot net is one
+// process of the pipeline binary in worker mode (--worker=source_net/<i>,
+// --worker=fewshot/<prior>/<size>/<split seed>), on this machine or as a Slurm job array.
+// The output directory is a run directory (config.json: the options; summary.json: the result);
+// a resumed pipeline skips the finished source nets, VAEs, few-shot nets and figure.
+//
+// Writes source_nets/net<i>/, kernels/, vae7x7/, vae5x5/, fewshot/<prior>_n<size>_split<seed>/,
+// fewshot.csv, fewshot.md, vae_samples_7x7.png, vae_samples_5x5.png, convergence.svg/.png and
+// summary.json under the output directory.
 #ifndef DEEP_WEIGHT_PRIOR_DWP_PIPELINE_H_
 #define DEEP_WEIGHT_PRIOR_DWP_PIPELINE_H_
 
@@ -18,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/sweep/sweep.h"
 
 namespace deep_weight_prior {
 
@@ -36,6 +44,19 @@ struct PipelineOptions {
   int64_t bnn_epochs = 1000;  // with bs 256 and N <= 256: one step per epoch
   int64_t convergence_steps = 300;
   uint64_t seed = 0;
+  std::string worker_binary;  // the pipeline binary (runs the workers; not part of the config)
+
+  template <class Visitor>
+  void VisitFields(Visitor&& v) {
+    v("data_dir", data_dir), v("out_dir", out_dir), v("source_data_dir", source_data_dir);
+    v("source_classes", source_classes), v("target_classes", target_classes);
+    v("source_nets", source_nets), v("source_c1", source_c1), v("source_c2", source_c2);
+    v("source_epochs", source_epochs), v("source_l2", source_l2);
+    v("prune_7x7", prune_7x7), v("prune_5x5", prune_5x5), v("vae_epochs", vae_epochs);
+    v("target_c1", target_c1), v("target_c2", target_c2), v("sizes", sizes);
+    v("split_seeds", split_seeds), v("bnn_epochs", bnn_epochs);
+    v("convergence_steps", convergence_steps), v("seed", seed);
+  }
 };
 
 // --quick: 2 source nets of (32, 64) for 1 epoch, 20 VAE epochs, a (8, 32) target net for 150
@@ -60,7 +81,28 @@ struct PipelineResult {
 // setting), or disjoint classes of one dataset (the Fashion-MNIST default).
 absl::Status ValidateDomains(const PipelineOptions& options);
 
-absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& options);
+// The few-shot priors: display name ("DWP", "log-uniform", "N(0,1)") and code ("dwp",
+// "loguniform", "sn"; in worker names and directories).
+struct FewShotPrior {
+  const char* name;
+  const char* code;
+};
+inline constexpr FewShotPrior kFewShotPriors[] = {
+    {"DWP", "dwp"}, {"log-uniform", "loguniform"}, {"N(0,1)", "sn"}};
+
+// The source-net sweep (stage 1) and the few-shot sweep (stage 4) of `options`.
+common::sweep::Sweep SourceNetSweep(const PipelineOptions& options);
+common::sweep::Sweep FewShotSweep(const PipelineOptions& options);
+
+// The whole pipeline into options.out_dir, its sweeps on `runner`. `resume` continues the run the
+// directory holds (same options), skipping what is finished; a finished run is
+// common::train::FinishedRunError.
+absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& options,
+                                           common::sweep::Runner& runner, bool resume = false);
+
+// One run of a sweep, in its own process: `job` is a run name of SourceNetSweep or FewShotSweep
+// ("source_net/3", "fewshot/dwp/50/0"); the options are read from <pipeline_dir>/config.json.
+absl::Status RunPipelineWorker(const std::string& pipeline_dir, const std::string& job);
 
 }  // namespace deep_weight_prior
 

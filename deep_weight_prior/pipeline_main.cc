@@ -7,10 +7,14 @@
 //   ./bazelw run //deep_weight_prior:pipeline -- --source_data_dir=~/data/notmnist \
 //       --data_dir=~/data/mnist --source_classes=0,1,2,3,4,5,6,7,8,9 \
 //       --target_classes=0,1,2,3,4,5,6,7,8,9        # the paper's notMNIST -> MNIST
+//   ./bazelw run //deep_weight_prior:pipeline -- --source_nets=100 --runner=slurm \
+//       --slurm_args='--partition=cpu'               # source and few-shot nets as job arrays
 #include <cstdio>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/sweep/local_runner.h"
+#include "common/sweep/runner_flags.h"
 #include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
@@ -41,6 +45,13 @@ ABSL_FLAG(std::string, source_classes, "0,1,2,3,4", "Classes of the source domai
 ABSL_FLAG(std::string, target_classes, "5,6,7,8,9",
           "Classes of the target domain (few-shot task).");
 
+ABSL_FLAG(bool, resume, false,
+          "Continue the pipeline in --out_dir (same options): finished source nets, VAEs, "
+          "few-shot nets and figures are skipped.");
+ABSL_FLAG(std::string, worker, "",
+          "Internal: run one source net (source_net/<i>) or few-shot net "
+          "(fewshot/<prior>/<size>/<split seed>) of the pipeline in --out_dir.");
+
 namespace deep_weight_prior {
 namespace {
 
@@ -55,6 +66,10 @@ absl::StatusOr<std::vector<int64_t>> ParseCounts(const std::string& flag, const 
 }
 
 absl::Status Main(const common::util::Runtime& rt) {
+  if (!absl::GetFlag(FLAGS_worker).empty()) {
+    return RunPipelineWorker(rt.ResolveOutDir("deep_weight_prior_pipeline"),
+                             absl::GetFlag(FLAGS_worker));
+  }
   PipelineOptions o;
   o.data_dir = rt.data_dir, o.out_dir = rt.ResolveOutDir("deep_weight_prior_pipeline"),
   o.seed = rt.seed;
@@ -95,7 +110,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   }
   if (absl::GetFlag(FLAGS_quick))
     o = QuickPipeline(o);  // --quick replaces nets, epochs and split seeds
-  ASSIGN_OR_RETURN(PipelineResult r, RunPipeline(o));
+  o.worker_binary = common::sweep::SelfDirectory() + "pipeline";
+  ASSIGN_OR_RETURN(const auto runner, common::sweep::RunnerFromFlags("dwp_pipeline"));
+  ASSIGN_OR_RETURN(PipelineResult r, RunPipeline(o, *runner, absl::GetFlag(FLAGS_resume)));
   std::printf(
       "source nets: mean test acc %.4f on the source classes; kernels kept: %lld 7x7, %lld 5x5\n\n",
       r.source_acc, static_cast<long long>(r.kernels_7x7), static_cast<long long>(r.kernels_5x5));

@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <glog/logging.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/data/file_bytes.h"
+#include "common/util/interrupt.h"
 #include "common/util/status_macros.h"
 
 extern char** environ;
@@ -65,9 +68,14 @@ absl::Status LocalRunner::Execute(const Sweep& sweep) {
   LOG(INFO) << sweep.runs.size() - todo.size() << " of " << sweep.runs.size()
             << " runs already finished; " << todo.size() << " to go, " << workers_ << " at a time";
   const int threads = WorkerThreads(workers_);
+  // SIGINT / SIGTERM: no new runs; the signal goes on to the running ones (which checkpoint and
+  // exit where they can), and the sweep ends once they have. A second signal ends it at once.
+  util::ScopedInterruptHandlers handlers;
+  bool forwarded = false;
   std::map<pid_t, const Run*> running;
   while (!todo.empty() || !running.empty()) {
-    while (!todo.empty() && static_cast<int>(running.size()) < workers_) {
+    while (!util::InterruptRequested() && !todo.empty() &&
+           static_cast<int>(running.size()) < workers_) {
       const Run* run = todo.front();
       todo.pop_front();
       absl::StatusOr<pid_t> pid = Start(*run, threads);
@@ -80,15 +88,29 @@ absl::Status LocalRunner::Execute(const Sweep& sweep) {
       RETURN_IF_ERROR(data::WriteFileAtomically(ExitStatusPath(*run), "127\n"));
     }
     if (running.empty()) break;
+    if (util::InterruptRequested() && !forwarded) {
+      for (const auto& [pid, run] : running) kill(pid, util::InterruptSignal());
+      forwarded = true;
+    }
     int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
+    const pid_t pid = waitpid(-1, &status, WNOHANG);
     if (pid < 0) return absl::InternalError(absl::StrCat("waitpid: ", std::strerror(errno)));
+    if (pid == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
     const Run* run = running.at(pid);
     running.erase(pid);
     const int code = ExitCode(status);
     RETURN_IF_ERROR(data::WriteFileAtomically(ExitStatusPath(*run), absl::StrCat(code, "\n")));
     LOG(INFO) << (code == 0 ? "done: " : absl::StrCat("FAILED (exit status ", code, "): "))
               << run->name << " (" << LogPath(*run) << ")";
+  }
+  if (util::InterruptRequested()) {
+    return util::InterruptedError(
+        absl::StrCat("with ", Unfinished(sweep).size(), " of ", sweep.runs.size(), " runs of ",
+                     sweep.dir, " unfinished"),
+        "the same command continues the sweep (add --resume where the binary takes it)");
   }
   return CheckFinished(sweep);
 }

@@ -1,8 +1,14 @@
 #include "common/sweep/local_runner.h"
 
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "common/sweep/sweep_testing.h"
+#include "common/util/interrupt.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -46,6 +52,35 @@ TEST(LocalRunner, RunsUnfinishedRunsAndRerunsOnlyTheFailedOne) {
   EXPECT_EQ(CountLines(dir + "/seed3/attempts"), 2);
   EXPECT_EQ(CountLines(dir + "/seed1/attempts"), 1);
   EXPECT_EQ(StateOf(sweep.runs[3]), RunState::kFinished);
+}
+
+// SIGINT while a sweep runs: the running run gets the signal, no other run starts, and the
+// sweep ends interrupted; run again, it does the rest.
+TEST(LocalRunner, AnInterruptStopsTheSweepAndReachesTheRunningRuns) {
+  const std::string dir = FreshDir("interrupt");
+  const std::string hold = dir + "/hold";
+  std::ofstream(hold) << "x";
+  Sweep sweep = ProbeSweep(dir + "/sweep", 3);
+  sweep.runs[0].argv.push_back("--hold=" + hold);
+  absl::Status first;
+  std::thread execute([&] { first = LocalRunner(1).Execute(sweep); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (CountLines(sweep.runs[0].dir + "/attempts") == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  util::RequestInterrupt(SIGINT);
+  execute.join();
+  util::ClearInterruptForTesting();
+  EXPECT_TRUE(util::IsInterrupted(first)) << first;
+  EXPECT_THAT(std::string(first.message()), HasSubstr("with 3 of 3 runs of " + sweep.dir));
+  EXPECT_EQ(ReadAll(ExitStatusPath(sweep.runs[0])), "130\n");  // ended by the SIGINT
+  EXPECT_EQ(StateOf(sweep.runs[1]), RunState::kNotStarted);
+
+  std::filesystem::remove(hold);
+  ASSERT_TRUE(LocalRunner(1).Execute(sweep).ok());
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(CountLines(sweep.runs[i].dir + "/attempts"), i == 0 ? 2 : 1);
 }
 
 TEST(LocalRunner, ResumesARunThatWasStarted) {

@@ -44,9 +44,9 @@ int InterruptSignal() { return requested.load(); }
 void RequestInterrupt(int signal) { requested.store(signal); }
 void ClearInterruptForTesting() { requested.store(0); }
 
-absl::Status InterruptedError(const std::string& where) {
+absl::Status InterruptedError(const std::string& where, const std::string& how_to_continue) {
   absl::Status status = absl::AbortedError(absl::StrCat(
-      "interrupted (", SignalName(InterruptSignal()), ") ", where, "; --resume continues"));
+      "interrupted (", SignalName(InterruptSignal()), ") ", where, "; ", how_to_continue));
   status.SetPayload(kInterruptedPayload, absl::Cord("1"));
   return status;
 }

@@ -38,8 +38,9 @@ int InterruptSignal();
 void RequestInterrupt(int signal);
 void ClearInterruptForTesting();
 
-// Aborted "interrupted (SIGTERM) <where>; --resume continues", recognised by IsInterrupted.
-absl::Status InterruptedError(const std::string& where);
+// Aborted "interrupted (SIGTERM) <where>; <how_to_continue>", recognised by IsInterrupted.
+absl::Status InterruptedError(const std::string& where,
+                              const std::string& how_to_continue = "--resume continues");
 bool IsInterrupted(const absl::Status& status);
 
 // The exit status for an interrupted run: 128 + the signal (130 for SIGINT, 143 for SIGTERM).
