@@ -188,18 +188,10 @@ absl::Status Validate(const TrainConfig& c) {
 }
 
 absl::StatusOr<ImageData> LoadImageData(const TrainConfig& c, const std::string& data_dir) {
-  if (c.dataset != "fashion-mnist" && c.dataset != "tiny-imagenet-200" && c.dataset != "cifar10" &&
-      c.dataset != "cifar100") {
-    return absl::InvalidArgumentError(
-        "--dataset must be fashion-mnist, cifar10, cifar100 or tiny-imagenet-200, got '" +
-        c.dataset + "'");
-  }
-  ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
-  const std::string expected = c.dataset == "fashion-mnist" ? "idx" : c.dataset;
-  if (raw.format != expected) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--dataset=", c.dataset, " but ", data_dir, " holds ", raw.format, " files"));
-  }
+  ASSIGN_OR_RETURN(
+      common::data::ImageSplits raw,
+      common::data::LoadNamedImageSplits(
+          c.dataset, data_dir, {"fashion-mnist", "cifar10", "cifar100", "tiny-imagenet-200"}));
   torch::Tensor train = common::data::ScaleToUnit(raw.train_images),
                 test = common::data::ScaleToUnit(raw.test_images);
   std::vector<double> mean, std;

@@ -36,14 +36,9 @@ absl::Status Validate(const MlpSearchOptions& o) {
 }
 
 absl::StatusOr<SearchData> LoadSearchData(const std::string& dataset, const std::string& data_dir) {
-  ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
-  const std::string expected = dataset == "cifar10" ? "cifar10" : "idx";
-  if ((dataset != "fashion-mnist" && dataset != "mnist" && dataset != "cifar10") ||
-      raw.format != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("--dataset=", dataset,
-                                                   " (fashion-mnist, mnist or cifar10) but ",
-                                                   data_dir, " holds ", raw.format, " files"));
-  }
+  ASSIGN_OR_RETURN(
+      common::data::ImageSplits raw,
+      common::data::LoadNamedImageSplits(dataset, data_dir, {"fashion-mnist", "mnist", "cifar10"}));
   auto flat = [](const torch::Tensor& images) {
     return common::data::FlattenFeatures(common::data::ScaleToUnit(images)).contiguous();
   };

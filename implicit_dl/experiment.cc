@@ -222,12 +222,10 @@ absl::Status Validate(const TrainConfig& c) {
 
 absl::StatusOr<ClassificationData> LoadClassificationData(const std::string& dataset,
                                                           const std::string& data_dir) {
-  ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
+  ASSIGN_OR_RETURN(
+      common::data::ImageSplits raw,
+      common::data::LoadNamedImageSplits(dataset, data_dir, {"fashion-mnist", "mnist", "cifar10"}));
   const bool cifar = IsCifar(dataset);
-  if ((raw.format == "cifar10") != cifar) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--dataset=", dataset, " but ", data_dir, " holds ", raw.format, " files"));
-  }
   auto prepare = [cifar](const torch::Tensor& images) {
     torch::Tensor x = common::data::ScaleToUnit(images);
     x = cifar ? common::data::NormalizeChannels(x, {0.5, 0.5, 0.5}, {0.5, 0.5, 0.5})

@@ -155,13 +155,10 @@ absl::Status Validate(const TrainConfig& c) {
 
 absl::StatusOr<WnData> LoadWnData(const TrainConfig& c, const std::string& data_dir) {
   RETURN_IF_ERROR(Validate(c));
-  ASSIGN_OR_RETURN(common::data::ImageSplits raw, common::data::LoadImageSplits(data_dir));
+  ASSIGN_OR_RETURN(common::data::ImageSplits raw,
+                   common::data::LoadNamedImageSplits(
+                       c.dataset, data_dir, {"fashion-mnist", "mnist", "cifar10", "cifar100"}));
   const bool cifar = c.dataset == "cifar10" || c.dataset == "cifar100";
-  const std::string expected = cifar ? c.dataset : "idx";
-  if (raw.format != expected) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--dataset=", c.dataset, " but ", data_dir, " holds ", raw.format, " files"));
-  }
   WnData d;
   if (cifar) {  // same as reference: CIFAR-10 statistics for CIFAR-100 too
     d.mean = {0.4914, 0.4822, 0.4465}, d.std = {0.2023, 0.1994, 0.2010};

@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <numeric>
 
@@ -10,6 +11,7 @@
 #include "common/data/cifar.h"
 #include "common/data/idx.h"
 #include "common/data/tiny_imagenet.h"
+#include "common/util/status_macros.h"
 #include "glog/logging.h"
 
 namespace common::data {
@@ -140,6 +142,29 @@ absl::StatusOr<ImageSplits> LoadImageSplits(const std::string& dir) {
       ": no dataset found (expected MNIST-style train-images-idx3-ubyte[.gz] + "
       "t10k-*, CIFAR binary data_batch_*.bin / train.bin + test.bin, or Tiny-ImageNet-200 "
       "wnids.txt + train/ + val/)"));
+}
+
+std::string DatasetFormat(const std::string& dataset) {
+  if (dataset == "fashion-mnist" || dataset == "mnist" || dataset == "notmnist") return "idx";
+  return dataset;
+}
+
+absl::StatusOr<ImageSplits> LoadNamedImageSplits(const std::string& dataset, const std::string& dir,
+                                                 const std::vector<std::string>& allowed) {
+  if (std::find(allowed.begin(), allowed.end(), dataset) == allowed.end()) {
+    std::string names;
+    for (size_t i = 0; i < allowed.size(); ++i) {
+      absl::StrAppend(&names, i == 0 ? "" : i + 1 == allowed.size() ? " or " : ", ", allowed[i]);
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset must be ", names, ", got '", dataset, "'"));
+  }
+  ASSIGN_OR_RETURN(ImageSplits splits, LoadImageSplits(dir));
+  if (splits.format != DatasetFormat(dataset)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--dataset=", dataset, " but ", dir, " holds ", splits.format, " files"));
+  }
+  return splits;
 }
 
 }  // namespace common::data

@@ -85,6 +85,16 @@ torch::Generator SeededGenerator(uint64_t seed, uint64_t stream = 0);
 // the directory and say what was expected.
 absl::StatusOr<ImageSplits> LoadImageSplits(const std::string& dir);
 
+// The ImageSplits::format of a dataset name: "idx" for fashion-mnist, mnist and notmnist;
+// cifar10, cifar100 and tiny-imagenet-200 are their own.
+std::string DatasetFormat(const std::string& dataset);
+
+// LoadImageSplits for the dataset a user named with --dataset: "--dataset must be a, b or c, got
+// 'x'" when it is not one of `allowed`, "--dataset=X but DIR holds F files" when the directory
+// holds another format.
+absl::StatusOr<ImageSplits> LoadNamedImageSplits(const std::string& dataset, const std::string& dir,
+                                                 const std::vector<std::string>& allowed);
+
 }  // namespace common::data
 
 #endif  // COMMON_DATA_DATASET_H_

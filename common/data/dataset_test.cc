@@ -77,5 +77,18 @@ TEST(LoadImageSplits, DetectsFormatOrSaysWhatWasExpected) {
   EXPECT_EQ(LoadImageSplits(dir).value().format, "idx");
 }
 
+TEST(LoadNamedImageSplits, TheNamedDatasetMustBeAllowedAndMatchTheFiles) {
+  const std::string dir = TestDir("named");
+  ASSERT_TRUE(WriteTinyMnistDirectory(dir, 10, 10, false).ok());
+  EXPECT_TRUE(LoadNamedImageSplits("mnist", dir, {"mnist", "cifar10"}).ok());
+  EXPECT_EQ(
+      LoadNamedImageSplits("svhn", dir, {"fashion-mnist", "mnist", "cifar10"}).status().message(),
+      "--dataset must be fashion-mnist, mnist or cifar10, got 'svhn'");
+  EXPECT_EQ(LoadNamedImageSplits("cifar10", dir, {"mnist", "cifar10"}).status().message(),
+            "--dataset=cifar10 but " + dir + " holds idx files");
+  EXPECT_EQ(DatasetFormat("notmnist"), "idx");
+  EXPECT_EQ(DatasetFormat("cifar100"), "cifar100");
+}
+
 }  // namespace
 }  // namespace common::data
