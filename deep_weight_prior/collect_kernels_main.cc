@@ -67,20 +67,16 @@ absl::Status Main(const common::util::Runtime& rt) {
       k5.push_back(ExtractKernels(net->convs[i].kernel()));
   }
   const std::string out = rt.ResolveOutDir("deep_weight_prior_kernels");
-  for (const auto& [name, parts, threshold] :
-       {std::tuple<std::string, std::vector<torch::Tensor>*, double>{
-            "conv7x7", &k7, absl::GetFlag(FLAGS_prune_7x7)},
-        {"conv5x5", &k5, absl::GetFlag(FLAGS_prune_5x5)}}) {
-    const torch::Tensor all = torch::cat(*parts), kept = PruneKernels(all, threshold);
-    if (kept.size(0) < 2) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(name, ": ", kept.size(0), " of ", all.size(0),
-                       " kernels pass the norm threshold ", threshold));
-    }
-    RETURN_IF_ERROR(SaveKernelSplit(
-        out + "/" + name, SplitKernels(kept, absl::GetFlag(FLAGS_train_fraction), rt.seed)));
-    std::printf("%s: kept %lld of %lld kernels\n", name.c_str(),
-                static_cast<long long>(kept.size(0)), static_cast<long long>(all.size(0)));
+  for (const auto& [size, parts, threshold] : {std::tuple<int, std::vector<torch::Tensor>*, double>{
+                                                   7, &k7, absl::GetFlag(FLAGS_prune_7x7)},
+                                               {5, &k5, absl::GetFlag(FLAGS_prune_5x5)}}) {
+    ASSIGN_OR_RETURN(const KernelSplit split,
+                     BuildKernelSet(out, size, *parts, threshold, train_fraction, rt.seed));
+    int64_t total = 0;
+    for (const torch::Tensor& p : *parts) total += p.size(0);
+    std::printf("conv%dx%d: kept %lld of %lld kernels\n", size, size,
+                static_cast<long long>(split.train.size(0) + split.test.size(0)),
+                static_cast<long long>(total));
   }
   std::printf("kernel dataset in %s\n", out.c_str());
   return absl::OkStatus();

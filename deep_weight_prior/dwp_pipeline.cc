@@ -51,8 +51,11 @@ absl::Status SourceNet(const PipelineOptions& o, int i) {
   RETURN_IF_ERROR(common::data::MakeDirs(dir));
   RETURN_IF_ERROR(
       common::data::WriteNpy(dir + "/kernels7x7.npy", ExtractKernels(r.net->convs[0].kernel())));
-  RETURN_IF_ERROR(
-      common::data::WriteNpy(dir + "/kernels5x5.npy", ExtractKernels(r.net->convs[1].kernel())));
+  std::vector<torch::Tensor> later;  // every conv after the first, as collect_kernels
+  for (size_t c = 1; c < r.net->convs.size(); ++c) {
+    later.push_back(ExtractKernels(r.net->convs[c].kernel()));
+  }
+  RETURN_IF_ERROR(common::data::WriteNpy(dir + "/kernels5x5.npy", torch::cat(later)));
   return common::train::WriteJsonFile(dir + "/summary.json", {{"test_acc", r.test_acc}});
 }
 
@@ -84,16 +87,8 @@ absl::StatusOr<SourceKernels> CollectSourceKernels(const PipelineOptions& o) {
   }
   SourceKernels s;
   s.accuracy = acc;
-  const torch::Tensor p7 = PruneKernels(torch::cat(k7), o.prune_7x7),
-                      p5 = PruneKernels(torch::cat(k5), o.prune_5x5);
-  if (p7.size(0) < 10 || p5.size(0) < 10) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("pruning kept ", p7.size(0), " 7x7 and ", p5.size(0),
-                     " 5x5 kernels; lower --prune_7x7 / --prune_5x5"));
-  }
-  s.k7 = SplitKernels(p7, 0.8, o.seed), s.k5 = SplitKernels(p5, 0.8, o.seed);
-  RETURN_IF_ERROR(SaveKernelSplit(o.out_dir + "/kernels/conv7x7", s.k7));
-  RETURN_IF_ERROR(SaveKernelSplit(o.out_dir + "/kernels/conv5x5", s.k5));
+  ASSIGN_OR_RETURN(s.k7, BuildKernelSet(o.out_dir + "/kernels", 7, k7, o.prune_7x7, 0.8, o.seed));
+  ASSIGN_OR_RETURN(s.k5, BuildKernelSet(o.out_dir + "/kernels", 5, k5, o.prune_5x5, 0.8, o.seed));
   return s;
 }
 

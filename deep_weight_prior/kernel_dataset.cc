@@ -59,4 +59,21 @@ absl::StatusOr<KernelSplit> LoadKernelSplit(const std::string& dir) {
   return s;
 }
 
+absl::StatusOr<KernelSplit> BuildKernelSet(const std::string& out_dir, int kernel_size,
+                                           const std::vector<torch::Tensor>& parts, double min_norm,
+                                           double train_fraction, uint64_t seed) {
+  const std::string name = absl::StrCat("conv", kernel_size, "x", kernel_size);
+  if (parts.empty()) return absl::InvalidArgumentError(name + ": no source kernels");
+  const torch::Tensor all = torch::cat(parts), kept = PruneKernels(all, min_norm);
+  KernelSplit split = SplitKernels(kept, train_fraction, seed);
+  if (split.train.size(0) == 0 || split.test.size(0) == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        name, ": ", kept.size(0), " of ", all.size(0), " kernels have an L2 norm >= ", min_norm,
+        ", too few for a train and a test kernel (lower --prune_", kernel_size, "x", kernel_size,
+        " or train more source nets)"));
+  }
+  RETURN_IF_ERROR(SaveKernelSplit(out_dir + "/" + name, split));
+  return split;
+}
+
 }  // namespace deep_weight_prior

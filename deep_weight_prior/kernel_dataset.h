@@ -8,6 +8,7 @@
 #include <torch/types.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -27,6 +28,14 @@ struct KernelSplit {
 KernelSplit SplitKernels(const torch::Tensor& kernels, double train_fraction, uint64_t seed);
 
 absl::Status SaveKernelSplit(const std::string& dir, const KernelSplit& split);
+
+// One kernel set of the dataset (conv7x7 or conv5x5) from the source nets' kernels `parts`:
+// pruned (L2 norm >= min_norm), split (SplitKernels) and saved to <out_dir>/<name>/. Both files
+// need a kernel, else a FailedPrecondition naming the set, the counts and the threshold's flag
+// (--prune_7x7 / --prune_5x5). Collect_kernels and the pipeline both use it.
+absl::StatusOr<KernelSplit> BuildKernelSet(const std::string& out_dir, int kernel_size,
+                                           const std::vector<torch::Tensor>& parts, double min_norm,
+                                           double train_fraction, uint64_t seed);
 
 // Reads dir/train.npy and dir/test.npy; both must be float32 [N, 1, K, K] with the same K.
 absl::StatusOr<KernelSplit> LoadKernelSplit(const std::string& dir);

@@ -32,6 +32,29 @@ TEST(KernelDataset, ExtractPruneSplitRoundTrip) {
   EXPECT_TRUE(torch::equal(back->test, s.test));
 }
 
+// Kernels of norm 0.1 * i from two "nets": the set keeps those >= the threshold, split 80/20, on
+// disk as LoadKernelSplit reads them.
+TEST(KernelDataset, BuildKernelSetKeepsTheKernelsAboveTheThreshold) {
+  auto kernels = [](int from, int to) {
+    std::vector<torch::Tensor> k;
+    for (int i = from; i < to; ++i) k.push_back(torch::full({1, 1, 5, 5}, 0.1 * i / 5.0));
+    return torch::cat(k);  // kernel i has L2 norm 0.1 * i
+  };
+  const std::string dir = ::testing::TempDir() + "/kernel_set";
+  const KernelSplit split =
+      BuildKernelSet(dir, 5, {kernels(0, 10), kernels(10, 20)}, 0.95, 0.8, 3).value();
+  EXPECT_EQ(split.train.size(0), 8);  // norms 1.0 .. 1.9: 10 kept
+  EXPECT_EQ(split.test.size(0), 2);
+  const torch::Tensor norms = torch::cat({split.train, split.test}).flatten(1).norm(2, 1);
+  EXPECT_GE(norms.min().item<double>(), 0.95);
+  const KernelSplit back = LoadKernelSplit(dir + "/conv5x5").value();
+  EXPECT_TRUE(torch::equal(back.train, split.train));
+  EXPECT_THAT(std::string(BuildKernelSet(dir, 5, {kernels(0, 20)}, 1.85, 0.8, 3)
+                              .status()
+                              .message()),  // 1 kept: no test kernel
+              ::testing::HasSubstr("conv5x5: 1 of 20 kernels have an L2 norm >= 1.85"));
+}
+
 TEST(KernelDataset, BadFilesAreErrors) {
   const std::string dir = ::testing::TempDir() + "/bad_kernels";
   std::filesystem::create_directories(dir);
