@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sweep/local_runner.h"
+#include "common/sweep/sweep_testing.h"
 #include "common/train/run_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,19 +16,9 @@
 namespace icnn {
 namespace {
 
+using ::common::sweep::testing::FreshDir;
+using ::common::sweep::testing::ReadAll;
 using ::testing::HasSubstr;
-
-std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // The fake worker's validation accuracy of configuration `id`: a tie between ids 18 and 22 for
 // "nn" (the lowest wins), a single best (id 25) for "ours".

@@ -7,12 +7,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sweep/local_runner.h"
+#include "common/sweep/sweep_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace weightnorm_init {
 namespace {
 
+using ::common::sweep::testing::CountLines;
+using ::common::sweep::testing::FreshDir;
+using ::common::sweep::testing::ReadAll;
 using ::testing::HasSubstr;
 
 // A stand-in for the train binary: writes summary.json with test_acc = depth / 100 + seed / 1000
@@ -34,21 +38,6 @@ std::string FakeTrain(const std::string& dir) {
   return path;
 }
 
-int Lines(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  int n = 0;
-  while (std::getline(in, line)) ++n;
-  return n;
-}
-
-std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
 TEST(DepthSweep, RunsEveryConfigurationOnceAndCollectsTheResults) {
   const std::string dir = FreshDir("sweep");
   DepthSweepOptions o;
@@ -61,7 +50,7 @@ TEST(DepthSweep, RunsEveryConfigurationOnceAndCollectsTheResults) {
   common::sweep::LocalRunner runner(3);
   const auto results = RunDepthSweep(o, runner);
   ASSERT_TRUE(results.ok()) << results.status();
-  EXPECT_EQ(Lines(dir + "/starts"), 8);
+  EXPECT_EQ(CountLines(dir + "/starts"), 8);
   ASSERT_EQ(results->size(), 8u);
   for (const DepthResult& r : *results) {
     EXPECT_DOUBLE_EQ(r.test_acc, r.run.depth / 100.0 + r.run.seed / 1000.0) << r.run.dir;
@@ -69,7 +58,7 @@ TEST(DepthSweep, RunsEveryConfigurationOnceAndCollectsTheResults) {
   EXPECT_EQ((*results)[5].run.init, "b");
   EXPECT_EQ((*results)[5].run.depth, 2);
   EXPECT_EQ((*results)[5].run.seed, 1);
-  EXPECT_EQ(Lines(o.dir + "/depth_sweep.csv"), 9);
+  EXPECT_EQ(CountLines(o.dir + "/depth_sweep.csv"), 9);
   // Every run got the train flags and the runner's thread count.
   std::ifstream starts(dir + "/starts");
   for (std::string line; std::getline(starts, line);) {
@@ -78,7 +67,7 @@ TEST(DepthSweep, RunsEveryConfigurationOnceAndCollectsTheResults) {
     EXPECT_THAT(line, HasSubstr(absl::StrCat("--threads=", common::sweep::WorkerThreads(3))));
   }
   ASSERT_TRUE(RunDepthSweep(o, runner).ok());  // everything done: nothing restarts
-  EXPECT_EQ(Lines(dir + "/starts"), 8);
+  EXPECT_EQ(CountLines(dir + "/starts"), 8);
 }
 
 TEST(DepthSweep, AFailingRunIsReportedWithItsLogAndResumedNextTime) {
@@ -100,7 +89,7 @@ TEST(DepthSweep, AFailingRunIsReportedWithItsLogAndResumedNextTime) {
   while (std::getline(starts, line)) last = line;
   EXPECT_THAT(last, HasSubstr("--init=broken"));
   EXPECT_THAT(last, HasSubstr("--resume"));
-  EXPECT_EQ(Lines(dir + "/starts"), 3);  // "ok" ran once
+  EXPECT_EQ(CountLines(dir + "/starts"), 3);  // "ok" ran once
 }
 
 TEST(DepthSweep, OptionErrorsNameTheFlag) {

@@ -16,16 +16,10 @@ namespace common::sweep {
 namespace {
 
 using testing::CountLines;
+using testing::FreshDir;
 using ::testing::HasSubstr;
 using testing::ProbeSweep;
 using testing::ReadAll;
-
-std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 TEST(LocalRunner, RunsUnfinishedRunsAndRerunsOnlyTheFailedOne) {
   const std::string dir = FreshDir("local");

@@ -19,16 +19,10 @@ namespace common::sweep {
 namespace {
 
 using testing::CountLines;
+using testing::FreshDir;
 using ::testing::HasSubstr;
 using testing::ProbeSweep;
 using testing::ReadAll;
-
-std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 // The "value" field of a probe's summary.json.
 std::string ValueOf(const Run& run) {

@@ -1,8 +1,10 @@
-// Test helpers: a sweep of //common/sweep:sweep_probe runs and readers of their outputs.
+// Test helpers: a sweep of //common/sweep:sweep_probe runs, fresh directories and readers of
+// the runs' outputs.
 #ifndef COMMON_SWEEP_SWEEP_TESTING_H_
 #define COMMON_SWEEP_SWEEP_TESTING_H_
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -29,6 +31,15 @@ inline Sweep ProbeSweep(const std::string& dir, int n) {
                           run_dir});
   }
   return sweep;
+}
+
+// An empty directory `name` under the test's temporary directory.
+inline std::string FreshDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = absl::StrCat(tmp ? tmp : "/tmp", "/", name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
 }
 
 inline int CountLines(const std::string& path) {

@@ -22,16 +22,6 @@ double MultiStepLr(double base, const std::vector<int>& milestones, double gamma
 // min_lr + (base - min_lr) * (1 + cos(pi * t / total)) / 2, constant min_lr for t >= total.
 double CosineLr(double base, double min_lr, double total, double t);
 
-// Linear from base at t = 0 to end at t = total, constant end afterwards.
-double LinearDecayLr(double base, double end, double total, double t);
-
-// values[j] for boundaries[j-1] <= epoch < boundaries[j] (values has one more entry).
-double PiecewiseConstantLr(const std::vector<int>& boundaries, const std::vector<double>& values,
-                           int epoch);
-
-// Linear interpolation through (t, lr) points sorted by t; constant beyond the ends.
-double PiecewiseLinearLr(const std::vector<std::pair<double, double>>& points, double t);
-
 // The per-iteration quadratic warm-up of weightnorm_init (Arpit et al. 2019, code: train.py):
 // alpha = (epoch + (iter + offset) / iters_per_epoch) / warmup_epochs with offset = 1 when
 // warmup_lr == 0 (so the first step is not 0), and lr = warmup_lr + alpha^2 (target - warmup_lr).

@@ -16,27 +16,11 @@ TEST(LrSchedule, MultiStepCountsPassedMilestones) {
   EXPECT_NEAR(MultiStepLr(0.1, {60, 120, 160}, 0.2, 199), 0.1 * 0.008, 1e-15);
 }
 
-TEST(LrSchedule, CosineAndLinear) {
+TEST(LrSchedule, Cosine) {
   EXPECT_DOUBLE_EQ(CosineLr(1.0, 0.0, 10, 0), 1.0);
   EXPECT_NEAR(CosineLr(1.0, 0.0, 10, 5), 0.5, 1e-15);
   EXPECT_NEAR(CosineLr(1.0, 0.1, 10, 2.5), 0.1 + 0.9 * (1 + std::cos(M_PI / 4)) / 2, 1e-15);
   EXPECT_DOUBLE_EQ(CosineLr(1.0, 0.1, 10, 12), 0.1);
-  EXPECT_DOUBLE_EQ(LinearDecayLr(1.0, 0.0, 4, 1), 0.75);
-  EXPECT_DOUBLE_EQ(LinearDecayLr(1.0, 0.0, 4, 9), 0.0);
-}
-
-TEST(LrSchedule, PiecewiseConstantAndLinear) {
-  // weightnorm_init schedule 1 with E = 30: lr, x0.1 from 10, x0.01 from 20.
-  const std::vector<int> b = {10, 20};
-  const std::vector<double> v = {0.1, 0.01, 0.001};
-  EXPECT_DOUBLE_EQ(PiecewiseConstantLr(b, v, 9), 0.1);
-  EXPECT_DOUBLE_EQ(PiecewiseConstantLr(b, v, 10), 0.01);
-  EXPECT_DOUBLE_EQ(PiecewiseConstantLr(b, v, 25), 0.001);
-  const std::vector<std::pair<double, double>> pts = {{0, 0}, {2, 1}, {4, 0.5}};
-  EXPECT_DOUBLE_EQ(PiecewiseLinearLr(pts, -1), 0);
-  EXPECT_DOUBLE_EQ(PiecewiseLinearLr(pts, 1), 0.5);
-  EXPECT_DOUBLE_EQ(PiecewiseLinearLr(pts, 3), 0.75);
-  EXPECT_DOUBLE_EQ(PiecewiseLinearLr(pts, 9), 0.5);
 }
 
 TEST(LrSchedule, QuadraticWarmupMatchesSpecFormula) {
