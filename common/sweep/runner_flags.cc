@@ -20,6 +20,9 @@ ABSL_FLAG(std::string, slurm_args, "",
           "slurm: more sbatch options, space-separated (e.g. '--partition=gpu --time=02:00:00 "
           "--gres=gpu:1 --account=x').");
 ABSL_FLAG(double, slurm_poll_seconds, 10, "slurm: seconds between squeue polls while waiting.");
+ABSL_FLAG(bool, slurm_wait, true,
+          "slurm: wait for the job array to finish; false: submit it and exit (code 1, 'not "
+          "finished yet'), and run the same command again later to collect the results.");
 
 namespace common::sweep {
 
@@ -42,6 +45,7 @@ absl::StatusOr<std::unique_ptr<Runner>> RunnerFromFlags(const std::string& job_n
   o.max_parallel = parallel;
   o.cpus_per_task = absl::GetFlag(FLAGS_slurm_cpus_per_task);
   o.poll_seconds = absl::GetFlag(FLAGS_slurm_poll_seconds);
+  o.wait = absl::GetFlag(FLAGS_slurm_wait);
   o.sbatch_args = absl::StrSplit(absl::GetFlag(FLAGS_slurm_args), ' ', absl::SkipEmpty());
   if (o.cpus_per_task < 1) {
     return absl::InvalidArgumentError(

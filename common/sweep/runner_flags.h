@@ -1,6 +1,6 @@
 // The flags of every sweeping binary, and the runner they choose:
 //   --runner=local|slurm  --parallel=N  --slurm_cpus_per_task=C  --slurm_args='--partition=x ...'
-//   --slurm_poll_seconds=S
+//   --slurm_poll_seconds=S  --slurm_wait=false
 //
 // Example:
 //   ASSIGN_OR_RETURN(std::unique_ptr<Runner> runner, RunnerFromFlags("mlp_search"));
@@ -20,6 +20,7 @@ ABSL_DECLARE_FLAG(int, parallel);
 ABSL_DECLARE_FLAG(int, slurm_cpus_per_task);
 ABSL_DECLARE_FLAG(std::string, slurm_args);
 ABSL_DECLARE_FLAG(double, slurm_poll_seconds);
+ABSL_DECLARE_FLAG(bool, slurm_wait);
 
 namespace common::sweep {
 

@@ -191,6 +191,13 @@ absl::Status SlurmRunner::Execute(const Sweep& sweep) {
   RETURN_IF_ERROR(Validate(sweep));
   if (const std::string earlier = LastJobId(sweep); !earlier.empty()) {
     ASSIGN_OR_RETURN(const QueueState q, QueryJob(earlier));
+    if (!q.Empty() && !options_.wait) {
+      return absl::UnavailableError(
+          absl::StrCat("not finished yet: slurm job ", earlier, " of this sweep is still queued (",
+                       q.pending, " pending, ", q.running,
+                       " running); the same command again, once it has left the "
+                       "queue, collects the results"));
+    }
     if (!q.Empty()) {
       LOG(INFO) << "slurm job " << earlier << " of this sweep is still queued; waiting for it";
       RETURN_IF_ERROR(Wait(sweep, earlier));
@@ -204,6 +211,11 @@ absl::Status SlurmRunner::Execute(const Sweep& sweep) {
   LOG(INFO) << "submitted slurm job " << job_id << " (" << todo.size() << " array tasks, script "
             << RunnerDir(sweep) << "/slurm_array.sh); Ctrl-C leaves it running, and the same "
             << "command again waits for it";
+  if (!options_.wait) {
+    return absl::UnavailableError(absl::StrCat(
+        "not finished yet: submitted slurm job ", job_id, " (", todo.size(),
+        " array tasks); the same command again, once it has finished, collects the results"));
+  }
   RETURN_IF_ERROR(Wait(sweep, job_id));
   return CheckFinished(sweep);
 }

@@ -28,6 +28,10 @@ struct SlurmOptions {
   int cpus_per_task = 1;  // sbatch --cpus-per-task, and each run's --threads
   std::vector<std::string> sbatch_args;  // more sbatch options (partition, time, gres, account)
   double poll_seconds = 10;              // squeue polling interval while waiting
+  // false: Execute submits (or finds this sweep's job still queued) and returns Unavailable
+  // "not finished yet: ..." at once; the same call again, once the job has left the queue,
+  // collects the results (and resubmits what failed).
+  bool wait = true;
 };
 
 // What squeue says of a job: its array tasks by state (PENDING, RUNNING, ...); empty once the

@@ -105,15 +105,23 @@ TEST_F(RealSlurm, JobArrayGivesTheLocalRunnersResults) {
   const std::string dir = FreshDir("slurm_equal");
   Sweep local = ProbeSweep(dir + "/local", 4), slurm = ProbeSweep(dir + "/slurm", 4);
   ASSERT_TRUE(LocalRunner(2).Execute(local).ok());
+  // Submitted without waiting, then collected by a waiting call that does not submit again.
+  SlurmOptions no_wait = FastPolling();
+  no_wait.wait = false;
+  const absl::Status submitted = SlurmRunner(no_wait).Execute(slurm);
+  EXPECT_EQ(submitted.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(submitted.message()), HasSubstr("not finished yet: submitted slurm job"));
+  const std::string job = LastJobId(slurm);
   SlurmRunner runner(FastPolling());
   const absl::Status s = runner.Execute(slurm);
   ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(LastJobId(slurm), job);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(ValueOf(slurm.runs[i]), ValueOf(local.runs[i])) << i;
     EXPECT_THAT(ReadAll(slurm.runs[i].dir + "/summary.json"), HasSubstr("\"threads\": 1"));
     EXPECT_EQ(CountLines(slurm.runs[i].dir + "/attempts"), 1);
   }
-  EXPECT_FALSE(LastJobId(slurm).empty());
+  EXPECT_FALSE(job.empty());
   EXPECT_TRUE(runner.Execute(slurm).ok());  // all finished: nothing submitted
   for (const auto& r : slurm.runs) EXPECT_EQ(CountLines(r.dir + "/attempts"), 1);
 }
