@@ -53,6 +53,7 @@ int ExitCode(int wait_status) {
 
 absl::StatusOr<pid_t> Start(const Run& run, int threads) {
   RETURN_IF_ERROR(data::MakeDirs(run.dir));
+  RETURN_IF_ERROR(RecordArguments(run));
   std::remove(ExitStatusPath(run).c_str());
   return Spawn(CommandOf(run, threads), LogPath(run));
 }
@@ -63,6 +64,7 @@ LocalRunner::LocalRunner(int workers) : workers_(workers) { CHECK_GE(workers, 1)
 
 absl::Status LocalRunner::Execute(const Sweep& sweep) {
   RETURN_IF_ERROR(Validate(sweep));
+  RETURN_IF_ERROR(CheckArguments(sweep));
   const std::vector<const Run*> unfinished = Unfinished(sweep);
   std::deque<const Run*> todo(unfinished.begin(), unfinished.end());
   LOG(INFO) << sweep.runs.size() - todo.size() << " of " << sweep.runs.size()

@@ -77,6 +77,25 @@ TEST(LocalRunner, AnInterruptStopsTheSweepAndReachesTheRunningRuns) {
     EXPECT_EQ(CountLines(sweep.runs[i].dir + "/attempts"), i == 0 ? 2 : 1);
 }
 
+// The same directory with other options: refused before anything runs, naming the difference.
+TEST(LocalRunner, ARunStartedWithOtherArgumentsIsRefused) {
+  const std::string dir = FreshDir("arguments");
+  Sweep sweep = ProbeSweep(dir, 3);
+  ASSERT_TRUE(LocalRunner(1).Execute(sweep).ok());
+  sweep.runs[1].argv[1] = "--seed=7";
+  sweep.runs.push_back(ProbeSweep(dir, 4).runs[3]);  // a new run is fine
+  const absl::Status s = LocalRunner(1).Execute(sweep);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("1 of 4 runs in " + dir +
+                        " finished with other arguments (seed1 had --seed=1, now --seed=7)"));
+  EXPECT_EQ(StateOf(sweep.runs[3]), RunState::kNotStarted);
+  sweep.runs[1].argv[0] = "/elsewhere/sweep_probe";  // the executable's path is not compared
+  sweep.runs[1].argv[1] = "--seed=1";
+  EXPECT_TRUE(LocalRunner(1).Execute(sweep).ok());
+  EXPECT_EQ(CountLines(sweep.runs[1].dir + "/attempts"), 1);
+}
+
 TEST(LocalRunner, ResumesARunThatWasStarted) {
   const std::string dir = FreshDir("resume");
   Sweep sweep = ProbeSweep(dir, 2);

@@ -146,7 +146,10 @@ absl::StatusOr<std::string> SlurmRunner::Submit(const Sweep& sweep,
                                                 const std::vector<const Run*>& runs) {
   const std::string dir = RunnerDir(sweep);
   RETURN_IF_ERROR(data::MakeDirs(dir));
-  for (const Run* r : runs) RETURN_IF_ERROR(data::MakeDirs(r->dir));
+  for (const Run* r : runs) {
+    RETURN_IF_ERROR(data::MakeDirs(r->dir));
+    RETURN_IF_ERROR(RecordArguments(*r));
+  }
   const std::string script = absl::StrCat(dir, "/slurm_array.sh");
   RETURN_IF_ERROR(data::WriteFileAtomically(script, JobScript(runs)));
   std::string array = absl::StrCat("--array=0-", runs.size() - 1);
@@ -189,6 +192,7 @@ absl::Status SlurmRunner::Wait(const Sweep& sweep, const std::string& job_id) co
 
 absl::Status SlurmRunner::Execute(const Sweep& sweep) {
   RETURN_IF_ERROR(Validate(sweep));
+  RETURN_IF_ERROR(CheckArguments(sweep));
   if (const std::string earlier = LastJobId(sweep); !earlier.empty()) {
     ASSIGN_OR_RETURN(const QueueState q, QueryJob(earlier));
     if (!q.Empty() && !options_.wait) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/data/file_bytes.h"
 
@@ -31,6 +32,47 @@ RunState StateOf(const Run& run) {
   if (data::FileExists(ExitStatusPath(run))) return RunState::kFailed;
   if (data::FileExists(LogPath(run))) return RunState::kInterrupted;
   return RunState::kNotStarted;
+}
+
+std::string ArgumentsPath(const Run& run) { return run.dir + "/arguments"; }
+
+namespace {
+
+// argv[1..], one per line (the executable's path may differ between invocations).
+std::string ArgumentLines(const Run& run) {
+  std::string out;
+  for (size_t i = 1; i < run.argv.size(); ++i) absl::StrAppend(&out, run.argv[i], "\n");
+  return out;
+}
+
+}  // namespace
+
+absl::Status RecordArguments(const Run& run) {
+  return data::WriteFileAtomically(ArgumentsPath(run), ArgumentLines(run));
+}
+
+absl::Status CheckArguments(const Sweep& sweep) {
+  std::vector<std::string> changed;
+  std::string first;
+  for (const Run& r : sweep.runs) {
+    const absl::StatusOr<std::string> recorded = data::ReadFileBytes(ArgumentsPath(r));
+    if (StateOf(r) != RunState::kFinished || !recorded.ok() || *recorded == ArgumentLines(r)) {
+      continue;
+    }
+    changed.push_back(r.name);
+    if (!first.empty()) continue;
+    const std::vector<std::string> before = absl::StrSplit(*recorded, '\n', absl::SkipEmpty());
+    const std::vector<std::string> now(r.argv.begin() + 1, r.argv.end());
+    size_t i = 0;
+    while (i < before.size() && i < now.size() && before[i] == now[i]) ++i;
+    first = absl::StrCat(r.name, " had ", i < before.size() ? before[i] : "(nothing)", ", now ",
+                         i < now.size() ? now[i] : "(nothing)");
+  }
+  if (changed.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(changed.size(), " of ", sweep.runs.size(), " runs in ", sweep.dir,
+                   " finished with other arguments (", first,
+                   "): give the options they had, or another --out_dir"));
 }
 
 std::vector<const Run*> Unfinished(const Sweep& sweep) {

@@ -48,6 +48,16 @@ RunState StateOf(const Run& run);
 std::string LogPath(const Run& run);         // <dir>/log.txt
 std::string ExitStatusPath(const Run& run);  // <dir>/exit_status
 
+// <dir>/arguments: the run's argv[1..], one per line, recorded by the runner when it starts the
+// run. A run's identity: a sweep that gives a finished run other arguments (other options into the
+// same directory) is refused instead of mixing results; an unfinished run simply starts again.
+std::string ArgumentsPath(const Run& run);
+absl::Status RecordArguments(const Run& run);
+
+// OK unless a finished run had other arguments than the sweep now gives it: FailedPrecondition
+// naming the runs, the first difference and what to do.
+absl::Status CheckArguments(const Sweep& sweep);
+
 // The runs that are not finished, in order.
 std::vector<const Run*> Unfinished(const Sweep& sweep);
 
