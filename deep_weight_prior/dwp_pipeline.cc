@@ -20,6 +20,11 @@
 namespace deep_weight_prior {
 namespace {
 
+// --source_data_dir, or --data_dir when it is empty.
+const std::string& SourceDataDir(const PipelineOptions& o) {
+  return o.source_data_dir.empty() ? o.data_dir : o.source_data_dir;
+}
+
 std::string SourceNetDir(const PipelineOptions& o, int i) {
   return absl::StrCat(o.out_dir, "/source_nets/net", i);
 }
@@ -39,8 +44,7 @@ absl::Status SourceNet(const PipelineOptions& o, int i) {
   if (i < 0 || i >= o.source_nets) {
     return absl::InvalidArgumentError(absl::StrCat("--worker: no source net ", i));
   }
-  const std::string& source_dir = o.source_data_dir.empty() ? o.data_dir : o.source_data_dir;
-  ASSIGN_OR_RETURN(const Domain source, LoadDomain(source_dir, o.source_classes));
+  ASSIGN_OR_RETURN(const Domain source, LoadDomain(SourceDataDir(o), o.source_classes));
   NetConfig c;
   c.net.net_cfg = "vanilla", c.net.c1 = o.source_c1, c.net.c2 = o.source_c2,
   c.net.classes = source.classes;
@@ -153,8 +157,8 @@ absl::Status FewShotNet(const PipelineOptions& o, const std::string& code, int64
   ASSIGN_OR_RETURN(common::data::InMemoryDataset train, FewShot(target.train, n, seed));
   BnnConfig c;
   c.net.c1 = o.target_c1, c.net.c2 = o.target_c2, c.net.classes = target.classes;
-  c.net.net_cfg = code == std::string("loguniform") ? "bayes-mtrunca" : "bayes";
-  const std::string p = code == std::string("dwp") ? "vae" : code;
+  c.net.net_cfg = code == "loguniform" ? "bayes-mtrunca" : "bayes";
+  const std::string p = code == "dwp" ? "vae" : code;
   c.prior_list = {p, p};
   c.epochs = o.bnn_epochs, c.seed = seed, c.eval_freq = 0;  // evaluated once, at the end
   KernelInit init;
@@ -306,8 +310,7 @@ absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& o, common::swe
                                            bool resume) {
   RETURN_IF_ERROR(ValidateDomains(o));
   // One clear error here, not one per worker.
-  const std::string& source_dir = o.source_data_dir.empty() ? o.data_dir : o.source_data_dir;
-  RETURN_IF_ERROR(LoadDomain(source_dir, o.source_classes).status());
+  RETURN_IF_ERROR(LoadDomain(SourceDataDir(o), o.source_classes).status());
   ASSIGN_OR_RETURN(Domain target, LoadDomain(o.data_dir, o.target_classes));
   ASSIGN_OR_RETURN(common::train::RunDir run,
                    common::train::RunDir::Open(o.out_dir, common::train::FieldsToJson(o), resume));

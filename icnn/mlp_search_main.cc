@@ -10,9 +10,9 @@
 #include <cstdio>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_split.h"
 #include "common/sweep/local_runner.h"
 #include "common/sweep/runner_flags.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "icnn/search_sweep.h"
@@ -36,7 +36,7 @@ namespace {
 
 absl::Status Main(const common::util::Runtime& rt) {
   MlpSearchOptions o;
-  o.models = absl::StrSplit(absl::GetFlag(FLAGS_models), ',', absl::SkipEmpty());
+  o.models = common::util::ParseStringList(absl::GetFlag(FLAGS_models));
   o.grid = absl::GetFlag(FLAGS_grid);
   o.dataset = absl::GetFlag(FLAGS_dataset);
   o.data_dir = rt.data_dir;

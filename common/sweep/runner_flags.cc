@@ -1,7 +1,6 @@
 #include "common/sweep/runner_flags.h"
 
 #include <cmath>
-#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -33,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Runner>> RunnerFromFlags(const std::string& job_n
     return absl::InvalidArgumentError(absl::StrCat("--parallel must be >= 0, got ", parallel));
   }
   if (runner == "local") {
-    const int workers = parallel > 0 ? parallel : std::max(1u, std::thread::hardware_concurrency());
+    const int workers = parallel > 0 ? parallel : WorkerThreads(1);  // 0: one per core
     return std::make_unique<LocalRunner>(workers);
   }
   if (runner != "slurm") {

@@ -195,14 +195,13 @@ absl::Status SlurmRunner::Execute(const Sweep& sweep) {
   RETURN_IF_ERROR(CheckArguments(sweep));
   if (const std::string earlier = LastJobId(sweep); !earlier.empty()) {
     ASSIGN_OR_RETURN(const QueueState q, QueryJob(earlier));
-    if (!q.Empty() && !options_.wait) {
-      return absl::UnavailableError(
-          absl::StrCat("not finished yet: slurm job ", earlier, " of this sweep is still queued (",
-                       q.pending, " pending, ", q.running,
-                       " running); the same command again, once it has left the "
-                       "queue, collects the results"));
-    }
     if (!q.Empty()) {
+      if (!options_.wait) {
+        return absl::UnavailableError(absl::StrCat(
+            "not finished yet: slurm job ", earlier, " of this sweep is still queued (", q.pending,
+            " pending, ", q.running,
+            " running); the same command again, once it has left the queue, collects the results"));
+      }
       LOG(INFO) << "slurm job " << earlier << " of this sweep is still queued; waiting for it";
       RETURN_IF_ERROR(Wait(sweep, earlier));
     }

@@ -55,10 +55,9 @@ absl::Status CheckArguments(const Sweep& sweep) {
   std::vector<std::string> changed;
   std::string first;
   for (const Run& r : sweep.runs) {
+    if (StateOf(r) != RunState::kFinished) continue;  // an unfinished run starts again
     const absl::StatusOr<std::string> recorded = data::ReadFileBytes(ArgumentsPath(r));
-    if (StateOf(r) != RunState::kFinished || !recorded.ok() || *recorded == ArgumentLines(r)) {
-      continue;
-    }
+    if (!recorded.ok() || *recorded == ArgumentLines(r)) continue;
     changed.push_back(r.name);
     if (!first.empty()) continue;
     const std::vector<std::string> before = absl::StrSplit(*recorded, '\n', absl::SkipEmpty());

@@ -1,6 +1,6 @@
-// A config struct lists its fields once, in a VisitFields member; JSON, equality and the list of
-// differing fields come from that list. Field types: bool, integers, double, std::string and
-// std::vector of those.
+// A config struct lists its fields once, in a VisitFields member; its JSON comes from that list
+// (compare two with common::train::ConfigDifferences, run_dir.h). Field types: bool, integers,
+// double, std::string and std::vector of those.
 //
 // Example:
 //   struct Config {
@@ -19,7 +19,6 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -58,19 +57,6 @@ absl::StatusOr<Config> FieldsFromJson(const nlohmann::json& json, const std::str
   });
   if (!status.ok()) return status;
   return config;
-}
-
-// "name: old -> new" for every field whose value differs, in name order.
-template <class Config>
-std::vector<std::string> FieldDifferences(const Config& before, const Config& now) {
-  const nlohmann::json a = FieldsToJson(before), b = FieldsToJson(now);
-  std::vector<std::string> out;
-  for (auto it = a.begin(); it != a.end(); ++it) {
-    if (b.at(it.key()) != it.value()) {
-      out.push_back(absl::StrCat(it.key(), ": ", it.value().dump(), " -> ", b.at(it.key()).dump()));
-    }
-  }
-  return out;
 }
 
 }  // namespace common::train
