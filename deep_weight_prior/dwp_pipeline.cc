@@ -228,7 +228,7 @@ std::string Table(const PipelineOptions& o, const std::vector<FewShotRow>& rows,
 absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target,
                                const std::vector<KernelVae>& vaes, const SourceKernels& kernels) {
   std::vector<common::plot::Series> series;
-  for (const std::string& init : {"vae", "xavier", "filters"}) {
+  for (const std::string init : {"vae", "xavier", "filters"}) {
     NetConfig c;
     c.net.net_cfg = "vanilla", c.net.c1 = o.target_c1, c.net.c2 = o.target_c2,
     c.net.classes = target.classes;
@@ -253,6 +253,11 @@ absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target,
       s.x.push_back(static_cast<double>(step)), s.y.push_back(acc);
     series.push_back(s);
   }
+  std::string csv = "init,step,test_acc\n";  // the figure's numbers
+  for (const common::plot::Series& s : series) {
+    for (size_t i = 0; i < s.x.size(); ++i) absl::StrAppend(&csv, s.name, ",", s.x[i], ",", s.y[i], "\n");
+  }
+  RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/convergence.csv", csv));
   const common::plot::Axes axes{"fconv on the target classes: test accuracy vs steps", "SGD steps",
                                 "test accuracy"};
   RETURN_IF_ERROR(common::plot::LinePlot(o.out_dir + "/convergence.svg", axes, series));
@@ -327,7 +332,8 @@ absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& o, common::swe
   r.table_markdown = Table(o, r.fewshot, &csv);
   RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/fewshot.csv", csv));
   RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/fewshot.md", r.table_markdown));
-  if (!common::data::FileExists(o.out_dir + "/convergence.png")) {
+  if (!common::data::FileExists(o.out_dir + "/convergence.png") ||
+      !common::data::FileExists(o.out_dir + "/convergence.csv")) {
     RETURN_IF_ERROR(ConvergenceFigure(o, target, vaes, kernels));
   }
   nlohmann::json fewshot = nlohmann::json::array();

@@ -318,7 +318,9 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
         {"test_loss", test.loss},
         {"gap_acc", train.accuracy - test.accuracy},
         {"lip_network", result.lip},
-        {"lip_constraint", net->LipCond()},
+        // null without a Lipschitz constraint (the product of infinite bounds)
+        {"lip_constraint", std::isfinite(net->LipCond()) ? nlohmann::json(net->LipCond())
+                                                         : nlohmann::json(nullptr)},
         {"spectral_complexity", complexity},
         {"layers_outside_constraints", result.violations},
         // gamma = the smallest training margin (the reference's Bounds; null

@@ -83,6 +83,21 @@ TEST(Train, SmallConstrainedRunLearnsAndEndsWithinConstraints) {
   EXPECT_THAT(summary, HasSubstr("thm35_first_paper"));
 }
 
+// Without constraints the network's constraint bound is infinite: the summary says null instead
+// of refusing to be written (a regression: unconstrained runs ended without summary.json).
+TEST(Train, UnconstrainedRunWritesItsSummary) {
+  TrainConfig c;
+  c.arch = "simple_convnet6";
+  c.n_channels = 8;
+  c.epochs = 1;
+  c.bs = 16;
+  c.out_dir = common::data::TestDir("ec_free") + "/run";
+  ASSERT_TRUE(Train(c, TinyImages(32), {{"arch", c.arch}}).ok());
+  const std::string summary = common::data::ReadFileBytes(c.out_dir + "/summary.json").value();
+  EXPECT_THAT(summary, HasSubstr("\"lip_constraint\": null"));
+  EXPECT_THAT(summary, HasSubstr("\"lip_network\""));
+}
+
 TEST(TrainConfig, ReferenceCrashesAreClearErrors) {
   TrainConfig c;
   c.lip = {1, 1, 1};

@@ -11,7 +11,9 @@
 #include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 #include "glog/logging.h"
+#include "implicit_dl/ffnn_conversion.h"
 #include "implicit_dl/sparsity_figure.h"
+#include "implicit_dl/well_posedness.h"
 
 namespace implicit_dl {
 namespace {
@@ -49,17 +51,20 @@ Evaluation Evaluate(ImplicitModel& model, const InMemoryDataset& data, int64_t v
 struct Window {
   common::train::RunningMean loss, forward_iterations, backward_iterations;
   int64_t not_converged = 0;
+  double max_infinity_norm_A = 0;
 };
 
 class Trainer {
  public:
   Trainer(const TrainConfig& config, const ClassificationData& data, ImplicitModel model,
-          std::optional<common::train::RunDir> run)
+          std::optional<common::train::RunDir> run, int64_t parameters)
       : config_(config),
         data_(data),
         model_(std::move(model)),
         optimizer_(model_->parameters(), torch::optim::AdamOptions(config.lr)),
-        run_(std::move(run)) {}
+        run_(std::move(run)) {
+    result_.parameters = parameters;
+  }
 
   absl::StatusOr<TrainResult> Run();
 
@@ -81,6 +86,12 @@ class Trainer {
 
 absl::Status Trainer::Step(const common::data::Batch& batch) {
   const torch::Tensor logits = model_->forward(batch.inputs.to(config_.device));
+  // ||A||_inf of the A this forward pass used: projected in place at its start (inf, triu), or
+  // scaled to kappa on the fly (infscale).
+  double a_used_norm = InfinityNorm(model_->A.detach());
+  if (config_.variant == WellPosedness::kInfScale) {
+    a_used_norm = std::min(a_used_norm, kInfScaleKappa);
+  }
   const torch::Tensor loss =
       torch::nn::functional::cross_entropy(logits, batch.targets.to(config_.device));
   optimizer_.zero_grad();
@@ -92,6 +103,8 @@ absl::Status Trainer::Step(const common::data::Batch& batch) {
         absl::StrCat("training loss is ", value, " at step ", result_.steps + 1, ": lower --lr"));
   }
   const SolveStats s = model_->last_stats();
+  window_.max_infinity_norm_A = std::max(window_.max_infinity_norm_A, a_used_norm);
+  result_.max_infinity_norm_A = std::max(result_.max_infinity_norm_A, a_used_norm);
   window_.loss.Add(value, batch.inputs.size(0));
   epoch_loss_.Add(value, batch.inputs.size(0));
   window_.forward_iterations.Add(s.forward_iterations);
@@ -122,6 +135,7 @@ absl::Status Trainer::EvaluateAndLog(double epoch, int64_t step) {
         {"backward_iterations", window_.backward_iterations.mean()},
         {"not_converged", static_cast<double>(window_.not_converged)},
         {"sparsity_A", model_->SparsityOfA()},
+        {"max_infinity_norm_A", window_.max_infinity_norm_A},
     }));
     if (best) RETURN_IF_ERROR(common::train::SaveStateDict(run_->File("weights_best.pt"), *model_));
   }
@@ -189,14 +203,58 @@ absl::StatusOr<TrainResult> Trainer::Run() {
                                         {"steps_this_run", result_.steps},
                                         {"not_converged", result_.not_converged},
                                         {"sparsity_A", model_->SparsityOfA()},
-                                        {"infinity_norm_A", InfinityNorm(model_->A.detach())}}));
+                                        {"infinity_norm_A", InfinityNorm(model_->A.detach())},
+                                        {"max_infinity_norm_A", result_.max_infinity_norm_A},
+                                        {"model", config_.model},
+                                        {"parameters", result_.parameters}}));
   }
   return result_;
+}
+
+struct FfnnModel {
+  ImplicitModel model{nullptr};
+  int64_t parameters = 0;
+};
+
+// The MLP p-h_1-...-h_k-q with PyTorch's default Linear init, as an implicit model whose
+// structural zeros get no gradient (so Adam never moves them: its update of an entry whose
+// gradient is always 0 is 0).
+absl::StatusOr<FfnnModel> MakeFfnn(const TrainConfig& config, int64_t p, int64_t q) {
+  std::vector<int64_t> widths = {p};
+  widths.insert(widths.end(), config.ffnn_hidden.begin(), config.ffnn_hidden.end());
+  widths.push_back(q);
+  std::vector<torch::nn::Linear> layers, ones;
+  for (size_t k = 0; k + 1 < widths.size(); ++k) {
+    auto options = torch::nn::LinearOptions(widths[k], widths[k + 1]).bias(config.bias);
+    layers.emplace_back(options);
+    ones.emplace_back(options);
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor t : ones.back()->parameters()) t.fill_(1);
+  }
+  ASSIGN_OR_RETURN(ImplicitModel model, ImplicitFromMlp(layers, config.activation));
+  ASSIGN_OR_RETURN(const ImplicitModel structure, ImplicitFromMlp(ones, config.activation));
+  model->options.solver(config.solver);
+  FfnnModel out;
+  const std::vector<torch::Tensor> params = {model->A, model->B, model->C, model->D};
+  const std::vector<torch::Tensor> masks = {structure->A, structure->B, structure->C,
+                                            structure->D};
+  for (size_t i = 0; i < params.size(); ++i) {
+    const torch::Tensor mask = (masks[i] != 0).to(params[i].dtype()).to(config.device);
+    out.parameters += mask.sum().item<int64_t>();
+    torch::Tensor param = params[i];
+    param.register_hook([mask](const torch::Tensor& grad) { return grad * mask; });
+  }
+  out.model = model;
+  return out;
 }
 
 }  // namespace
 
 TrainConfig WithDatasetDefaults(TrainConfig config) {
+  if (config.model == "ffnn") {
+    config.n = 0;
+    for (int64_t h : config.ffnn_hidden) config.n += h;
+  }
   if (config.n == 0) config.n = IsCifar(config.dataset) ? 300 : 100;
   if (config.lr == 0) config.lr = IsCifar(config.dataset) ? 5e-4 : 5e-3;
   return config;
@@ -206,6 +264,16 @@ absl::Status Validate(const TrainConfig& c) {
   if (c.dataset != "fashion-mnist" && c.dataset != "mnist" && c.dataset != "cifar10") {
     return absl::InvalidArgumentError(
         absl::StrCat("--dataset must be fashion-mnist, mnist or cifar10, got '", c.dataset, "'"));
+  }
+  if (c.model != "implicit" && c.model != "ffnn") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--model must be implicit or ffnn, got '", c.model, "'"));
+  }
+  if (c.model == "ffnn") {
+    if (c.ffnn_hidden.empty()) return absl::InvalidArgumentError("--ffnn_hidden is empty");
+    for (int64_t h : c.ffnn_hidden) {
+      if (h <= 0) return absl::InvalidArgumentError(absl::StrCat("--ffnn_hidden: ", h, " <= 0"));
+    }
   }
   const std::pair<const char*, int64_t> positive[] = {
       {"--epochs", c.epochs}, {"--bs", c.bs}, {"--valid_bs", c.valid_bs}, {"--n", c.n}};
@@ -242,17 +310,27 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Classificatio
   RETURN_IF_ERROR(Validate(config));
   torch::manual_seed(
       config.seed);  // the init draws from the global generator: same seed, same model
-  ImplicitModelOptions options(config.n, data.train.inputs().size(1), data.num_classes);
-  options.variant(config.variant).activation(config.activation).solver(config.solver);
-  options.bias(config.bias);
-  ImplicitModel model(options);
+  const int64_t p = data.train.inputs().size(1);
+  ImplicitModel model(nullptr);
+  int64_t parameters = 0;
+  if (config.model == "ffnn") {
+    ASSIGN_OR_RETURN(FfnnModel ffnn, MakeFfnn(config, p, data.num_classes));
+    model = ffnn.model;
+    parameters = ffnn.parameters;
+  } else {
+    ImplicitModelOptions options(config.n, p, data.num_classes);
+    options.variant(config.variant).activation(config.activation).solver(config.solver);
+    options.bias(config.bias);
+    model = ImplicitModel(options);
+    for (const torch::Tensor& t : model->parameters()) parameters += t.numel();
+  }
   model->to(config.device);
   std::optional<common::train::RunDir> run;
   if (!config.out_dir.empty()) {
     ASSIGN_OR_RETURN(run, common::train::RunDir::Open(config.out_dir, flags_json, config.resume));
     LOG(INFO) << "run directory: " << config.out_dir;
   }
-  Trainer trainer(config, data, model, std::move(run));
+  Trainer trainer(config, data, model, std::move(run), parameters);
   return trainer.Run();
 }
 

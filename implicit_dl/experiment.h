@@ -17,6 +17,12 @@ namespace implicit_dl {
 
 struct TrainConfig {
   std::string dataset = "fashion-mnist";  // fashion-mnist | mnist | cifar10
+  // "implicit", or "ffnn": the feed-forward baseline, an MLP p-h_1-...-h_k-q trained by the same
+  // loop. It is held as the implicit model of the MLP (ffnn_conversion.h: A strictly block upper
+  // triangular) whose structural zeros get no gradient, so it computes and learns exactly as the
+  // MLP does (the Picard iteration is exact after k steps); n = h_1 + ... + h_k.
+  std::string model = "implicit";
+  std::vector<int64_t> ffnn_hidden = {60, 40};  // same as the reference's FFNN 784-60-40-10
   int64_t n = 0;             // hidden size; 0: the reference's 100 (MNIST-like) or 300 (CIFAR)
   int64_t epochs = 10;       // same as reference
   int64_t bs = 100;          // same as reference
@@ -59,6 +65,9 @@ struct TrainResult {
   double last_epoch_train_loss = 0;
   int64_t steps = 0;
   int64_t not_converged = 0;  // forward or backward solves that hit mitr
+  // The largest ||A||_inf of the A that a training forward pass used (after its projection).
+  double max_infinity_norm_A = 0;
+  int64_t parameters = 0;  // trainable entries (the FFNN's structural zeros excluded)
 };
 
 // Trains on `data`; with config.out_dir writes config.json, metrics.csv, summary.json,

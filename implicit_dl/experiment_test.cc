@@ -30,6 +30,66 @@ TEST(LoadClassificationData, MnistNormalisationIsTheReferences) {
               HasSubstr("holds idx files"));
 }
 
+// The FFNN baseline: an MLP 8-6-4-3 held as an implicit model. After training, every entry
+// outside the MLP's blocks is still exactly 0, the parameter count is the MLP's, and the model is
+// the MLP: its logits equal relu-chained matrix products of the blocks (an independent forward).
+TEST(Train, FfnnBaselineStaysAnMlp) {
+  torch::manual_seed(0);
+  ClassificationData data{common::data::GaussianBlobs(300, 8, 3, 1),
+                          common::data::GaussianBlobs(100, 8, 3, 2), 3};
+  TrainConfig c;
+  c.model = "ffnn";
+  c.ffnn_hidden = {6, 4};
+  c.epochs = 3;
+  c.bs = 30;
+  c.lr = 1e-2;
+  c.variant = WellPosedness::kTriu;
+  c.out_dir = common::data::TestDir("idl_ffnn") + "/run";
+  c = WithDatasetDefaults(c);
+  EXPECT_EQ(c.n, 10);
+  TrainResult r = Train(c, data, {{"model", "ffnn"}}).value();
+  EXPECT_EQ(r.parameters, 8 * 6 + 6 * 4 + 4 * 3);
+  EXPECT_LT(r.last_epoch_train_loss, 0.9 * r.first_epoch_train_loss);  // it learns
+  ImplicitModel m(ImplicitModelOptions(10, 8, 3).variant(WellPosedness::kTriu));
+  ASSERT_TRUE(common::train::LoadStateDict(c.out_dir + "/weights.pt", *m).ok());
+  torch::NoGradGuard no_grad;
+  // State rows: [h2 (4); h1 (6)]. Blocks: W0 = B[4:10, :], W1 = A[0:4, 4:10], W2 = C[:, 0:4].
+  const torch::Tensor w0 = m->B.narrow(0, 4, 6), w1 = m->A.narrow(0, 0, 4).narrow(1, 4, 6),
+                      w2 = m->C.narrow(1, 0, 4);
+  torch::Tensor rest_a = m->A.clone(), rest_b = m->B.clone(), rest_c = m->C.clone();
+  rest_a.narrow(0, 0, 4).narrow(1, 4, 6).zero_();
+  rest_b.narrow(0, 4, 6).zero_();
+  rest_c.narrow(1, 0, 4).zero_();
+  EXPECT_EQ(rest_a.abs().sum().item<double>(), 0);
+  EXPECT_EQ(rest_b.abs().sum().item<double>(), 0);
+  EXPECT_EQ(rest_c.abs().sum().item<double>(), 0);
+  EXPECT_EQ(m->D.abs().sum().item<double>(), 0);
+  EXPECT_GT(w1.abs().sum().item<double>(), 0);
+  const torch::Tensor x = data.test.inputs();
+  const torch::Tensor mlp = torch::relu(torch::relu(x.mm(w0.t())).mm(w1.t())).mm(w2.t());
+  EXPECT_TRUE(torch::allclose(m->forward(x), mlp, 1e-5, 1e-6));
+}
+
+TEST(Train, RecordsTheLargestInfinityNormOfTheAUsed) {
+  torch::manual_seed(0);
+  ClassificationData data{common::data::GaussianBlobs(200, 8, 3, 1),
+                          common::data::GaussianBlobs(50, 8, 3, 2), 3};
+  TrainConfig c;
+  c.n = 12;
+  c.epochs = 2;
+  c.bs = 20;
+  c.lr = 0.1;  // large steps push A out of the ball between projections
+  c.eval_every = 3;
+  c.out_dir = common::data::TestDir("idl_wellposed") + "/run";
+  TrainResult r = Train(c, data, {{"n", 12}}).value();
+  // The inf variant projects onto ||A||_inf <= 0.95 before every forward; the record sits at the
+  // radius (the rows hit the ball) and never above it.
+  EXPECT_LE(r.max_infinity_norm_A, 0.95 + 1e-6);
+  EXPECT_GT(r.max_infinity_norm_A, 0.9);
+  const std::string metrics = common::data::ReadFileBytes(c.out_dir + "/metrics.csv").value();
+  EXPECT_THAT(metrics, HasSubstr("max_infinity_norm_A"));
+}
+
 TEST(Train, LowersLossAndWritesALoadableRunDirectory) {
   torch::manual_seed(0);
   ClassificationData data{common::data::GaussianBlobs(300, 8, 3, 1),

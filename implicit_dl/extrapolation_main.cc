@@ -4,8 +4,11 @@
 //   ./bazelw run -c opt //implicit_dl:extrapolation -- --epochs=200 --factors=20
 #include <cstdio>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_split.h"
+#include "common/data/file_bytes.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "implicit_dl/extrapolation_experiment.h"
@@ -68,6 +71,17 @@ absl::StatusOr<ExtrapolationConfig> ConfigFromFlags(const common::util::Runtime&
 absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(ExtrapolationConfig config, ConfigFromFlags(rt));
   ASSIGN_OR_RETURN(auto results, RunExtrapolation(config));
+  nlohmann::json summary;
+  for (const auto& [task, curves] : results) {
+    for (const auto& [model, values] : curves.metric) {
+      summary[task][model] = {{"train", curves.train_metric.at(model)},
+                              {"test_first_factor", values.front()},
+                              {"test_last_factor", values.back()}};
+    }
+  }
+  // Written last: its presence means every task's CSV file is there.
+  RETURN_IF_ERROR(common::data::WriteFileAtomically(config.out_dir + "/summary.json",
+                                                    summary.dump(2) + "\n"));
   for (const auto& [task, curves] : results) {
     std::printf("%s (%s at f = %g / %g):\n", task.c_str(), task == "argmax" ? "accuracy" : "MSE",
                 curves.factors.front(), curves.factors.back());

@@ -87,6 +87,7 @@ absl::Status Main(const common::util::Runtime& rt) {
       common::train::RunDir out,
       common::train::RunDir::Open(run_dir + "/robustness", common::train::CommandLineFlagsJson()));
   std::printf("%8s %10s %10s %10s\n", "eps", "fgsm_acc", "noise_acc", "certified");
+  nlohmann::json summary = nlohmann::json::array();
   for (double eps : budgets) {
     const double fgsm = FgsmAccuracy(model, test, eps, range);
     const double noise = NoiseAccuracy(model, test, eps, range, rt.seed);
@@ -94,7 +95,11 @@ absl::Status Main(const common::util::Runtime& rt) {
     std::printf("%8.4f %10.4f %10.4f %10.4f\n", eps, fgsm, noise, certified);
     RETURN_IF_ERROR(out.AppendMetrics(
         {{"eps", eps}, {"fgsm_acc", fgsm}, {"noise_acc", noise}, {"certified_acc", certified}}));
+    summary.push_back(
+        {{"eps", eps}, {"fgsm_acc", fgsm}, {"noise_acc", noise}, {"certified_acc", certified}});
   }
+  // Written last: its presence means the whole curve is in metrics.csv.
+  RETURN_IF_ERROR(out.WriteSummary({{"curve", summary}, {"test_images", limit}}));
   std::printf("results in %s\n", out.path().c_str());
   return absl::OkStatus();
 }

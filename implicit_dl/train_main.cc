@@ -4,6 +4,7 @@
 //   ./bazelw run //implicit_dl:train -- --dataset=cifar10 --data_dir=~/data/cifar-10-batches-bin
 #include "absl/flags/flag.h"
 #include "common/train/run_dir.h"
+#include "common/util/list_flag.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "implicit_dl/experiment.h"
@@ -14,6 +15,11 @@ const implicit_dl::TrainConfig kDefaults;
 
 ABSL_FLAG(std::string, dataset, kDefaults.dataset,
           "fashion-mnist (default data), mnist or cifar10 (these two need --data_dir).");
+ABSL_FLAG(std::string, model, kDefaults.model,
+          "implicit, or ffnn: the feed-forward baseline p-h_1-...-h_k-q of --ffnn_hidden, trained "
+          "by the same loop (as the implicit model of the MLP whose structural zeros stay zero).");
+ABSL_FLAG(std::string, ffnn_hidden, "60,40",
+          "--model=ffnn: hidden widths (the reference's comparison FFNN is 784-60-40-10).");
 ABSL_FLAG(int64_t, n, kDefaults.n, "Hidden state size; 0: 100 for MNIST-like data, 300 for CIFAR.");
 ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Training epochs.");
 ABSL_FLAG(int64_t, bs, kDefaults.bs, "Training batch size.");
@@ -43,6 +49,9 @@ namespace {
 absl::StatusOr<TrainConfig> ConfigFromFlags(const common::util::Runtime& rt) {
   TrainConfig c;
   c.dataset = absl::GetFlag(FLAGS_dataset);
+  c.model = absl::GetFlag(FLAGS_model);
+  ASSIGN_OR_RETURN(c.ffnn_hidden,
+                   common::util::ParseIntList("--ffnn_hidden", absl::GetFlag(FLAGS_ffnn_hidden)));
   c.n = absl::GetFlag(FLAGS_n);
   c.epochs = absl::GetFlag(FLAGS_epochs);
   c.bs = absl::GetFlag(FLAGS_bs);
@@ -72,10 +81,11 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(ClassificationData data, LoadClassificationData(config.dataset, rt.data_dir));
   ASSIGN_OR_RETURN(TrainResult r, Train(config, data, common::train::CommandLineFlagsJson()));
   std::printf(
-      "test accuracy %.4f (loss %.4f), best valid accuracy %.4f, %lld steps, %lld "
-      "non-converged solves; results in %s\n",
-      r.test_accuracy, r.test_loss, r.best_valid_accuracy, static_cast<long long>(r.steps),
-      static_cast<long long>(r.not_converged), config.out_dir.c_str());
+      "%s (%lld parameters): test accuracy %.4f (loss %.4f), best valid accuracy %.4f, %lld "
+      "steps, %lld non-converged solves, max ||A||_inf used %.4f; results in %s\n",
+      config.model.c_str(), static_cast<long long>(r.parameters), r.test_accuracy, r.test_loss,
+      r.best_valid_accuracy, static_cast<long long>(r.steps),
+      static_cast<long long>(r.not_converged), r.max_infinity_norm_A, config.out_dir.c_str());
   return absl::OkStatus();
 }
 

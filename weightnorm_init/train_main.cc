@@ -68,6 +68,8 @@ ABSL_FLAG(double, warmup_lr, kDefaults.warmup_lr, "LR at the start of the warmup
 ABSL_FLAG(bool, cutout, kDefaults.cutout, "CIFAR: one 16x16 cutout hole per image.");
 ABSL_FLAG(double, val_fraction, kDefaults.val_fraction,
           "Share of the training set held out for validation.");
+ABSL_FLAG(int64_t, limit_to, kDefaults.limit_to,
+          "> 0: train (and validate) on the first N training images only.");
 ABSL_FLAG(bool, hessian, kDefaults.hessian,
           "Estimate the Hessian's largest-magnitude eigenvalue at init (power iteration on "
           "Hessian-vector products), write hessian.json and stop.");
@@ -106,6 +108,7 @@ absl::StatusOr<TrainConfig> ConfigFromFlags(const common::util::Runtime& rt) {
   c.warmup_lr = absl::GetFlag(FLAGS_warmup_lr);
   c.cutout = absl::GetFlag(FLAGS_cutout);
   c.val_fraction = absl::GetFlag(FLAGS_val_fraction);
+  c.limit_to = absl::GetFlag(FLAGS_limit_to);
   c.hessian = absl::GetFlag(FLAGS_hessian);
   c.hessian_iters = absl::GetFlag(FLAGS_hessian_iters);
   c.hessian_fraction = absl::GetFlag(FLAGS_hessian_fraction);

@@ -134,6 +134,7 @@ absl::Status Validate(const TrainConfig& c) {
   RETURN_IF_ERROR(Check(c.warmup_epochs >= 0 && c.warmup_lr >= 0,
                         absl::StrCat("--warmup_epochs and --warmup_lr must be >= 0, got ",
                                      c.warmup_epochs, " and ", c.warmup_lr)));
+  RETURN_IF_ERROR(Check(c.limit_to >= 0, absl::StrCat("--limit_to must be >= 0, got ", c.limit_to)));
   RETURN_IF_ERROR(Check(c.val_fraction > 0 && c.val_fraction < 1,
                         absl::StrCat("--val_fraction must be in (0, 1), got ", c.val_fraction)));
   RETURN_IF_ERROR(
@@ -169,7 +170,8 @@ absl::StatusOr<WnData> LoadWnData(const TrainConfig& c, const std::string& data_
       common::data::NormalizeChannels(common::data::ScaleToUnit(raw.train_images), d.mean, d.std);
   const torch::Tensor test =
       common::data::NormalizeChannels(common::data::ScaleToUnit(raw.test_images), d.mean, d.std);
-  const InMemoryDataset full(train, raw.train_labels);
+  InMemoryDataset full(train, raw.train_labels);
+  if (c.limit_to > 0 && c.limit_to < full.size()) full = full.Subset(torch::arange(c.limit_to));
   const int64_t n_valid = static_cast<int64_t>(c.val_fraction * static_cast<double>(full.size()));
   const common::data::SplitIndices split = common::data::RandomSplit(full.size(), n_valid, c.seed);
   d.train = full.Subset(split.train);

@@ -46,6 +46,7 @@ struct TrainConfig {
   double warmup_lr = 0;
   bool cutout = false;            // CIFAR only: one 16-pixel hole
   double val_fraction = 0.1;      // same as reference
+  int64_t limit_to = 0;           // > 0: the first N images of the training set only
   bool hessian = false;           // estimate the Hessian norm at init and stop
   int hessian_iters = 40;         // same as reference
   double hessian_fraction = 0.1;  // same as reference: share of the training batches

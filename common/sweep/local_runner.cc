@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/data/file_bytes.h"
+#include "common/train/progress.h"
 #include "common/util/interrupt.h"
 #include "common/util/status_macros.h"
 
@@ -74,6 +75,9 @@ absl::Status LocalRunner::Execute(const Sweep& sweep) {
   // exit where they can), and the sweep ends once they have. A second signal ends it at once.
   util::ScopedInterruptHandlers handlers;
   bool forwarded = false;
+  const auto start = std::chrono::steady_clock::now();
+  const size_t total = todo.size();
+  size_t ended = 0;
   std::map<pid_t, const Run*> running;
   while (!todo.empty() || !running.empty()) {
     while (!util::InterruptRequested() && !todo.empty() &&
@@ -105,8 +109,16 @@ absl::Status LocalRunner::Execute(const Sweep& sweep) {
     running.erase(pid);
     const int code = ExitCode(status);
     RETURN_IF_ERROR(data::WriteFileAtomically(ExitStatusPath(*run), absl::StrCat(code, "\n")));
-    LOG(INFO) << (code == 0 ? "done: " : absl::StrCat("FAILED (exit status ", code, "): "))
-              << run->name << " (" << LogPath(*run) << ")";
+    // Progress: runs ended of this call's total, and the time left at the pace so far.
+    ++ended;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double left = elapsed / ended * static_cast<double>(total - ended);
+    LOG(INFO) << (code == 0 ? "done " : "FAILED ") << ended << "/" << total << " ["
+              << train::ProgressLine::FormatDuration(elapsed) << " elapsed, about "
+              << train::ProgressLine::FormatDuration(left) << " left]: " << run->name
+              << (code == 0 ? "" : absl::StrCat(" (exit status ", code, ")")) << " ("
+              << LogPath(*run) << ")";
   }
   if (util::InterruptRequested()) {
     return util::InterruptedError(
