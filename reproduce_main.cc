@@ -86,9 +86,9 @@ absl::Status Main(const common::util::Runtime& rt) {
   o.binary_dir = common::sweep::SelfDirectory();
   if (!o.binary_dir.empty() && o.binary_dir.back() == '/') o.binary_dir.pop_back();
   // The re-run command of one claim: the same scale, data and output directory.
-  o.rerun_prefix = absl::StrCat("./bazelw run //:reproduce -- --scale=", scale,
-                                NonDefaultFlags({"out_dir", "data_dir", "dataset_dirs", "runner",
-                                                 "parallel", "slurm_args"}));
+  o.rerun_prefix = absl::StrCat(
+      "./bazelw run //:reproduce -- --scale=", scale,
+      NonDefaultFlags({"out_dir", "data_dir", "dataset_dirs", "runner", "parallel", "slurm_args"}));
   o.command = absl::StrCat(o.rerun_prefix, NonDefaultFlags({"papers", "claims"}));
   o.paper_titles = {
       {"implicit_dl", "Implicit Deep Learning (El Ghaoui et al., SIAM J. Math. Data Science 2021)"},
@@ -98,7 +98,8 @@ absl::Status Main(const common::util::Runtime& rt) {
       {"weightnorm_init",
        "How to Initialize your Network? Robust Initialization for WeightNorm & ResNets (Arpit, "
        "Campos, Bengio, NeurIPS 2019)"},
-      {"excess_capacity", "Measuring Excess Capacity in Neural Networks (Graf et al., NeurIPS 2022)"},
+      {"excess_capacity",
+       "Measuring Excess Capacity in Neural Networks (Graf et al., NeurIPS 2022)"},
       {"deep_weight_prior", "The Deep Weight Prior (Atanov et al., ICLR 2019)"},
   };
   ASSIGN_OR_RETURN(std::unique_ptr<common::sweep::Runner> runner,
@@ -107,7 +108,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(std::vector<common::report::ClaimResult> results,
                    common::report::RunReproduce(all, o, *runner));
   int not_reproduced = 0;
-  for (const auto& r : results) not_reproduced += r.verdict == common::report::Verdict::kNotReproduced;
+  for (const auto& r : results)
+    not_reproduced += r.verdict == common::report::Verdict::kNotReproduced;
   std::printf("%d of %zu claims not reproduced (see the report)\n", not_reproduced, results.size());
   return absl::OkStatus();
 }

@@ -26,17 +26,24 @@ using common::report::Table;
 std::vector<std::string> PipelineFlags(Scale s) {
   switch (s) {
     case Scale::kSmoke:
-      return {"--source_nets=1", "--source_hid=4,8", "--source_epochs=1", "--vae_epochs=2",
-              "--target_hid=4,8", "--bnn_epochs=3", "--sizes=20", "--split_seeds=0,1",
-              "--prune_7x7=0", "--prune_5x5=0"};
+      return {"--source_nets=1",  "--source_hid=4,8", "--source_epochs=1", "--vae_epochs=2",
+              "--target_hid=4,8", "--bnn_epochs=3",   "--sizes=20",        "--split_seeds=0,1",
+              "--prune_7x7=0",    "--prune_5x5=0"};
     case Scale::kQuick:
-      return {"--source_nets=2", "--source_hid=32,64", "--source_epochs=1", "--vae_epochs=20",
-              "--target_hid=8,32", "--bnn_epochs=150", "--sizes=50,200", "--split_seeds=0,1,2"};
+      return {"--source_nets=2", "--source_hid=32,64", "--source_epochs=1",
+              "--vae_epochs=20", "--target_hid=8,32",  "--bnn_epochs=150",
+              "--sizes=50,200",  "--split_seeds=0,1,2"};
     case Scale::kPaper:  // the README's MNIST protocol: notMNIST source nets, 10 split seeds
-      return {"--source_nets=100", "--source_hid=64,128", "--source_epochs=5",
-              "--vae_epochs=100",   "--target_hid=32,128", "--bnn_epochs=1000",
-              "--sizes=50,100,200,500,1000", "--split_seeds=0,1,2,3,4,5,6,7,8,9",
-              "--source_classes=0,1,2,3,4,5,6,7,8,9", "--target_classes=0,1,2,3,4,5,6,7,8,9"};
+      return {"--source_nets=100",
+              "--source_hid=64,128",
+              "--source_epochs=5",
+              "--vae_epochs=100",
+              "--target_hid=32,128",
+              "--bnn_epochs=1000",
+              "--sizes=50,100,200,500,1000",
+              "--split_seeds=0,1,2,3,4,5,6,7,8,9",
+              "--source_classes=0,1,2,3,4,5,6,7,8,9",
+              "--target_classes=0,1,2,3,4,5,6,7,8,9"};
   }
   return {};
 }
@@ -105,10 +112,10 @@ absl::StatusOr<Outcome> AssembleFewShot(const AssembleContext& ctx) {
       {absl::StrCat("acc(DWP) - acc(N(0,1)) at N = ", smallest), dwp - sn, Check::Op::kAtLeast, 0});
   o.tables.push_back(std::move(t));
   const std::string fig = ctx.Figure("png");
-  RETURN_IF_ERROR(common::plot::LinePlot(
-      ctx.InReport(fig), {"few-shot test accuracy (mean ± std over split seeds)", "training examples",
-                          "accuracy", true, false},
-      series));
+  RETURN_IF_ERROR(common::plot::LinePlot(ctx.InReport(fig),
+                                         {"few-shot test accuracy (mean ± std over split seeds)",
+                                          "training examples", "accuracy", true, false},
+                                         series));
   o.figures.push_back(fig);
   return o;
 }
@@ -174,16 +181,18 @@ std::vector<Claim> Claims() {
       "more accurate on a small training set than with a log-uniform or N(0,1) prior. Quick "
       "scale: source Fashion-MNIST classes 0-4 (2 source nets), target classes 5-9, N = 50 and "
       "200, 3 split seeds, small nets.";
-  c.paper_number = "MNIST (source notMNIST), N = 50: DWP 0.800, log-uniform 0.766, N(0,1) 0.717; "
-                   "N = 1000: 0.961 / 0.958 / 0.959";
+  c.paper_number =
+      "MNIST (source notMNIST), N = 50: DWP 0.800, log-uniform 0.766, N(0,1) 0.717; "
+      "N = 1000: 0.961 / 0.958 / 0.959";
   c.source = "specs/deep_weight_prior.md §6.1";
   c.assemble = AssembleFewShot;
   claims.push_back(c);
 
   c.name = "convergence";
-  c.statement = "Initialising a deterministic CNN with kernels sampled from the DWP makes it "
-                "converge faster than xavier initialisation, about as fast as real source "
-                "filters.";
+  c.statement =
+      "Initialising a deterministic CNN with kernels sampled from the DWP makes it "
+      "converge faster than xavier initialisation, about as fast as real source "
+      "filters.";
   c.paper_number = "ConvNet on MNIST, test acc at step 50: dwp 0.961, filters 0.967, xavier 0.930";
   c.source = "specs/deep_weight_prior.md §6.2";
   c.assemble = AssembleConvergence;

@@ -255,7 +255,8 @@ absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target,
   }
   std::string csv = "init,step,test_acc\n";  // the figure's numbers
   for (const common::plot::Series& s : series) {
-    for (size_t i = 0; i < s.x.size(); ++i) absl::StrAppend(&csv, s.name, ",", s.x[i], ",", s.y[i], "\n");
+    for (size_t i = 0; i < s.x.size(); ++i)
+      absl::StrAppend(&csv, s.name, ",", s.x[i], ",", s.y[i], "\n");
   }
   RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/convergence.csv", csv));
   const common::plot::Axes axes{"fconv on the target classes: test accuracy vs steps", "SGD steps",

@@ -319,8 +319,8 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
         {"gap_acc", train.accuracy - test.accuracy},
         {"lip_network", result.lip},
         // null without a Lipschitz constraint (the product of infinite bounds)
-        {"lip_constraint", std::isfinite(net->LipCond()) ? nlohmann::json(net->LipCond())
-                                                         : nlohmann::json(nullptr)},
+        {"lip_constraint",
+         std::isfinite(net->LipCond()) ? nlohmann::json(net->LipCond()) : nlohmann::json(nullptr)},
         {"spectral_complexity", complexity},
         {"layers_outside_constraints", result.violations},
         // gamma = the smallest training margin (the reference's Bounds; null

@@ -94,8 +94,7 @@ absl::StatusOr<Outcome> AssembleLearnability(const AssembleContext& ctx) {
   const std::string fig = ctx.Figure("png");
   RETURN_IF_ERROR(common::plot::LinePlot(
       ctx.InReport(fig),
-      {"training loss per update (median, IQR over runs)", "update", "loss", false, true},
-      series));
+      {"training loss per update (median, IQR over runs)", "update", "loss", false, true}, series));
   o.figures.push_back(fig);
   return o;
 }
@@ -146,8 +145,8 @@ absl::StatusOr<Outcome> AssembleSigprop(const AssembleContext& ctx) {
                       correlation["icnn_default"].back(), Check::Op::kAtLeast, 0.9});
   o.checks.push_back({"correlation at the last layer, ICNN + init", correlation["icnn_init"].back(),
                       Check::Op::kAtMost, 0.9});
-  o.checks.push_back({"second moment last / first layer, ICNN default init",
-                      growth("icnn_default"), Check::Op::kAtLeast, 10});
+  o.checks.push_back({"second moment last / first layer, ICNN default init", growth("icnn_default"),
+                      Check::Op::kAtLeast, 10});
   o.checks.push_back({"second moment last / first layer, ICNN + init", growth("icnn_init"),
                       Check::Op::kAtMost, 10});
   o.tables.push_back(std::move(t));
@@ -173,7 +172,7 @@ SearchSize SearchAt(Scale s) {
     case Scale::kSmoke:
       return {"small", 1, 1};
     case Scale::kQuick:
-      return {"small", 3, 2};
+      return {"small", 2, 2};
     case Scale::kPaper:
       return {"full", 25, 10};  // the reference's 180 configurations, 25 epochs, 10 seeds
   }
@@ -227,10 +226,11 @@ absl::StatusOr<Outcome> AssembleSearch(const AssembleContext& ctx) {
   ASSIGN_OR_RETURN(const std::vector<double> epoch, csv.Column("epoch"));
   ASSIGN_OR_RETURN(const std::vector<double> acc, csv.Column("test_acc"));
   ASSIGN_OR_RETURN(const std::vector<double> loss, csv.Column("test_loss"));
-  Table t{"Best configuration of each model (validation accuracy of the search), retrained "
-          "over seeds: test accuracy and loss at the search's best epoch (mean ± std)",
-          {"model", "config", "valid acc", "best epoch", "test acc", "test loss"},
-          {}};
+  Table t{
+      "Best configuration of each model (validation accuracy of the search), retrained "
+      "over seeds: test accuracy and loss at the search's best epoch (mean ± std)",
+      {"model", "config", "valid acc", "best epoch", "test acc", "test loss"},
+      {}};
   std::map<std::string, double> test_acc;
   std::vector<common::plot::Panel> panels = {
       {{"test accuracy (median, IQR over seeds)", "epoch", "accuracy"}, {}},
@@ -290,8 +290,9 @@ std::vector<Claim> Claims() {
       "With the principled initialisation an ICNN (no skip connections) trains about as fast as "
       "a non-convex network of the same shape, while the default-initialised ICNN lags far "
       "behind. Quick scale: Fashion-MNIST, 5 hidden layers, 3 runs of 2 epochs.";
-  c.paper_number = "Fig. 2 (MNIST, 5 hidden layers, median of 10 runs): ICNN + init's training "
-                   "loss close to the non-convex net's; default ICNN far behind";
+  c.paper_number =
+      "Fig. 2 (MNIST, 5 hidden layers, median of 10 runs): ICNN + init's training "
+      "loss close to the non-convex net's; default ICNN far behind";
   c.source = "specs/icnn.md §6, §5.1";
   c.plan = PlanLearnability;
   c.assemble = AssembleLearnability;
@@ -301,8 +302,9 @@ std::vector<Claim> Claims() {
   c.statement =
       "With the default (He) init, an ICNN's pre-activations become perfectly correlated and "
       "their second moment explodes with depth; the principled init keeps both in check.";
-  c.paper_number = "Fig. 1 / Fig. 4: correlation -> 1 within 2-3 layers and exploding moments "
-                   "for the default init; bounded for the principled init";
+  c.paper_number =
+      "Fig. 1 / Fig. 4: correlation -> 1 within 2-3 layers and exploding moments "
+      "for the default init; bounded for the principled init";
   c.source = "specs/icnn.md §2.9, §5.4";
   c.plan = PlanSigprop;
   c.assemble = AssembleSigprop;
@@ -312,9 +314,10 @@ std::vector<Claim> Claims() {
   c.statement =
       "The principled initialisation leads to better generalisation: after a hyper-parameter "
       "search, the ICNN + init is more accurate on the test set than the default ICNN. Quick "
-      "scale: the 8-configuration 'small' grid, 3 epochs, 2 retraining seeds, Fashion-MNIST.";
-  c.paper_number = "Fig. 3 (180 configurations, MNIST and CIFAR-10): test accuracy and loss of "
-                   "nn, icnn, skip and ours; ours above icnn";
+      "scale: the 8-configuration 'small' grid, 2 epochs, 2 retraining seeds, Fashion-MNIST.";
+  c.paper_number =
+      "Fig. 3 (180 configurations, MNIST and CIFAR-10): test accuracy and loss of "
+      "nn, icnn, skip and ours; ours above icnn";
   c.source = "specs/icnn.md §6, §5.2";
   c.plan = PlanSearchClaim;
   c.assemble = AssembleSearch;
@@ -322,8 +325,9 @@ std::vector<Claim> Claims() {
 
   c.name = "tox21";
   c.statement = "On Tox21, the ICNN + init is competitive with a non-convex network (ROC-AUC).";
-  c.paper_number = "Table 1: per-assay and average test ROC-AUC (numbers to be taken from the "
-                   "paper)";
+  c.paper_number =
+      "Table 1: per-assay and average test ROC-AUC (numbers to be taken from the "
+      "paper)";
   c.source = "specs/icnn.md §6, §5.3";
   c.plan = [](const PlanContext& ctx) {
     return ClaimPlan{{},

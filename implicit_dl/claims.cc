@@ -95,8 +95,9 @@ absl::StatusOr<Outcome> AssembleAccuracy(const AssembleContext& ctx) {
   ASSIGN_OR_RETURN(const auto ffnn, Summaries(ctx, "ffnn", seeds));
   const std::vector<double> acc_i = Field(implicit, "test_acc"), acc_f = Field(ffnn, "test_acc");
   Outcome o;
-  o.measured = absl::StrFormat("test acc: implicit (n = 100) %s, FFNN 784-60-40-10 %s",
-                               common::report::MeanStd(acc_i, 4), common::report::MeanStd(acc_f, 4));
+  o.measured =
+      absl::StrFormat("test acc: implicit (n = 100) %s, FFNN 784-60-40-10 %s",
+                      common::report::MeanStd(acc_i, 4), common::report::MeanStd(acc_f, 4));
   // "Matches": at most one point of test accuracy below the FFNN, on average over seeds.
   o.checks.push_back({"mean test acc (implicit) - mean test acc (FFNN)",
                       common::report::Mean(acc_i) - common::report::Mean(acc_f),
@@ -131,8 +132,8 @@ absl::StatusOr<Outcome> AssembleWellPosedness(const AssembleContext& ctx) {
       worst, seeds, steps, not_converged);
   // The inf variant projects A onto {||A||_inf <= 0.95} before every forward pass, so the
   // Picard map is a 0.95-contraction and the fixed point exists and is unique.
-  o.checks.push_back({"max ||A||_inf over every training step", worst, Check::Op::kAtMost,
-                      0.95 + 1e-6});
+  o.checks.push_back(
+      {"max ||A||_inf over every training step", worst, Check::Op::kAtMost, 0.95 + 1e-6});
   return o;
 }
 
@@ -146,13 +147,12 @@ ClaimPlan PlanRobustness(const PlanContext& ctx) {
   const Sizes n = At(ctx.scale);
   for (const std::string& m : kModels) {
     const std::string train = ctx.SharedRunDir(TrainRun(m, 0));
-    plan.runs.push_back({{m,
-                          {ctx.Binary("implicit_dl/robustness"), "--run_dir=" + train,
-                           std::string("--eps=") + kEps,
-                           absl::StrCat("--limit=", n.robustness_images),
-                           "--data_dir=" + ctx.DataFor("mnist")},
-                          train + "/robustness"},
-                         /*phase=*/1});
+    plan.runs.push_back(
+        {{m,
+          {ctx.Binary("implicit_dl/robustness"), "--run_dir=" + train, std::string("--eps=") + kEps,
+           absl::StrCat("--limit=", n.robustness_images), "--data_dir=" + ctx.DataFor("mnist")},
+          train + "/robustness"},
+         /*phase=*/1});
   }
   return plan;
 }
@@ -165,9 +165,9 @@ absl::StatusOr<Outcome> AssembleRobustness(const AssembleContext& ctx) {
   std::vector<common::plot::Series> series;
   std::string measured;
   for (const std::string& m : kModels) {
-    ASSIGN_OR_RETURN(const nlohmann::json s,
-                     common::report::ReadJson(ctx.SharedRunDir(TrainRun(m, 0)) +
-                                              "/robustness/summary.json"));
+    ASSIGN_OR_RETURN(
+        const nlohmann::json s,
+        common::report::ReadJson(ctx.SharedRunDir(TrainRun(m, 0)) + "/robustness/summary.json"));
     common::plot::Series fgsm{m + " FGSM", {}, {}, {}, {}}, noise{m + " noise", {}, {}, {}, {}};
     double worst_gap = -1;  // max over eps of certified - FGSM accuracy: a valid bound is <= 0
     for (const nlohmann::json& row : s.at("curve")) {
@@ -182,21 +182,22 @@ absl::StatusOr<Outcome> AssembleRobustness(const AssembleContext& ctx) {
       worst_gap = std::max(worst_gap, cert - f);
     }
     if (fgsm.y.empty()) return absl::DataLossError("empty robustness curve of " + m);
-    absl::StrAppend(&measured, measured.empty() ? "" : "; ", m,
-                    absl::StrFormat(": FGSM acc %.3f -> %.3f, noise acc %.3f -> %.3f", fgsm.y.front(),
-                                    fgsm.y.back(), noise.y.front(), noise.y.back()));
+    absl::StrAppend(
+        &measured, measured.empty() ? "" : "; ", m,
+        absl::StrFormat(": FGSM acc %.3f -> %.3f, noise acc %.3f -> %.3f", fgsm.y.front(),
+                        fgsm.y.back(), noise.y.front(), noise.y.back()));
     // The sensitivity-matrix certificate is a lower bound on the accuracy under any attack of
     // that size, so it never exceeds the accuracy under FGSM.
-    o.checks.push_back({"max over eps of certified acc - FGSM acc (" + m + ")", worst_gap,
-                        Check::Op::kAtMost, 0});
+    o.checks.push_back(
+        {"max over eps of certified acc - FGSM acc (" + m + ")", worst_gap, Check::Op::kAtMost, 0});
     series.push_back(std::move(fgsm));
     series.push_back(std::move(noise));
   }
   o.measured = absl::StrCat(measured, " (eps ", kEps, ")");
   o.tables.push_back(std::move(t));
   const std::string fig = ctx.Figure("png");
-  RETURN_IF_ERROR(common::plot::LinePlot(ctx.InReport(fig),
-                                         {"test accuracy under attack", "eps", "accuracy"}, series));
+  RETURN_IF_ERROR(common::plot::LinePlot(
+      ctx.InReport(fig), {"test accuracy under attack", "eps", "accuracy"}, series));
   o.figures.push_back(fig);
   return o;
 }
@@ -206,12 +207,12 @@ absl::StatusOr<Outcome> AssembleRobustness(const AssembleContext& ctx) {
 ClaimPlan PlanExtrapolation(const PlanContext& ctx) {
   const Sizes n = At(ctx.scale);
   const std::string dir = ctx.RunDir("extrapolation");
-  return {{PlannedRun{{"extrapolation",
-                       {ctx.Binary("implicit_dl/extrapolation"),
-                        absl::StrCat("--samples=", n.extra_samples),
-                        absl::StrCat("--epochs=", n.extra_epochs),
-                        absl::StrCat("--factors=", n.extra_factors), "--out_dir=" + dir},
-                       dir}}}};
+  return {{PlannedRun{
+      {"extrapolation",
+       {ctx.Binary("implicit_dl/extrapolation"), absl::StrCat("--samples=", n.extra_samples),
+        absl::StrCat("--epochs=", n.extra_epochs), absl::StrCat("--factors=", n.extra_factors),
+        "--out_dir=" + dir},
+       dir}}}};
 }
 
 // Geometric mean (MSE over factors spans decades).
@@ -228,8 +229,8 @@ absl::StatusOr<Outcome> AssembleExtrapolation(const AssembleContext& ctx) {
           {"task", "model", "mean over f"},
           {}};
   std::map<std::string, std::map<std::string, double>> avg;
-  for (const std::string task : {"arithmetic_add", "arithmetic_sub", "arithmetic_mul",
-                                 "arithmetic_div", "argmax"}) {
+  for (const std::string task :
+       {"arithmetic_add", "arithmetic_sub", "arithmetic_mul", "arithmetic_div", "argmax"}) {
     ASSIGN_OR_RETURN(const common::report::Csv csv,
                      common::report::ReadCsv(dir + "/" + task + ".csv"));
     for (size_t c = 1; c < csv.header.size(); ++c) {
@@ -237,8 +238,9 @@ absl::StatusOr<Outcome> AssembleExtrapolation(const AssembleContext& ctx) {
       const double a = task == "argmax" ? common::report::Mean(v) : GeoMean(v);
       avg[task][csv.header[c]] = a;
       t.rows.push_back({task, csv.header[c],
-                        absl::StrFormat(task == "argmax" ? "%.4f (accuracy)" : "%.4g (MSE, "
-                                                                                "geometric)",
+                        absl::StrFormat(task == "argmax" ? "%.4f (accuracy)"
+                                                         : "%.4g (MSE, "
+                                                           "geometric)",
                                         a)});
     }
   }
@@ -258,7 +260,8 @@ absl::StatusOr<Outcome> AssembleExtrapolation(const AssembleContext& ctx) {
   // "Implicit models extrapolate better": lower MSE than the MLPs on addition, and a clearly
   // (5 points) higher argmax accuracy than the LSTM, averaged over the scale factors.
   o.checks.push_back({"MSE ratio implicit / MLP on add", add_ratio, Check::Op::kAtMost, 1});
-  o.checks.push_back({"argmax accuracy ImplicitRNN - LSTM", argmax_gain, Check::Op::kAtLeast, 0.05});
+  o.checks.push_back(
+      {"argmax accuracy ImplicitRNN - LSTM", argmax_gain, Check::Op::kAtLeast, 0.05});
   o.tables.push_back(std::move(t));
   for (const char* task : {"arithmetic_add", "argmax"}) {
     ASSIGN_OR_RETURN(std::string fig, ctx.CopyFigure(absl::StrCat(dir, "/", task, ".svg"),
@@ -280,16 +283,18 @@ std::vector<Claim> Claims() {
       "An implicit model (n = 100, the inf well-posedness projection) is as accurate as the "
       "feed-forward network the reference compares it with (784-60-40-10, the same hidden size). "
       "Quick scale: Fashion-MNIST, 2 epochs, 2 seeds.";
-  c.paper_number = "MNIST/CIFAR-10 accuracies of implicit vs feed-forward nets (not transcribed "
-                   "in the spec); torchidl's tutorial: Fashion-MNIST MLP 84.58%";
+  c.paper_number =
+      "MNIST/CIFAR-10 accuracies of implicit vs feed-forward nets (not transcribed "
+      "in the spec); torchidl's tutorial: Fashion-MNIST MLP 84.58%";
   c.source = "specs/implicit_dl.md §10";
   c.plan = [](const PlanContext& ctx) { return PlanTraining(ctx, kModels); };
   c.assemble = AssembleAccuracy;
   claims.push_back(c);
 
   c.name = "well_posedness";
-  c.statement = "Well-posedness (||A||_inf <= 0.95 < 1, so lambda_pf(|A|) < 1) holds for the A "
-                "used at every training step, hence the fixed point exists and is unique.";
+  c.statement =
+      "Well-posedness (||A||_inf <= 0.95 < 1, so lambda_pf(|A|) < 1) holds for the A "
+      "used at every training step, hence the fixed point exists and is unique.";
   c.paper_number = "||A||_inf <= kappa = 0.95 (the reference's projection)";
   c.source = "specs/implicit_dl.md §5";
   c.plan = [](const PlanContext& ctx) { return PlanTraining(ctx, {"implicit"}); };
@@ -301,8 +306,9 @@ std::vector<Claim> Claims() {
       "Robustness analysis: the sensitivity matrix S = |C|(I - |A|)^-1 |B| + |D| certifies a "
       "lower bound on the accuracy under any perturbation |du| <= eps; accuracy under FGSM and "
       "random noise for increasing eps, implicit vs FFNN.";
-  c.paper_number = "certified accuracy <= accuracy under attack (the bound's validity); curves "
-                   "not transcribed in the spec";
+  c.paper_number =
+      "certified accuracy <= accuracy under attack (the bound's validity); curves "
+      "not transcribed in the spec";
   c.source = "specs/implicit_dl.md §8, §10";
   c.plan = PlanRobustness;
   c.assemble = AssembleRobustness;

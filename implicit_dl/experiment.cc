@@ -236,8 +236,7 @@ absl::StatusOr<FfnnModel> MakeFfnn(const TrainConfig& config, int64_t p, int64_t
   model->options.solver(config.solver);
   FfnnModel out;
   const std::vector<torch::Tensor> params = {model->A, model->B, model->C, model->D};
-  const std::vector<torch::Tensor> masks = {structure->A, structure->B, structure->C,
-                                            structure->D};
+  const std::vector<torch::Tensor> masks = {structure->A, structure->B, structure->C, structure->D};
   for (size_t i = 0; i < params.size(); ++i) {
     const torch::Tensor mask = (masks[i] != 0).to(params[i].dtype()).to(config.device);
     out.parameters += mask.sum().item<int64_t>();

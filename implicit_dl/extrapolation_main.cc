@@ -3,7 +3,6 @@
 //
 //   ./bazelw run -c opt //implicit_dl:extrapolation -- --epochs=200 --factors=20
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/flags/flag.h"
@@ -80,8 +79,8 @@ absl::Status Main(const common::util::Runtime& rt) {
     }
   }
   // Written last: its presence means every task's CSV file is there.
-  RETURN_IF_ERROR(common::data::WriteFileAtomically(config.out_dir + "/summary.json",
-                                                    summary.dump(2) + "\n"));
+  RETURN_IF_ERROR(
+      common::data::WriteFileAtomically(config.out_dir + "/summary.json", summary.dump(2) + "\n"));
   for (const auto& [task, curves] : results) {
     std::printf("%s (%s at f = %g / %g):\n", task.c_str(), task == "argmax" ? "accuracy" : "MSE",
                 curves.factors.front(), curves.factors.back());

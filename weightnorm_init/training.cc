@@ -134,7 +134,8 @@ absl::Status Validate(const TrainConfig& c) {
   RETURN_IF_ERROR(Check(c.warmup_epochs >= 0 && c.warmup_lr >= 0,
                         absl::StrCat("--warmup_epochs and --warmup_lr must be >= 0, got ",
                                      c.warmup_epochs, " and ", c.warmup_lr)));
-  RETURN_IF_ERROR(Check(c.limit_to >= 0, absl::StrCat("--limit_to must be >= 0, got ", c.limit_to)));
+  RETURN_IF_ERROR(
+      Check(c.limit_to >= 0, absl::StrCat("--limit_to must be >= 0, got ", c.limit_to)));
   RETURN_IF_ERROR(Check(c.val_fraction > 0 && c.val_fraction < 1,
                         absl::StrCat("--val_fraction must be in (0, 1), got ", c.val_fraction)));
   RETURN_IF_ERROR(

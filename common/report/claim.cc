@@ -80,8 +80,8 @@ bool Check::Passes() const {
 }
 
 std::string Check::Text() const {
-  return absl::StrFormat("%s = %.4g %s %.4g: %s", what, measured, op == Op::kAtLeast ? ">=" : "<=",
-                         threshold, Passes() ? "yes" : "NO");
+  return absl::StrFormat("%s = %.4g %s %.4g: %s", what, measured,
+                         op == Op::kAtLeast ? ">=" : "<=", threshold, Passes() ? "yes" : "NO");
 }
 
 const char* VerdictName(Verdict verdict) {

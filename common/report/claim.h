@@ -35,11 +35,11 @@ absl::StatusOr<Scale> ParseScale(std::string_view name);  // InvalidArgument nam
 
 struct PlanContext {
   Scale scale = Scale::kQuick;
-  std::string runs_dir;     // this claim's directory: <out_dir>/runs/<paper>/<claim>
-  std::string shared_dir;   // runs several claims of a paper read: <out_dir>/runs/<paper>/shared
-  std::string data_dir;     // --data_dir: MNIST-layout IDX files (the quick scale's data)
+  std::string runs_dir;    // this claim's directory: <out_dir>/runs/<paper>/<claim>
+  std::string shared_dir;  // runs several claims of a paper read: <out_dir>/runs/<paper>/shared
+  std::string data_dir;    // --data_dir: MNIST-layout IDX files (the quick scale's data)
   std::map<std::string, std::string> dataset_dirs;  // paper scale: "mnist" -> its directory, ...
-  std::string binary_dir;   // where the repository's binaries are: <binary_dir>/icnn/mlp_search
+  std::string binary_dir;  // where the repository's binaries are: <binary_dir>/icnn/mlp_search
   std::string Binary(const std::string& package_and_name) const;  // binary_dir + "/" + name
   std::string RunDir(const std::string& run) const;               // runs_dir + "/" + run
   // shared_dir + "/" + run: a run that two claims plan alike (same directory and arguments) is
@@ -75,7 +75,7 @@ struct Check {
   double measured = 0;
   Op op = Op::kAtLeast;
   double threshold = 0;
-  bool Passes() const;     // false for NaN
+  bool Passes() const;       // false for NaN
   std::string Text() const;  // "0.913 >= 0.9 (accuracy ...)"
 };
 
@@ -86,11 +86,11 @@ struct Table {
 };
 
 struct Outcome {
-  std::string measured;               // our number(s), one short line
-  std::vector<Check> checks;          // every one must pass for "reproduced"
-  std::string not_run;                // non-empty: the claim could not be measured, and why
-  std::vector<Table> tables;          // shown under the claim
-  std::vector<std::string> figures;   // image files (PNG or SVG), relative to the report directory
+  std::string measured;              // our number(s), one short line
+  std::vector<Check> checks;         // every one must pass for "reproduced"
+  std::string not_run;               // non-empty: the claim could not be measured, and why
+  std::vector<Table> tables;         // shown under the claim
+  std::vector<std::string> figures;  // image files (PNG or SVG), relative to the report directory
 };
 
 struct AssembleContext {

@@ -40,7 +40,8 @@ std::string Duration(double seconds) {
 }
 
 std::string OurNumber(const ClaimResult& r) {
-  return r.outcome.not_run.empty() ? r.outcome.measured : absl::StrCat("not run: ", r.outcome.not_run);
+  return r.outcome.not_run.empty() ? r.outcome.measured
+                                   : absl::StrCat("not run: ", r.outcome.not_run);
 }
 
 std::string VerdictText(const ClaimResult& r) {
@@ -160,8 +161,8 @@ std::string ReportMarkdown(const ReportHeader& header, const std::vector<ClaimRe
     }
     for (const ClaimResult* r : rs) {
       const Claim& c = *r->claim;
-      absl::StrAppend(&out, "\n<a id=\"", Anchor(c), "\"></a>\n### ", c.Id(), ": ",
-                      VerdictText(*r), "\n\n");
+      absl::StrAppend(&out, "\n<a id=\"", Anchor(c), "\"></a>\n### ", c.Id(), ": ", VerdictText(*r),
+                      "\n\n");
       absl::StrAppend(&out, "**Paper** (", c.source, "): ", c.statement, "  \n");
       absl::StrAppend(&out, "**Paper's number:** ", c.paper_number, "  \n");
       absl::StrAppend(&out, "**Ours:** ", OurNumber(*r), "\n");
@@ -176,7 +177,8 @@ std::string ReportMarkdown(const ReportHeader& header, const std::vector<ClaimRe
       absl::StrAppend(&out, "\nRe-run only this claim: `", r->rerun_command, "`\n");
       if (!r->run_dirs.empty()) {
         std::vector<std::string> links;
-        for (const std::string& d : r->run_dirs) links.push_back(absl::StrCat("[", d, "](", d, ")"));
+        for (const std::string& d : r->run_dirs)
+          links.push_back(absl::StrCat("[", d, "](", d, ")"));
         absl::StrAppend(&out, "\nRuns: ", absl::StrJoin(links, ", "), "\n");
       }
     }
@@ -201,13 +203,14 @@ std::string ReportHtml(const ReportHeader& header, const std::vector<ClaimResult
   }
   for (const auto& [paper, rs] : ByPaper(results)) {
     absl::StrAppend(&out, "<h2>", Esc(TitleOf(header, paper)), "</h2>\n");
-    out += "<table><thead><tr><th>claim</th><th>paper</th><th>ours</th><th>verdict</th></tr>"
-           "</thead><tbody>\n";
+    out +=
+        "<table><thead><tr><th>claim</th><th>paper</th><th>ours</th><th>verdict</th></tr>"
+        "</thead><tbody>\n";
     for (const ClaimResult* r : rs) {
       absl::StrAppend(&out, "<tr><td><a href=\"#", Anchor(*r->claim), "\">", Esc(r->claim->name),
-                      "</a></td><td>", Esc(r->claim->paper_number), "</td><td>",
-                      Esc(OurNumber(*r)), "</td><td class=\"", VerdictClass(r->verdict), "\">",
-                      Esc(VerdictText(*r)), "</td></tr>\n");
+                      "</a></td><td>", Esc(r->claim->paper_number), "</td><td>", Esc(OurNumber(*r)),
+                      "</td><td class=\"", VerdictClass(r->verdict), "\">", Esc(VerdictText(*r)),
+                      "</td></tr>\n");
     }
     out += "</tbody></table>\n";
     for (const ClaimResult* r : rs) {
@@ -215,8 +218,8 @@ std::string ReportHtml(const ReportHeader& header, const std::vector<ClaimResult
       absl::StrAppend(&out, "<h3 id=\"", Anchor(c), "\">", Esc(c.Id()), ": <span class=\"",
                       VerdictClass(r->verdict), "\">", Esc(VerdictText(*r)), "</span></h3>\n");
       absl::StrAppend(&out, "<p><b>Paper</b> (", Esc(c.source), "): ", Esc(c.statement),
-                      "<br><b>Paper's number:</b> ", Esc(c.paper_number),
-                      "<br><b>Ours:</b> ", Esc(OurNumber(*r)), "</p>\n");
+                      "<br><b>Paper's number:</b> ", Esc(c.paper_number), "<br><b>Ours:</b> ",
+                      Esc(OurNumber(*r)), "</p>\n");
       if (!r->outcome.checks.empty()) {
         out += "<p>Checks (thresholds fixed in the claim's code):</p>\n<ul>\n";
         for (const Check& k : r->outcome.checks) {

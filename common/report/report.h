@@ -28,7 +28,7 @@ struct ReportHeader {
   std::string command;  // the command that produced the report
   std::string machine;  // e.g. "2 cores, Linux"
   std::string date;
-  double seconds = 0;   // wall time of the command
+  double seconds = 0;                                             // wall time of the command
   std::vector<std::pair<std::string, std::string>> paper_titles;  // package -> paper title
 };
 

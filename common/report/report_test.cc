@@ -111,7 +111,8 @@ TEST(ReportTest, EveryClaimRowVerdictsAndReasons) {
   EXPECT_TRUE(absl::StrContains(md, "## icnn: Principled init of ICNNs"));
   EXPECT_TRUE(absl::StrContains(md, "## implicit_dl\n"));
   EXPECT_TRUE(absl::StrContains(md, "| [learn](#icnn-learn) | 0.80 \\| 0.77 | 0.8 | reproduced |"));
-  EXPECT_TRUE(absl::StrContains(md, "| [search](#icnn-search) | 0.80 \\| 0.77 | 0.8 | not reproduced |"));
+  EXPECT_TRUE(
+      absl::StrContains(md, "| [search](#icnn-search) | 0.80 \\| 0.77 | 0.8 | not reproduced |"));
   EXPECT_TRUE(absl::StrContains(md, "not run: Tox21 data not on this machine"));
   EXPECT_TRUE(absl::StrContains(md, "**Not reproduced: icnn.search.**"));
   EXPECT_TRUE(absl::StrContains(md, "3 claims: 1 reproduced, 1 not reproduced, 1 not run"));

@@ -27,8 +27,8 @@ std::string RelativeTo(const std::string& base, const std::string& path) {
 std::string Machine() {
   utsname u{};
   uname(&u);
-  return absl::StrCat(std::max(1u, std::thread::hardware_concurrency()), " cores, ", u.sysname,
-                      " ", u.machine);
+  return absl::StrCat(std::max(1u, std::thread::hardware_concurrency()), " cores, ", u.sysname, " ",
+                      u.machine);
 }
 
 std::string Today() {
@@ -76,26 +76,25 @@ absl::StatusOr<std::vector<const Claim*>> SelectClaims(const std::vector<Claim>&
   }
   for (const std::string& p : papers) {
     if (std::find(known_papers.begin(), known_papers.end(), p) == known_papers.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("--papers: no paper '", p, "'; known: ",
-                                                     absl::StrJoin(known_papers, ",")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--papers: no paper '", p, "'; known: ", absl::StrJoin(known_papers, ",")));
     }
   }
   for (const std::string& id : claims) {
-    const bool found = std::any_of(all.begin(), all.end(), [&](const Claim& c) {
-      return c.Id() == id || c.name == id;
-    });
+    const bool found = std::any_of(all.begin(), all.end(),
+                                   [&](const Claim& c) { return c.Id() == id || c.name == id; });
     if (!found) {
-      return absl::InvalidArgumentError(absl::StrCat("--claims: no claim '", id, "'; known: ",
-                                                     absl::StrJoin(known_claims, ",")));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--claims: no claim '", id, "'; known: ", absl::StrJoin(known_claims, ",")));
     }
   }
   std::vector<const Claim*> out;
   for (const Claim& c : all) {
     const bool paper_ok =
         papers.empty() || std::find(papers.begin(), papers.end(), c.paper) != papers.end();
-    const bool claim_ok = claims.empty() || std::any_of(claims.begin(), claims.end(), [&](auto& id) {
-                            return c.Id() == id || c.name == id;
-                          });
+    const bool claim_ok =
+        claims.empty() || std::any_of(claims.begin(), claims.end(),
+                                      [&](auto& id) { return c.Id() == id || c.name == id; });
     if (paper_ok && claim_ok) out.push_back(&c);
   }
   if (out.empty()) {
@@ -180,8 +179,7 @@ absl::StatusOr<std::vector<ClaimResult>> RunReproduce(const std::vector<Claim>& 
     if (r.run_dirs.size() > 6) r.run_dirs = {RelativeTo(options.out_dir, pc.runs_dir)};
     if (!pc.plan.not_run.empty()) {
       r.outcome.not_run = pc.plan.not_run;
-    } else if (std::string why = UnfinishedReason(pc.plan, phases, options.out_dir);
-               !why.empty()) {
+    } else if (std::string why = UnfinishedReason(pc.plan, phases, options.out_dir); !why.empty()) {
       r.outcome.not_run = why;
     } else {
       AssembleContext ctx;
@@ -194,7 +192,8 @@ absl::StatusOr<std::vector<ClaimResult>> RunReproduce(const std::vector<Claim>& 
       if (outcome.ok()) {
         r.outcome = *std::move(outcome);
       } else {
-        r.outcome.not_run = absl::StrCat("assembling the runs failed: ", outcome.status().message());
+        r.outcome.not_run =
+            absl::StrCat("assembling the runs failed: ", outcome.status().message());
       }
     }
     r.verdict = VerdictOf(r.outcome);
@@ -207,8 +206,7 @@ absl::StatusOr<std::vector<ClaimResult>> RunReproduce(const std::vector<Claim>& 
   header.command = options.command;
   header.machine = Machine();
   header.date = Today();
-  header.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  header.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   header.paper_titles = options.paper_titles;
   RETURN_IF_ERROR(WriteReport(options.out_dir, header, results));
   std::printf("reproduce: report in %s/report.md and %s/index.html\n", options.out_dir.c_str(),

@@ -27,7 +27,7 @@ struct ReproduceOptions {
   std::vector<std::string> papers;  // empty: all
   std::vector<std::string> claims;  // claim ids (<paper>.<name>) or names; empty: all
   std::string out_dir;
-  std::string data_dir;    // passed to the plans: the quick scale's data (Fashion-MNIST)
+  std::string data_dir;  // passed to the plans: the quick scale's data (Fashion-MNIST)
   std::map<std::string, std::string> dataset_dirs;  // passed to the plans: the paper scale's data
   std::string binary_dir;  // where the repository's binaries are (PlanContext::binary_dir)
   // The re-run command of a claim is `<rerun_prefix> --claims=<id>`, e.g.

@@ -141,9 +141,47 @@ TEST(ReproduceTest, AnotherReproducesRunsAreRefused) {
     PlannedRun r = ProbeRun(ctx, "seed0", 42);
     return ClaimPlan{{r}};
   };
-  const absl::StatusOr<std::vector<ClaimResult>> again = RunReproduce(changed, Options(out), runner);
+  const absl::StatusOr<std::vector<ClaimResult>> again =
+      RunReproduce(changed, Options(out), runner);
   ASSERT_FALSE(again.ok());
   EXPECT_TRUE(absl::StrContains(again.status().message(), "--seed=42")) << again.status();
+}
+
+// Two claims that plan the same shared run (same directory, same arguments) run it once; the
+// same directory with other arguments is an error.
+TEST(ReproduceTest, SharedRunsRunOnce) {
+  const std::string out = FreshDir("reproduce_shared");
+  auto shared = [](int seed) {
+    Claim c = ProbeClaim("p1", "a", {}, 400);
+    c.plan = [seed](const PlanContext& ctx) {
+      const std::string dir = ctx.SharedRunDir("train");
+      return ClaimPlan{
+          {{{"train", {ProbePath(), absl::StrCat("--seed=", seed), "--out_dir=" + dir}, dir}}}};
+    };
+    c.assemble = [](const AssembleContext& ctx) -> absl::StatusOr<Outcome> {
+      Outcome o;
+      o.measured = "shared";
+      o.checks.push_back({"value", Value(ctx.SharedRunDir("train")), Check::Op::kAtLeast, 400});
+      return o;
+    };
+    return c;
+  };
+  std::vector<Claim> claims = {shared(1), shared(1)};
+  claims[1].name = "b";
+  sweep::LocalRunner runner(2);
+  const absl::StatusOr<std::vector<ClaimResult>> results =
+      RunReproduce(claims, Options(out), runner);
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_EQ((*results)[0].verdict, Verdict::kReproduced);
+  EXPECT_EQ((*results)[1].verdict, Verdict::kReproduced);
+  EXPECT_EQ(CountLines(out + "/runs/p1/shared/train/attempts"), 1);
+
+  claims[1] = shared(2);
+  claims[1].name = "b";
+  const auto clash = RunReproduce(claims, Options(FreshDir("reproduce_clash")), runner);
+  ASSERT_FALSE(clash.ok());
+  EXPECT_TRUE(absl::StrContains(clash.status().message(), "with other arguments"))
+      << clash.status();
 }
 
 TEST(SelectClaimsTest, FiltersAndNamesUnknownOnes) {
@@ -159,7 +197,8 @@ TEST(SelectClaimsTest, FiltersAndNamesUnknownOnes) {
             (std::vector<std::string>{"p1.fails", "p2.phased"}));
   EXPECT_EQ(SelectClaims(claims, {}, {}).value().size(), 6u);
   const auto bad_paper = SelectClaims(claims, {"p3"}, {});
-  EXPECT_TRUE(absl::StrContains(bad_paper.status().message(), "--papers: no paper 'p3'; known: p1,p2"));
+  EXPECT_TRUE(
+      absl::StrContains(bad_paper.status().message(), "--papers: no paper 'p3'; known: p1,p2"));
   const auto bad_claim = SelectClaims(claims, {}, {"p1.nope"});
   EXPECT_TRUE(absl::StrContains(bad_claim.status().message(), "--claims: no claim 'p1.nope'"));
   EXPECT_FALSE(SelectClaims(claims, {"p1"}, {"p2.phased"}).ok());

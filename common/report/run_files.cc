@@ -49,8 +49,7 @@ absl::StatusOr<Csv> ReadCsv(const std::string& path) {
   Csv csv;
   bool first = true;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipWhitespace())) {
-    std::vector<std::string> cells =
-        absl::StrSplit(absl::StripTrailingAsciiWhitespace(line), ',');
+    std::vector<std::string> cells = absl::StrSplit(absl::StripTrailingAsciiWhitespace(line), ',');
     if (first) {
       csv.header = std::move(cells);
       first = false;
