@@ -234,7 +234,7 @@ absl::StatusOr<Outcome> AssembleSearch(const AssembleContext& ctx) {
   std::map<std::string, double> test_acc;
   std::vector<common::plot::Panel> panels = {
       {{"test accuracy (median, IQR over seeds)", "epoch", "accuracy"}, {}},
-      {{"test loss (median, IQR over seeds)", "epoch", "loss", false, true}, {}}};
+      {{"test loss (median, IQR over seeds)", "epoch", "loss"}, {}}};
   for (const std::string& m : kSearchModels) {
     ASSIGN_OR_RETURN(const nlohmann::json best,
                      common::report::ReadJson(ctx.runs_dir + "/best_" + m + ".json"));

@@ -354,6 +354,12 @@ class Trainer {
     const Eval val = Evaluate(net_, data_.valid, c_.device);
     LOG(INFO) << absl::StrFormat("epoch %d: training %.2f s, val loss %.4f acc %.4f", epoch + 1,
                                  stats.seconds, val.loss, val.acc);
+    if (std::isnan(val.loss) || std::isnan(stats.loss.mean())) {
+      // Diverged between the last training step and the evaluation (inf logits give a NaN
+      // validation loss before any training loss is NaN): the same end as a NaN training loss.
+      r_.diverged = true;
+      return absl::AbortedError(absl::StrCat("validation loss is NaN at epoch ", epoch + 1));
+    }
     if (val.acc > r_.best_val_acc) {
       r_.best_val_acc = val.acc, r_.best_epoch = epoch + 1;
       best_ = Snapshot(net_);

@@ -116,6 +116,25 @@ TEST(Train, NanLossEndsTheRunAndEvaluatesTheBestCheckpoint) {
                    pred.eq(data.test.targets()).to(torch::kDouble).mean().item<double>());
 }
 
+// One step per epoch at an absurd learning rate: the first training loss is finite (the initial
+// weights) but the step leaves weights whose validation logits give a NaN loss. That is a
+// divergence like a NaN training loss (diverged, the best checkpoint evaluated, summary.json
+// written), not an error that leaves the run without a summary.
+TEST(Train, NanValidationLossEndsTheRunAsDiverged) {
+  const WnData data = Separable(800);
+  TrainConfig c = SmallMlp();
+  c.lr = 1e30;
+  c.batch_size = 1000;  // the whole training split: one step per epoch
+  c.epochs = 3;
+  c.out_dir = TempDir("wn_nan_val");
+  const auto r = Train(c, data, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->diverged);
+  EXPECT_EQ(r->epochs_done, 0);  // ended in epoch 1's evaluation, before any metrics row
+  EXPECT_EQ(r->best_epoch, 0);
+  EXPECT_TRUE(std::filesystem::exists(c.out_dir + "/summary.json"));
+}
+
 // The parameters in the checkpoint.pt of the run directory `dir` of config `c`.
 common::train::TensorMap CheckpointWeights(const TrainConfig& c, const WnData& data,
                                            const std::string& dir) {

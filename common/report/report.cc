@@ -39,6 +39,14 @@ std::string Duration(double seconds) {
   return s >= 60 ? absl::StrFormat("%d min %02d s", s / 60, s % 60) : absl::StrFormat("%d s", s);
 }
 
+// "31 min 02 s for 159 runs", or with reused runs "8 s (this command; 157 of 159 runs reused from
+// an earlier one)".
+std::string WallTime(const ReportHeader& h) {
+  if (h.runs_reused == 0) return absl::StrCat(Duration(h.seconds), " for ", h.runs, " runs");
+  return absl::StrCat(Duration(h.seconds), " (this command; ", h.runs_reused, " of ", h.runs,
+                      " runs reused from an earlier one)");
+}
+
 std::string OurNumber(const ClaimResult& r) {
   return r.outcome.not_run.empty() ? r.outcome.measured
                                    : absl::StrCat("not run: ", r.outcome.not_run);
@@ -143,7 +151,7 @@ img{max-width:100%;border:1px solid #ddd;margin:.4em 0}
 std::string ReportMarkdown(const ReportHeader& header, const std::vector<ClaimResult>& results) {
   std::string out = absl::StrCat("# ", header.title, " (", ScaleName(header.scale), " scale)\n\n");
   absl::StrAppend(&out, "`", header.command, "`  \n", header.date, " · ", header.machine, " · ",
-                  Duration(header.seconds), "\n\n");
+                  WallTime(header), "\n\n");
   const std::vector<std::string> bad = NotReproduced(results);
   if (bad.empty()) {
     absl::StrAppend(&out, "**Every claim that ran was reproduced.** ", Counts(results), ".\n");
@@ -192,7 +200,7 @@ std::string ReportHtml(const ReportHeader& header, const std::vector<ClaimResult
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", Esc(title),
       "</title>\n<style>", kCss, "</style>\n</head>\n<body>\n<h1>", Esc(title), "</h1>\n");
   absl::StrAppend(&out, "<p><code>", Esc(header.command), "</code><br>", Esc(header.date), " · ",
-                  Esc(header.machine), " · ", Esc(Duration(header.seconds)), "</p>\n");
+                  Esc(header.machine), " · ", Esc(WallTime(header)), "</p>\n");
   const std::vector<std::string> bad = NotReproduced(results);
   if (bad.empty()) {
     absl::StrAppend(&out, "<p class=\"fine\">Every claim that ran was reproduced. ",

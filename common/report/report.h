@@ -28,7 +28,9 @@ struct ReportHeader {
   std::string command;  // the command that produced the report
   std::string machine;  // e.g. "2 cores, Linux"
   std::string date;
-  double seconds = 0;                                             // wall time of the command
+  double seconds = 0;   // wall time of the command
+  int runs = 0;         // runs of the selected claims
+  int runs_reused = 0;  // of them, finished before this command started
   std::vector<std::pair<std::string, std::string>> paper_titles;  // package -> paper title
 };
 

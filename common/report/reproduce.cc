@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -130,6 +131,18 @@ absl::StatusOr<std::vector<ClaimResult>> RunReproduce(const std::vector<Claim>& 
     planned.push_back(std::move(pc));
   }
 
+  // Distinct runs (shared ones count once), and those already finished.
+  std::set<std::string> dirs;
+  int reused = 0;
+  for (const PlannedClaim& pc : planned) {
+    for (const PlannedRun& pr : pc.plan.runs) {
+      if (dirs.insert(pr.run.dir).second) {
+        reused += sweep::StateOf(pr.run) == sweep::RunState::kFinished;
+      }
+    }
+  }
+  const int runs = static_cast<int>(dirs.size());
+
   // Run phase by phase; a claim whose earlier phase did not finish does not start its later one.
   absl::Status interrupted;
   for (int phase = 0; phase < phases && interrupted.ok(); ++phase) {
@@ -208,6 +221,8 @@ absl::StatusOr<std::vector<ClaimResult>> RunReproduce(const std::vector<Claim>& 
   header.date = Today();
   header.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   header.paper_titles = options.paper_titles;
+  header.runs = runs;
+  header.runs_reused = reused;
   RETURN_IF_ERROR(WriteReport(options.out_dir, header, results));
   std::printf("reproduce: report in %s/report.md and %s/index.html\n", options.out_dir.c_str(),
               options.out_dir.c_str());
