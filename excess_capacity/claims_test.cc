@@ -20,8 +20,7 @@ void Write(const common::report::AssembleContext& ctx, const std::string& run, d
   WriteText(ctx.RunDir(run) + "/summary.json",
             absl::StrCat("{\"train_acc\": 0.95, \"test_acc\": ", test_acc,
                          ", \"lip_network\": 10, \"rademacher_bounds_q05_margin\": ",
-                         bound == "null" ? "null" : "{\"thm35_first_paper\": " + bound + "}",
-                         "}"));
+                         bound == "null" ? "null" : "{\"thm35_first_paper\": " + bound + "}", "}"));
 }
 
 TEST(ExcessCapacityClaims, ConstraintsKeepErrorAndCutTheBound) {

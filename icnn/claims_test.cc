@@ -56,11 +56,11 @@ void WriteLearnability(const common::report::AssembleContext& ctx, double noncon
   for (const auto& [v, la] : variants) {
     const std::string dir = ctx.RunDir(v);
     WriteText(dir + "/summary.json",
-              absl::StrCat("{\"", v, "\": {\"final_loss\": ", la.first,
-                           ", \"valid_accuracy\": [", la.second, ", ", la.second, "]}}"));
-    WriteText(dir + "/curves.csv", absl::StrCat("update,", v, "_median,", v, "_q25,", v,
-                                                "_q75\n1,2.3,2.2,2.4\n2,", la.first, ",",
-                                                la.first, ",", la.first, "\n"));
+              absl::StrCat("{\"", v, "\": {\"final_loss\": ", la.first, ", \"valid_accuracy\": [",
+                           la.second, ", ", la.second, "]}}"));
+    WriteText(dir + "/curves.csv",
+              absl::StrCat("update,", v, "_median,", v, "_q25,", v, "_q75\n1,2.3,2.2,2.4\n2,",
+                           la.first, ",", la.first, ",", la.first, "\n"));
   }
 }
 

@@ -17,8 +17,8 @@ using common::report::testing::FreshContext;
 using common::report::testing::WriteText;
 
 // Quick scale: 2 seeds of each model.
-void WriteTraining(const common::report::AssembleContext& ctx, double implicit_acc,
-                   double ffnn_acc, double max_norm) {
+void WriteTraining(const common::report::AssembleContext& ctx, double implicit_acc, double ffnn_acc,
+                   double max_norm) {
   for (int s = 0; s < 2; ++s) {
     for (const auto& [model, acc] : {std::pair{"implicit", implicit_acc}, {"ffnn", ffnn_acc}}) {
       WriteText(ctx.SharedRunDir(absl::StrCat(model, "_seed", s)) + "/summary.json",

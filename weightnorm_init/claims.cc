@@ -24,10 +24,6 @@ using common::report::PlannedRun;
 using common::report::Scale;
 using common::report::Table;
 
-std::string DatasetFlag(const PlanContext& ctx) {
-  return std::string("--dataset=") + (ctx.scale == Scale::kPaper ? "mnist" : "fashion-mnist");
-}
-
 // ---- Accuracy vs depth of WN-MLPs per initialisation ----
 
 const std::vector<std::string> kDepthInits = {"orthogonal_proposed", "he_datadep", "orthogonal"};

@@ -52,10 +52,10 @@ TEST(WeightnormClaims, LrWarmupNeedsProposedMostRobustAndWarmupHelping) {
         for (bool warmup : {false, true}) {
           for (int seed = 0; seed < 2; ++seed) {
             const bool diverged = i >= from[s] + (warmup ? shift : 0);
-            WriteText(ctx.RunDir(absl::StrCat(s, "_lr", lrs[i], warmup ? "_warmup" : "", "_seed",
-                                              seed)) +
-                          "/summary.json",
-                      absl::StrCat("{\"diverged\": ", diverged ? "true" : "false", "}"));
+            WriteText(
+                ctx.RunDir(absl::StrCat(s, "_lr", lrs[i], warmup ? "_warmup" : "", "_seed", seed)) +
+                    "/summary.json",
+                absl::StrCat("{\"diverged\": ", diverged ? "true" : "false", "}"));
           }
         }
       }
