@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/plot/plot.h"
 #include "common/report/run_files.h"
+#include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 
 namespace deep_weight_prior {
@@ -70,7 +71,7 @@ const char* const kPriors[] = {"DWP", "log-uniform", "N(0,1)"};
 
 absl::StatusOr<Outcome> AssembleFewShot(const AssembleContext& ctx) {
   ASSIGN_OR_RETURN(const nlohmann::json summary,
-                   common::report::ReadJson(ctx.SharedRunDir("pipeline") + "/summary.json"));
+                   common::train::ReadJsonFile(ctx.SharedRunDir("pipeline") + "/summary.json"));
   std::map<std::string, std::map<int64_t, std::vector<double>>> acc;  // prior -> size -> seeds
   std::set<int64_t> sizes;
   for (const nlohmann::json& row : summary.at("fewshot")) {

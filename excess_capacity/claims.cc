@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/report/run_files.h"
+#include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 
 namespace excess_capacity {
@@ -92,7 +93,7 @@ absl::StatusOr<Outcome> AssembleSweep(const AssembleContext& ctx) {
       {"constraint", "lip", "dist", "train err", "test err", "network Lipschitz", "Thm 3.5 bound"},
       {}};
   for (const Constraint& k : kSweep) {
-    ASSIGN_OR_RETURN(s[k.name], common::report::ReadJson(ctx.RunDir(k.name) + "/summary.json"));
+    ASSIGN_OR_RETURN(s[k.name], common::train::ReadJsonFile(ctx.RunDir(k.name) + "/summary.json"));
     const nlohmann::json& j = s[k.name];
     t.rows.push_back({k.name, k.lip, k.dist,
                       absl::StrFormat("%.4f", 1 - j.at("train_acc").get<double>()),
@@ -143,13 +144,8 @@ std::vector<Claim> Claims() {
       "Capacity can be kept at a similar level across tasks (CIFAR-10, CIFAR-100, "
       "Tiny-ImageNet).";
   across.paper_number = "per-dataset minimal constraint values (not transcribed in the spec)";
-  across.plan = [](const PlanContext& ctx) {
-    return ClaimPlan{{},
-                     ctx.scale == Scale::kPaper
-                         ? "the paper-scale plan (three datasets) is not written yet"
-                         : "needs CIFAR-10/100 and Tiny-ImageNet (paper scale only)"};
-  };
-  across.assemble = [](const AssembleContext&) -> absl::StatusOr<Outcome> { return Outcome{}; };
+  common::report::SetNotRun(across, "needs CIFAR-10/100 and Tiny-ImageNet (paper scale only)",
+                            "the paper-scale plan (three datasets) is not written yet");
   return {c, across};
 }
 

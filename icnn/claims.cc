@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/plot/plot.h"
 #include "common/report/run_files.h"
+#include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 #include "icnn/grid_search.h"
 #include "icnn/search_sweep.h"
@@ -67,9 +68,9 @@ absl::StatusOr<Outcome> AssembleLearnability(const AssembleContext& ctx) {
   std::vector<common::plot::Series> series;
   for (const std::string& v : kLearnabilityVariants) {
     ASSIGN_OR_RETURN(const nlohmann::json s,
-                     common::report::ReadJson(ctx.RunDir(v) + "/summary.json"));
+                     common::train::ReadJsonFile(ctx.RunDir(v) + "/summary.json"));
     loss[v] = s.at(v).at("final_loss").get<double>();
-    acc[v] = common::report::Median(s.at(v).at("valid_accuracy").get<std::vector<double>>());
+    acc[v] = common::plot::Quantile(s.at(v).at("valid_accuracy").get<std::vector<double>>(), 0.5);
     ASSIGN_OR_RETURN(const common::report::Csv curves,
                      common::report::ReadCsv(ctx.RunDir(v) + "/curves.csv"));
     common::plot::Series line{v, {}, {}, {}, {}};
@@ -237,7 +238,7 @@ absl::StatusOr<Outcome> AssembleSearch(const AssembleContext& ctx) {
       {{"test loss (median, IQR over seeds)", "epoch", "loss"}, {}}};
   for (const std::string& m : kSearchModels) {
     ASSIGN_OR_RETURN(const nlohmann::json best,
-                     common::report::ReadJson(ctx.runs_dir + "/best_" + m + ".json"));
+                     common::train::ReadJsonFile(ctx.runs_dir + "/best_" + m + ".json"));
     const int best_epoch = best.at("best_epoch").get<int>();
     std::vector<double> accs, losses;
     std::map<int, std::vector<double>> acc_runs, loss_runs;  // seed -> per epoch
@@ -329,13 +330,8 @@ std::vector<Claim> Claims() {
       "Table 1: per-assay and average test ROC-AUC (numbers to be taken from the "
       "paper)";
   c.source = "specs/icnn.md §6, §5.3";
-  c.plan = [](const PlanContext& ctx) {
-    return ClaimPlan{{},
-                     ctx.scale == Scale::kPaper
-                         ? "the paper-scale Tox21 plan is not written yet (run //icnn:tox21)"
-                         : "Tox21 is not on this machine (paper scale only)"};
-  };
-  c.assemble = [](const AssembleContext&) -> absl::StatusOr<Outcome> { return Outcome{}; };
+  common::report::SetNotRun(c, "Tox21 is not on this machine (paper scale only)",
+                            "the paper-scale Tox21 plan is not written yet (run //icnn:tox21)");
   claims.push_back(c);
   return claims;
 }

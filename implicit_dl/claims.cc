@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "common/plot/plot.h"
 #include "common/report/run_files.h"
+#include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 
 namespace implicit_dl {
@@ -76,7 +77,7 @@ absl::StatusOr<std::vector<nlohmann::json>> Summaries(const AssembleContext& ctx
                                                       const std::string& model, int seeds) {
   std::vector<nlohmann::json> out;
   for (int s = 0; s < seeds; ++s) {
-    ASSIGN_OR_RETURN(nlohmann::json j, common::report::ReadJson(
+    ASSIGN_OR_RETURN(nlohmann::json j, common::train::ReadJsonFile(
                                            ctx.SharedRunDir(TrainRun(model, s)) + "/summary.json"));
     out.push_back(std::move(j));
   }
@@ -167,7 +168,7 @@ absl::StatusOr<Outcome> AssembleRobustness(const AssembleContext& ctx) {
   for (const std::string& m : kModels) {
     ASSIGN_OR_RETURN(
         const nlohmann::json s,
-        common::report::ReadJson(ctx.SharedRunDir(TrainRun(m, 0)) + "/robustness/summary.json"));
+        common::train::ReadJsonFile(ctx.SharedRunDir(TrainRun(m, 0)) + "/robustness/summary.json"));
     common::plot::Series fgsm{m + " FGSM", {}, {}, {}, {}}, noise{m + " noise", {}, {}, {}, {}};
     double worst_gap = -1;  // max over eps of certified - FGSM accuracy: a valid bound is <= 0
     for (const nlohmann::json& row : s.at("curve")) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "common/plot/plot.h"
 #include "common/report/run_files.h"
+#include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
 #include "weightnorm_init/depth_sweep_experiment.h"
 
@@ -185,8 +186,8 @@ absl::StatusOr<Outcome> AssembleLr(const AssembleContext& ctx) {
         int fine = 0;
         for (int s = 0; s < n.seeds; ++s) {
           ASSIGN_OR_RETURN(const nlohmann::json j,
-                           common::report::ReadJson(ctx.RunDir(LrRunName(scheme, lr, warmup, s)) +
-                                                    "/summary.json"));
+                           common::train::ReadJsonFile(
+                               ctx.RunDir(LrRunName(scheme, lr, warmup, s)) + "/summary.json"));
           fine += j.at("diverged").get<bool>() ? 0 : 1;
         }
         ok[scheme][warmup].push_back(100.0 * fine / n.seeds);
@@ -278,9 +279,9 @@ absl::StatusOr<Outcome> AssembleHessian(const AssembleContext& ctx) {
       {}};
   for (const auto& [scheme, flags] : kSchemes) {
     for (int s = 0; s < seeds; ++s) {
-      ASSIGN_OR_RETURN(
-          const nlohmann::json j,
-          common::report::ReadJson(ctx.RunDir(absl::StrCat(scheme, "_seed", s)) + "/hessian.json"));
+      ASSIGN_OR_RETURN(const nlohmann::json j,
+                       common::train::ReadJsonFile(ctx.RunDir(absl::StrCat(scheme, "_seed", s)) +
+                                                   "/hessian.json"));
       logs[scheme].push_back(j.at("log_abs_estimate").get<double>());
     }
     t.rows.push_back({scheme, common::report::MeanStd(logs[scheme], 2)});
@@ -355,13 +356,8 @@ std::vector<Claim> Claims() {
       "CIFAR-10 ResNet-110: WN + proposed + warmup 6.69 ± 0.11 vs BN 6.61 ± 0.16 % "
       "error";
   c.source = "specs/weightnorm_init.md §6.1";
-  c.plan = [](const PlanContext& ctx) {
-    return ClaimPlan{{},
-                     ctx.scale == Scale::kPaper
-                         ? "the paper-scale plan (200-epoch CIFAR ResNets) is not written yet"
-                         : "CIFAR ResNets for 200 epochs: paper scale only"};
-  };
-  c.assemble = [](const AssembleContext&) -> absl::StatusOr<Outcome> { return Outcome{}; };
+  common::report::SetNotRun(c, "CIFAR ResNets for 200 epochs: paper scale only",
+                            "the paper-scale plan (200-epoch CIFAR ResNets) is not written yet");
   claims.push_back(c);
   return claims;
 }

@@ -84,6 +84,13 @@ std::string Check::Text() const {
                          op == Op::kAtLeast ? ">=" : "<=", threshold, Passes() ? "yes" : "NO");
 }
 
+void SetNotRun(Claim& claim, std::string below_paper_scale, std::string at_paper_scale) {
+  claim.plan = [below_paper_scale, at_paper_scale](const PlanContext& ctx) {
+    return ClaimPlan{{}, ctx.scale == Scale::kPaper ? at_paper_scale : below_paper_scale};
+  };
+  claim.assemble = [](const AssembleContext&) -> absl::StatusOr<Outcome> { return Outcome{}; };
+}
+
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {
     case Verdict::kReproduced:

@@ -122,6 +122,10 @@ struct Claim {
   std::string Id() const { return paper + "." + name; }
 };
 
+// A claim whose runs are not written yet: its plan says why at each scale (below the paper scale,
+// and at it) and it has nothing to assemble.
+void SetNotRun(Claim& claim, std::string below_paper_scale, std::string at_paper_scale);
+
 enum class Verdict { kReproduced, kNotReproduced, kNotRun };
 const char* VerdictName(Verdict verdict);  // "reproduced", "not reproduced", "not run"
 // kNotRun when outcome.not_run is set or there are no checks, else whether every check passes.

@@ -14,13 +14,6 @@
 
 namespace common::report {
 
-absl::StatusOr<nlohmann::json> ReadJson(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string text, data::ReadFileBytes(path));
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return absl::DataLossError(absl::StrCat(path, ": not valid JSON"));
-  return j;
-}
-
 absl::StatusOr<std::vector<std::string>> Csv::TextColumn(const std::string& name) const {
   const auto it = std::find(header.begin(), header.end(), name);
   if (it == header.end()) {
@@ -74,13 +67,6 @@ double Std(const std::vector<double>& v) {
   double s = 0;
   for (double x : v) s += (x - m) * (x - m);
   return std::sqrt(s / (v.size() - 1));
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 std::string MeanStd(const std::vector<double>& v, int digits) {

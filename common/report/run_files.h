@@ -1,18 +1,14 @@
-// Readers for what runs leave in their directories (summary.json, CSV tables) and the small
-// statistics the claims report, for the claims' assemble functions.
+// Readers for the CSV tables runs leave in their directories and the small statistics the claims
+// report, for the claims' assemble functions (summary.json: common/train/run_dir.h's ReadJsonFile).
 #ifndef COMMON_REPORT_RUN_FILES_H_
 #define COMMON_REPORT_RUN_FILES_H_
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace common::report {
-
-// The parsed JSON file; a missing or corrupt file is an error naming it.
-absl::StatusOr<nlohmann::json> ReadJson(const std::string& path);
 
 // A CSV table with a header row (no quoting).
 struct Csv {
@@ -27,7 +23,6 @@ absl::StatusOr<Csv> ReadCsv(const std::string& path);
 
 double Mean(const std::vector<double>& v);  // NaN when empty
 double Std(const std::vector<double>& v);   // sample standard deviation; 0 for one value
-double Median(std::vector<double> v);       // NaN when empty
 // "0.812 ± 0.013" (mean ± sample std) with `digits` decimals; one value: "0.812".
 std::string MeanStd(const std::vector<double>& v, int digits = 3);
 
