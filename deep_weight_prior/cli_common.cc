@@ -13,7 +13,9 @@
 #include "common/util/status_macros.h"
 
 ABSL_FLAG(int64_t, num_examples, 0, "Stratified training subset (0: all).");
-ABSL_FLAG(uint64_t, data_split_seed, 42, "Seed of the subset (same as reference).");
+ABSL_FLAG(uint64_t, data_split_seed, 42,
+          "Seed of the subset: the indices of scikit-learn's stratified train_test_split with "
+          "random_state=seed, as the reference (< 2^32).");
 ABSL_FLAG(std::string, classes, "0,1,2,3,4,5,6,7,8,9",
           "Classes used (renumbered from 0), e.g. 5,6,7,8,9.");
 ABSL_FLAG(double, lr, 1e-3, "Adam learning rate, decayed linearly per epoch from --decrease_from.");

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/data/cifar.h"
 #include "common/data/idx.h"
+#include "common/data/numpy_random.h"
 #include "common/data/tiny_imagenet.h"
 #include "common/util/status_macros.h"
 #include "glog/logging.h"
@@ -105,28 +106,15 @@ SplitIndices RandomSplit(int64_t n, int64_t n_valid, uint64_t seed) {
 
 absl::StatusOr<torch::Tensor> StratifiedSubset(const torch::Tensor& labels, int64_t n,
                                                uint64_t seed) {
-  const int64_t total = labels.size(0);
-  if (n < 0 || n > total) {
+  if (seed > 0xffffffffULL) {
     return absl::InvalidArgumentError(
-        absl::StrCat("subset size must be in [0, ", total, "], got ", n));
+        absl::StrCat("the split seed must be below 2^32 (numpy's), got ", seed));
   }
-  torch::Tensor y = labels.cpu().to(torch::kInt64);
-  const int64_t classes = y.max().item<int64_t>() + 1;
-  torch::Tensor counts = torch::bincount(y, {}, classes).to(torch::kFloat64);
-  torch::Tensor exact = counts * static_cast<double>(n) / static_cast<double>(total);
-  torch::Tensor take = exact.floor().to(torch::kInt64);
-  // Largest remainder: hand the missing examples to the classes with the largest fractions.
-  const int64_t missing = n - take.sum().item<int64_t>();
-  torch::Tensor by_fraction = std::get<1>((exact - exact.floor()).sort(0, /*descending=*/true));
-  take.index_add_(0, by_fraction.slice(0, 0, missing), torch::ones({missing}, torch::kInt64));
-  torch::Generator gen = SeededGenerator(seed);
-  std::vector<torch::Tensor> chosen;
-  for (int64_t c = 0; c < classes; ++c) {
-    torch::Tensor members = (y == c).nonzero().flatten();
-    torch::Tensor perm = Permutation(members.size(0), gen);
-    chosen.push_back(members.index_select(0, perm.slice(0, 0, take[c].item<int64_t>())));
-  }
-  return std::get<0>(torch::cat(chosen).sort());
+  torch::Tensor y = labels.cpu().to(torch::kInt64).contiguous();
+  const std::vector<int64_t> y_vec(y.data_ptr<int64_t>(), y.data_ptr<int64_t>() + y.numel());
+  ASSIGN_OR_RETURN(std::vector<int64_t> idx,
+                   SklearnStratifiedTrainIndices(y_vec, n, static_cast<uint32_t>(seed)));
+  return torch::tensor(idx, torch::kInt64);
 }
 
 absl::StatusOr<ImageSplits> LoadImageSplits(const std::string& dir) {

@@ -72,8 +72,10 @@ struct SplitIndices {
 // A uniformly random split of range(n), determined by `seed`.
 SplitIndices RandomSplit(int64_t n, int64_t n_valid, uint64_t seed);
 
-// `n` indices whose class counts are proportional to those of `labels` ([N] int64; largest-
-// remainder rounding), drawn uniformly within each class from `seed`. Sorted.
+// The training indices of scikit-learn's train_test_split(range(N), train_size=n,
+// stratify=labels, random_state=seed), in its order (numpy_random.h): `n` indices whose class
+// counts are proportional to those of `labels` ([N] int64; largest remainders, ties at random),
+// drawn uniformly within each class. The reference implementations' few-shot subsets.
 absl::StatusOr<torch::Tensor> StratifiedSubset(const torch::Tensor& labels, int64_t n,
                                                uint64_t seed);
 
