@@ -80,6 +80,11 @@ absl::StatusOr<SharedRun> LoadSharedRun(const std::string& data_dir) {
     return absl::InvalidArgumentError(absl::StrCat("--num_examples must be >= 0 (0: all), got ",
                                                    absl::GetFlag(FLAGS_num_examples)));
   }
+  if (absl::GetFlag(FLAGS_data_split_seed) > 0xffffffffULL) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--data_split_seed must be below 2^32 (a numpy seed), got ",
+                     absl::GetFlag(FLAGS_data_split_seed)));
+  }
   r.model = absl::GetFlag(FLAGS_model);
   r.model_size = absl::GetFlag(FLAGS_model_size);
   ASSIGN_OR_RETURN(r.domain, LoadDomain(data_dir, classes, r.model));

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/data/file_bytes.h"
 #include "common/data/npy.h"
@@ -130,7 +133,9 @@ absl::StatusOr<std::vector<KernelVae>> TrainVaes(const PipelineOptions& o, const
     }
     RETURN_IF_ERROR(common::data::MakeDirs(dir));
     VaeConfig c;
-    c.vae = opts, c.epochs = o.vae_epochs, c.seed = o.seed;
+    c.vae = opts, c.seed = o.seed;
+    const int64_t steps_per_epoch = (split->train.size(0) + c.bs - 1) / c.bs;
+    c.epochs = std::max(o.vae_epochs, (o.vae_min_steps + steps_per_epoch - 1) / steps_per_epoch);
     c.checkpoint_path = dir + "/checkpoint.pt", c.resume = true;
     ASSIGN_OR_RETURN(VaeResult r, TrainVae(c, *split));
     LOG(INFO) << name << ": -ELBO per kernel train " << r.train_loss_per_kernel << ", test "
@@ -145,27 +150,91 @@ absl::StatusOr<std::vector<KernelVae>> TrainVaes(const PipelineOptions& o, const
   return vaes;
 }
 
+// vae7x7/ and vae5x5/ of `dir` (the pipeline's or --reference_dir).
+absl::StatusOr<std::vector<KernelVae>> LoadVaePair(const std::string& dir) {
+  std::vector<KernelVae> vaes;
+  for (const char* name : {"vae7x7", "vae5x5"}) {
+    const std::string d = absl::StrCat(dir, "/", name);
+    if (!common::data::FileExists(d + "/vae_params.pt") &&
+        common::data::FileExists(d + "/vae_params.torch")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          d,
+          "/vae_params.torch is a legacy torch pickle: convert it to vae_params.pt once "
+          "(deep_weight_prior/README.md, 'The authors' released VAEs')"));
+    }
+    ASSIGN_OR_RETURN(KernelVae vae, LoadVae(d));
+    vaes.push_back(vae);
+  }
+  if (vaes[0]->options.kernel_dim() != 7 || vaes[1]->options.kernel_dim() != 5) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir, ": vae7x7/ and vae5x5/ must hold a 7x7 and a 5x5 kernel VAE"));
+  }
+  return vaes;
+}
+
+// The held-out fit of each pair of VAEs on each kernel set: ours (the 20% held out of the
+// source kernels) and the reference's conv{7x7,5x5}/test.npy where they exist.
+absl::StatusOr<std::vector<VaeFitRow>> FitVaes(const PipelineOptions& o,
+                                               std::vector<KernelVae>* own,
+                                               const SourceKernels* kernels) {
+  std::vector<std::pair<std::string, std::vector<torch::Tensor>>> sets;  // name, {7x7, 5x5}
+  if (kernels != nullptr) sets.push_back({"own", {kernels->k7.test, kernels->k5.test}});
+  if (!o.reference_dir.empty()) {
+    std::vector<torch::Tensor> ref;
+    for (const char* name : {"conv7x7", "conv5x5"}) {
+      const std::string path = absl::StrCat(o.reference_dir, "/", name, "/test.npy");
+      if (!common::data::FileExists(path)) break;
+      ASSIGN_OR_RETURN(torch::Tensor t, common::data::ReadNpy(path));
+      ref.push_back(t);
+    }
+    if (ref.size() == 2) sets.push_back({"reference", ref});
+  }
+  std::vector<std::pair<std::string, std::vector<KernelVae>>> vae_sets;
+  if (own != nullptr) vae_sets.push_back({"own", *own});
+  if (!o.reference_dir.empty()) {
+    ASSIGN_OR_RETURN(std::vector<KernelVae> ref, LoadVaePair(o.reference_dir));
+    vae_sets.push_back({"reference", ref});
+  }
+  std::vector<VaeFitRow> rows;
+  for (auto& [vae_name, vaes] : vae_sets) {
+    for (const auto& [set_name, set] : sets) {
+      for (size_t i = 0; i < 2; ++i) {
+        // z draws: 10 per kernel, fewer on large sets (at least 10,000 draws in all).
+        const auto samples = static_cast<int>(std::clamp<int64_t>(
+            (10000 + set[i].size(0) - 1) / std::max<int64_t>(1, set[i].size(0)), 1, 10));
+        ASSIGN_OR_RETURN(const VaeFit fit, HeldOutFit(vaes[i], set[i], samples, o.seed));
+        rows.push_back(
+            {vae_name, set_name, vaes[i]->options.kernel_dim(), fit.kernels, fit.neg_elbo});
+        LOG(INFO) << vae_name << " " << rows.back().kernel_dim << "x" << rows.back().kernel_dim
+                  << " VAE on " << set_name << " held-out kernels: -ELBO " << fit.neg_elbo;
+      }
+    }
+  }
+  return rows;
+}
+
 // Stage 4, one worker: a Bayesian net with `prior` on `n` target examples drawn with `seed`.
 absl::Status FewShotNet(const PipelineOptions& o, const std::string& code, int64_t n,
                         uint64_t seed) {
-  const FewShotPrior* prior = nullptr;
-  for (const FewShotPrior& p : kFewShotPriors) {
-    if (code == p.code) prior = &p;
+  std::optional<FewShotPrior> prior;
+  for (const FewShotPrior& p : FewShotPriors(o)) {
+    if (code == p.code) prior = p;
   }
-  if (prior == nullptr) return absl::InvalidArgumentError("--worker: no prior " + code);
+  if (!prior) return absl::InvalidArgumentError("--worker: no prior " + code);
   ASSIGN_OR_RETURN(const Domain target, LoadDomain(o.data_dir, o.target_classes));
   ASSIGN_OR_RETURN(common::data::InMemoryDataset train, FewShot(target.train, n, seed));
   BnnConfig c;
   c.net.c1 = o.target_c1, c.net.c2 = o.target_c2, c.net.classes = target.classes;
   c.net.net_cfg = code == "loguniform" ? "bayes-mtrunca" : "bayes";
-  const std::string p = code == "dwp" ? "vae" : code;
+  const bool dwp = code == "dwp" || code == "dwpref";
+  const std::string p = dwp ? "vae" : code;
   c.prior_list = {p, p};
   c.epochs = o.bnn_epochs, c.seed = seed, c.eval_freq = 0;  // evaluated once, at the end
   KernelInit init;
-  if (p == "vae") {
-    ASSIGN_OR_RETURN(KernelVae v7, LoadVae(o.out_dir + "/vae7x7"));
-    ASSIGN_OR_RETURN(KernelVae v5, LoadVae(o.out_dir + "/vae5x5"));
-    init = {{"vae", "vae"}, {v7, v5}, {}};
+  if (dwp) {
+    ASSIGN_OR_RETURN(std::vector<KernelVae> vaes,
+                     LoadVaePair(code == "dwp" ? o.out_dir : o.reference_dir));
+    init = {{"vae", "vae"}, vaes, {}};
   }
   ASSIGN_OR_RETURN(BnnResult r, TrainBnn(c, init, train, target.test));
   const std::string dir = FewShotDir(o, *prior, n, seed);
@@ -174,7 +243,8 @@ absl::Status FewShotNet(const PipelineOptions& o, const std::string& code, int64
                                                               {"size", n},
                                                               {"split_seed", seed},
                                                               {"ens_acc", r.ens_acc},
-                                                              {"det_acc", r.det_acc}});
+                                                              {"det_acc", r.det_acc},
+                                                              {"test_nll", r.test_nll}});
 }
 
 // Stage 4's results: one row per (size, seed, prior).
@@ -182,43 +252,96 @@ absl::StatusOr<std::vector<FewShotRow>> CollectFewShot(const PipelineOptions& o)
   std::vector<FewShotRow> rows;
   for (int64_t n : o.sizes) {
     for (uint64_t seed : o.split_seeds) {
-      for (const FewShotPrior& prior : kFewShotPriors) {
+      for (const FewShotPrior& prior : FewShotPriors(o)) {
         const std::string path = FewShotDir(o, prior, n, seed) + "/summary.json";
         ASSIGN_OR_RETURN(const nlohmann::json j, common::train::ReadJsonFile(path));
-        if (!j.contains("ens_acc") || !j.contains("det_acc")) {
-          return absl::DataLossError(absl::StrCat(path, ": no ens_acc / det_acc"));
+        for (const char* key : {"ens_acc", "det_acc", "test_nll"}) {
+          if (!j.contains(key) || !j[key].is_number()) {
+            return absl::DataLossError(absl::StrCat(path, ": no ", key));
+          }
         }
-        const double ens = j["ens_acc"].get<double>(), det = j["det_acc"].get<double>();
-        LOG(INFO) << prior.name << " N=" << n << " seed " << seed << ": ensemble acc " << ens
-                  << ", det " << det;
-        rows.push_back({prior.name, n, seed, ens, det});
+        FewShotRow row{prior.name,
+                       n,
+                       seed,
+                       j["ens_acc"].get<double>(),
+                       j["det_acc"].get<double>(),
+                       j["test_nll"].get<double>()};
+        LOG(INFO) << prior.name << " N=" << n << " seed " << seed << ": ensemble acc "
+                  << row.ens_acc << ", det " << row.det_acc << ", NLL " << row.test_nll;
+        rows.push_back(row);
       }
     }
   }
   return rows;
 }
 
-std::string Table(const PipelineOptions& o, const std::vector<FewShotRow>& rows, std::string* csv) {
-  std::map<std::pair<std::string, int64_t>, std::vector<double>> acc;
-  *csv = "prior,size,split_seed,ens_acc,det_acc\n";
+std::string MeanStdCell(const std::vector<double>& v) {
+  double mean = 0, sq = 0;
+  for (double x : v) mean += x / static_cast<double>(v.size());
+  for (double x : v) sq += (x - mean) * (x - mean) / static_cast<double>(v.size());
+  return absl::StrFormat(" %.3f ± %.3f |", mean, std::sqrt(sq));
+}
+
+// fewshot.md: accuracy and NLL per prior and size; fewshot.csv: every net.
+std::string FewShotTable(const PipelineOptions& o, const std::vector<FewShotRow>& rows,
+                         std::string* csv) {
+  std::map<std::pair<std::string, int64_t>, std::vector<double>> acc, nll;
+  *csv = "prior,size,split_seed,ens_acc,det_acc,test_nll\n";
   for (const FewShotRow& r : rows) {
     acc[{r.prior, r.size}].push_back(r.ens_acc);
+    nll[{r.prior, r.size}].push_back(r.test_nll);
     absl::StrAppend(csv, r.prior, ",", r.size, ",", r.split_seed, ",", r.ens_acc, ",", r.det_acc,
-                    "\n");
+                    ",", r.test_nll, "\n");
   }
-  std::string md = "| prior |";
-  for (int64_t n : o.sizes) absl::StrAppend(&md, " N=", n, " |");
+  std::string md;
+  for (const auto& [what, values] :
+       {std::pair<const char*, decltype(acc)*>{"10-sample ensemble test accuracy", &acc},
+        {"test NLL of the ensemble (nats per example)", &nll}}) {
+    absl::StrAppend(&md, md.empty() ? "" : "\n", what, ", mean ± std over split seeds ",
+                    absl::StrJoin(o.split_seeds, ", "), ":\n\n| prior |");
+    for (int64_t n : o.sizes) absl::StrAppend(&md, " N=", n, " |");
+    md += "\n|---|";
+    for (size_t i = 0; i < o.sizes.size(); ++i) md += "---|";
+    for (const FewShotPrior& p : FewShotPriors(o)) {
+      absl::StrAppend(&md, "\n| ", p.name, " |");
+      for (int64_t n : o.sizes) md += MeanStdCell((*values)[{p.name, n}]);
+    }
+    md += "\n";
+  }
+  return md;
+}
+
+// vaes.md: held-out -ELBO per kernel, one row per pair of VAEs, one column per kernel set.
+std::string VaeTable(const std::vector<VaeFitRow>& rows, std::string* csv) {
+  *csv = "vaes,kernels,kernel_dim,count,neg_elbo\n";
+  std::vector<std::pair<std::string, int64_t>> columns;  // (kernel set, dim)
+  std::vector<std::string> vae_sets;
+  std::map<std::tuple<std::string, std::string, int64_t>, double> value;
+  for (const VaeFitRow& r : rows) {
+    absl::StrAppend(csv, r.vaes, ",", r.kernels, ",", r.kernel_dim, ",", r.count, ",", r.neg_elbo,
+                    "\n");
+    const std::pair<std::string, int64_t> col{r.kernels, r.kernel_dim};
+    if (std::find(columns.begin(), columns.end(), col) == columns.end()) columns.push_back(col);
+    if (std::find(vae_sets.begin(), vae_sets.end(), r.vaes) == vae_sets.end())
+      vae_sets.push_back(r.vaes);
+    value[{r.vaes, r.kernels, r.kernel_dim}] = r.neg_elbo;
+  }
+  std::string md =
+      "kernel VAEs: held-out -ELBO per kernel in nats (lower is better; 10 z draws per kernel, "
+      "fewer on sets of over 1,000), by where the held-out kernels come from (count):\n\n| VAEs |";
+  for (const auto& [kernels, dim] : columns) {
+    int64_t count = 0;
+    for (const VaeFitRow& r : rows) {
+      if (r.kernels == kernels && r.kernel_dim == dim) count = r.count;
+    }
+    absl::StrAppend(&md, " ", kernels, " ", dim, "x", dim, " (", count, ") |");
+  }
   md += "\n|---|";
-  for (size_t i = 0; i < o.sizes.size(); ++i) md += "---|";
-  for (const FewShotPrior& p : kFewShotPriors) {
-    const std::string prior = p.name;
-    absl::StrAppend(&md, "\n| ", prior, " |");
-    for (int64_t n : o.sizes) {
-      const std::vector<double>& v = acc[{prior, n}];
-      double mean = 0, sq = 0;
-      for (double x : v) mean += x / v.size();
-      for (double x : v) sq += (x - mean) * (x - mean) / v.size();
-      absl::StrAppend(&md, absl::StrFormat(" %.3f ± %.3f |", mean, std::sqrt(sq)));
+  for (size_t i = 0; i < columns.size(); ++i) md += "---|";
+  for (const std::string& v : vae_sets) {
+    absl::StrAppend(&md, "\n| ", v, " |");
+    for (const auto& [kernels, dim] : columns) {
+      absl::StrAppend(&md, absl::StrFormat(" %.2f |", value[{v, kernels, dim}]));
     }
   }
   return md + "\n";
@@ -226,7 +349,7 @@ std::string Table(const PipelineOptions& o, const std::vector<FewShotRow>& rows,
 
 // Stage 5: test accuracy vs steps of a deterministic net from three inits.
 absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target,
-                               const std::vector<KernelVae>& vaes, const SourceKernels& kernels) {
+                               const std::vector<KernelVae>& vaes, const SourceKernels* kernels) {
   std::vector<common::plot::Series> series;
   for (const std::string init : {"vae", "xavier", "filters"}) {
     NetConfig c;
@@ -238,12 +361,14 @@ absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target,
     c.fastconv = true, c.eval_freq = std::max<int64_t>(1, o.convergence_steps / 15);
     ASSIGN_OR_RETURN(common::data::InMemoryDataset train,
                      FewShot(target.train, o.convergence_steps * c.bs / c.epochs, o.seed));
-    KernelInit ki{{init, init}, vaes, {kernels.k7.train, kernels.k5.train}};
-    if (init == std::string("filters") && kernels.k5.train.size(0) < o.target_c1 * o.target_c2) {
+    if (init == std::string("filters") && kernels == nullptr) continue;  // no source kernels
+    KernelInit ki{{init, init}, vaes, {}};
+    if (kernels != nullptr) ki.filters = {kernels->k7.train, kernels->k5.train};
+    if (init == std::string("filters") && kernels->k5.train.size(0) < o.target_c1 * o.target_c2) {
       // Drawn without replacement, as the reference: one source kernel per (out, in) pair.
       LOG(WARNING) << "convergence figure without the 'filters' curve: it needs "
                    << o.target_c1 * o.target_c2 << " 5x5 training kernels, "
-                   << kernels.k5.train.size(0)
+                   << kernels->k5.train.size(0)
                    << " were kept (lower --prune_5x5 or train more source nets)";
       continue;
     }
@@ -267,14 +392,28 @@ absl::Status ConvergenceFigure(const PipelineOptions& o, const Domain& target,
 
 }  // namespace
 
+std::vector<FewShotPrior> FewShotPriors(const PipelineOptions& o) {
+  std::vector<FewShotPrior> priors;
+  if (o.source_nets > 0) priors.push_back({"DWP", "dwp"});
+  if (!o.reference_dir.empty()) priors.push_back({"DWP (released VAEs)", "dwpref"});
+  priors.push_back({"log-uniform", "loguniform"});
+  priors.push_back({"N(0,1)", "sn"});
+  return priors;
+}
+
 PipelineOptions QuickPipeline(PipelineOptions o) {
-  o.source_nets = 2, o.source_c1 = 32, o.source_c2 = 64, o.source_epochs = 1;
+  o.source_nets = o.source_nets == 0 ? 0 : 2;  // 0: the released VAEs only
+  o.source_c1 = 32, o.source_c2 = 64, o.source_epochs = 1;
   o.vae_epochs = 20, o.target_c1 = 8, o.target_c2 = 32, o.bnn_epochs = 150;
   o.split_seeds = {0}, o.convergence_steps = 150;
   return o;
 }
 
 absl::Status ValidateDomains(const PipelineOptions& o) {
+  if (o.source_nets < 0 || (o.source_nets == 0 && o.reference_dir.empty())) {
+    return absl::InvalidArgumentError(
+        "--source_nets must be >= 1, or 0 with --reference_dir (the released VAEs only)");
+  }
   if (o.source_classes.empty() || o.target_classes.empty()) {
     return absl::InvalidArgumentError(
         "--source_classes and --target_classes need at least one class each");
@@ -303,7 +442,7 @@ common::sweep::Sweep FewShotSweep(const PipelineOptions& o) {
   common::sweep::Sweep sweep{o.out_dir + "/fewshot", {}};
   for (int64_t n : o.sizes) {
     for (uint64_t seed : o.split_seeds) {
-      for (const FewShotPrior& prior : kFewShotPriors) {
+      for (const FewShotPrior& prior : FewShotPriors(o)) {
         sweep.runs.push_back(WorkerRun(o, absl::StrCat("fewshot/", prior.code, "/", n, "/", seed),
                                        FewShotDir(o, prior, n, seed)));
       }
@@ -316,38 +455,60 @@ absl::StatusOr<PipelineResult> RunPipeline(const PipelineOptions& o, common::swe
                                            bool resume) {
   RETURN_IF_ERROR(ValidateDomains(o));
   // One clear error here, not one per worker.
-  RETURN_IF_ERROR(LoadDomain(SourceDataDir(o), o.source_classes).status());
+  if (o.source_nets > 0) RETURN_IF_ERROR(LoadDomain(SourceDataDir(o), o.source_classes).status());
+  if (!o.reference_dir.empty()) RETURN_IF_ERROR(LoadVaePair(o.reference_dir).status());
   ASSIGN_OR_RETURN(Domain target, LoadDomain(o.data_dir, o.target_classes));
   ASSIGN_OR_RETURN(common::train::RunDir run,
                    common::train::RunDir::Open(o.out_dir, common::train::FieldsToJson(o), resume));
-  RETURN_IF_ERROR(runner.Execute(SourceNetSweep(o)));
-  ASSIGN_OR_RETURN(SourceKernels kernels, CollectSourceKernels(o));
   PipelineResult r;
-  r.kernels_7x7 = kernels.k7.train.size(0) + kernels.k7.test.size(0);
-  r.kernels_5x5 = kernels.k5.train.size(0) + kernels.k5.test.size(0);
-  r.source_acc = kernels.accuracy;
-  ASSIGN_OR_RETURN(std::vector<KernelVae> vaes, TrainVaes(o, kernels));
+  std::optional<SourceKernels> kernels;
+  std::vector<KernelVae> vaes;  // the DWP's: ours, or the released ones with source_nets = 0
+  if (o.source_nets > 0) {
+    RETURN_IF_ERROR(runner.Execute(SourceNetSweep(o)));
+    ASSIGN_OR_RETURN(kernels, CollectSourceKernels(o));
+    r.kernels_7x7 = kernels->k7.train.size(0) + kernels->k7.test.size(0);
+    r.kernels_5x5 = kernels->k5.train.size(0) + kernels->k5.test.size(0);
+    r.source_acc = kernels->accuracy;
+    ASSIGN_OR_RETURN(vaes, TrainVaes(o, *kernels));
+  } else {
+    ASSIGN_OR_RETURN(vaes, LoadVaePair(o.reference_dir));
+  }
+  ASSIGN_OR_RETURN(r.vae_fit,
+                   FitVaes(o, o.source_nets > 0 ? &vaes : nullptr, kernels ? &*kernels : nullptr));
   RETURN_IF_ERROR(runner.Execute(FewShotSweep(o)));
   ASSIGN_OR_RETURN(r.fewshot, CollectFewShot(o));
-  std::string csv;
-  r.table_markdown = Table(o, r.fewshot, &csv);
+  std::string csv, vae_csv;
+  const std::string fewshot_md = FewShotTable(o, r.fewshot, &csv);
+  const std::string vae_md = VaeTable(r.vae_fit, &vae_csv);
+  r.table_markdown = fewshot_md + "\n" + vae_md;
   RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/fewshot.csv", csv));
-  RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/fewshot.md", r.table_markdown));
+  RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/fewshot.md", fewshot_md));
+  RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/vaes.csv", vae_csv));
+  RETURN_IF_ERROR(common::data::WriteFileAtomically(o.out_dir + "/vaes.md", vae_md));
   if (!common::data::FileExists(o.out_dir + "/convergence.png") ||
       !common::data::FileExists(o.out_dir + "/convergence.csv")) {
-    RETURN_IF_ERROR(ConvergenceFigure(o, target, vaes, kernels));
+    RETURN_IF_ERROR(ConvergenceFigure(o, target, vaes, kernels ? &*kernels : nullptr));
   }
-  nlohmann::json fewshot = nlohmann::json::array();
+  nlohmann::json fewshot = nlohmann::json::array(), fit = nlohmann::json::array();
   for (const FewShotRow& row : r.fewshot) {
     fewshot.push_back({{"prior", row.prior},
                        {"size", row.size},
                        {"split_seed", row.split_seed},
                        {"ens_acc", row.ens_acc},
-                       {"det_acc", row.det_acc}});
+                       {"det_acc", row.det_acc},
+                       {"test_nll", row.test_nll}});
+  }
+  for (const VaeFitRow& row : r.vae_fit) {
+    fit.push_back({{"vaes", row.vaes},
+                   {"kernels", row.kernels},
+                   {"kernel_dim", row.kernel_dim},
+                   {"count", row.count},
+                   {"neg_elbo", row.neg_elbo}});
   }
   RETURN_IF_ERROR(run.WriteSummary({{"source_acc", r.source_acc},
                                     {"kernels_7x7", r.kernels_7x7},
                                     {"kernels_5x5", r.kernels_5x5},
+                                    {"vae_fit", fit},
                                     {"fewshot", fewshot}}));
   return r;
 }

@@ -8,9 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/data/idx.h"
+#include "common/data/npy.h"
 #include "common/sweep/local_runner.h"
 #include "common/train/fields.h"
 #include "common/train/run_dir.h"
+#include "deep_weight_prior/experiments.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -64,7 +66,8 @@ PipelineOptions Tiny(const std::string& dir) {
   o.source_classes = {0, 1}, o.target_classes = {2, 3};
   o.source_nets = 2, o.source_c1 = 5, o.source_c2 = 4, o.source_epochs = 1;
   o.prune_7x7 = o.prune_5x5 = 0;  // keep every kernel
-  o.vae_epochs = 1, o.target_c1 = 5, o.target_c2 = 4, o.sizes = {8}, o.split_seeds = {0, 1};
+  o.vae_epochs = 1, o.vae_min_steps = 0;
+  o.target_c1 = 5, o.target_c2 = 4, o.sizes = {8}, o.split_seeds = {0, 1};
   o.bnn_epochs = 2, o.convergence_steps = 2;
   o.worker_binary = absl::StrCat(std::getenv("TEST_SRCDIR"), "/", std::getenv("TEST_WORKSPACE"),
                                  "/deep_weight_prior/pipeline");
@@ -100,6 +103,18 @@ TEST(Pipeline, WorkersAndResume) {
   ASSERT_EQ(r->fewshot.size(), 6u);
   EXPECT_EQ(r->fewshot[5].prior, "N(0,1)");
   EXPECT_EQ(r->fewshot[5].split_seed, 1u);
+  EXPECT_GT(r->fewshot[5].test_nll, 0);
+  // Our VAEs on our held-out kernels: the test split of kernels/, scored as HeldOutFit does.
+  ASSERT_EQ(r->vae_fit.size(), 2u);
+  for (const VaeFitRow& row : r->vae_fit) {
+    EXPECT_EQ(row.vaes, "own");
+    const std::string dim = absl::StrCat(row.kernel_dim, "x", row.kernel_dim);
+    const torch::Tensor test =
+        common::data::ReadNpy(o.out_dir + "/kernels/conv" + dim + "/test.npy").value();
+    KernelVae vae = LoadVae(o.out_dir + "/vae" + dim).value();
+    EXPECT_EQ(row.count, test.size(0));
+    EXPECT_DOUBLE_EQ(row.neg_elbo, HeldOutFit(vae, test, 10, o.seed).value().neg_elbo);
+  }
   EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/summary.json"));
 
   // A fresh start into the directory is refused; --resume of the finished run does nothing.
@@ -121,6 +136,45 @@ TEST(Pipeline, WorkersAndResume) {
     EXPECT_EQ(again->fewshot[i].det_acc, r->fewshot[i].det_acc) << i;
   }
   EXPECT_EQ(again->table_markdown, r->table_markdown);
+}
+
+// Released VAEs only (--source_nets=0 --reference_dir): no source nets, the DWP row with the
+// given VAEs, their fit on the given held-out kernels; a legacy pickle is one clear error.
+TEST(Pipeline, StartsFromGivenVaes) {
+  const std::string dir = ::testing::TempDir() + "/given_vaes";
+  std::filesystem::remove_all(dir);
+  PipelineOptions o = Tiny(dir);
+  o.source_nets = 0;
+  EXPECT_THAT(std::string(ValidateDomains(o).message()), HasSubstr("--reference_dir"));
+  o.reference_dir = dir + "/fconv";
+  torch::manual_seed(4);
+  for (int64_t k : {7, 5}) {
+    const std::string name = absl::StrCat(k, "x", k);
+    KernelVae vae(KernelVaeOptions(k, 2, 4));
+    ASSERT_TRUE(SaveVae(o.reference_dir + "/vae" + name, vae).ok());
+    std::filesystem::create_directories(o.reference_dir + "/conv" + name);
+    ASSERT_TRUE(common::data::WriteNpy(o.reference_dir + "/conv" + name + "/test.npy",
+                                       0.1 * torch::randn({6 + k, 1, k, k}))
+                    .ok());
+  }
+  common::sweep::LocalRunner runner(2);
+  const absl::StatusOr<PipelineResult> r = RunPipeline(o, runner);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(std::filesystem::exists(o.out_dir + "/source_nets"));
+  ASSERT_EQ(r->fewshot.size(), 6u);  // 2 split seeds x 3 priors
+  EXPECT_EQ(r->fewshot[0].prior, "DWP (released VAEs)");
+  EXPECT_TRUE(std::filesystem::exists(o.out_dir + "/fewshot/dwpref_n8_split1/summary.json"));
+  ASSERT_EQ(r->vae_fit.size(), 2u);
+  EXPECT_EQ(r->vae_fit[0].vaes, "reference");
+  EXPECT_EQ(r->vae_fit[0].count, 13);  // the 7x7 test.npy
+  EXPECT_EQ(r->vae_fit[1].count, 11);
+  EXPECT_THAT(r->table_markdown, HasSubstr("| reference |"));
+
+  std::filesystem::rename(o.reference_dir + "/vae5x5/vae_params.pt",
+                          o.reference_dir + "/vae5x5/vae_params.torch");
+  o.out_dir = dir + "/pipeline2";
+  EXPECT_THAT(std::string(RunPipeline(o, runner).status().message()),
+              HasSubstr("legacy torch pickle"));
 }
 
 TEST(Pipeline, AWorkerJobThatIsNoneIsOneError) {

@@ -385,6 +385,30 @@ absl::StatusOr<VaeResult> TrainVae(const VaeConfig& c, const KernelSplit& data,
   return r;
 }
 
+absl::StatusOr<VaeFit> HeldOutFit(KernelVae& vae, const torch::Tensor& kernels, int samples,
+                                  uint64_t seed) {
+  const int64_t k = vae->options.kernel_dim();
+  if (kernels.dim() != 4 || kernels.size(1) != 1 || kernels.size(2) != k || kernels.size(3) != k) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("held-out kernels must be [N, 1, ", k, ", ", k, "] for a ", k, "x", k,
+                     " VAE, got [", absl::StrJoin(kernels.sizes().vec(), ", "), "]"));
+  }
+  if (kernels.size(0) == 0 || samples < 1) {
+    return absl::InvalidArgumentError("no held-out kernels, or samples < 1");
+  }
+  torch::Generator gen = common::data::SeededGenerator(seed, /*stream=*/2000);
+  const torch::Tensor w = kernels.to(torch::kFloat32);
+  VaeFit fit;
+  fit.kernels = w.size(0);
+  const double per = 1.0 / (static_cast<double>(samples) * static_cast<double>(w.size(0)));
+  for (int s = 0; s < samples; ++s) {
+    const VaeLoss l = SummedVaeLoss(vae, w, gen);
+    fit.nll += l.nll.item<double>() * per, fit.kl += l.kl.item<double>() * per;
+  }
+  fit.neg_elbo = fit.nll + fit.kl;
+  return fit;
+}
+
 absl::Status SaveVae(const std::string& dir, KernelVae& vae) {
   RETURN_IF_ERROR(common::data::MakeDirs(dir));
   const KernelVaeOptions& o = vae->options;

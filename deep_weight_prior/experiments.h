@@ -125,6 +125,16 @@ using VaeEpochSink = std::function<absl::Status(const VaeEpoch&)>;
 absl::StatusOr<VaeResult> TrainVae(const VaeConfig& config, const KernelSplit& data,
                                    const VaeEpochSink& on_epoch = nullptr);
 
+// How well a kernel VAE models held-out kernels [N, 1, K, K]: per kernel, -ELBO = NLL + KL(z), the
+// mean over kernels and over `samples` draws of z (from `seed`; lower is better). The measure that
+// compares priors: our VAEs and the released ones on the same kernel sets.
+struct VaeFit {
+  double neg_elbo = 0, nll = 0, kl = 0;
+  int64_t kernels = 0;
+};
+absl::StatusOr<VaeFit> HeldOutFit(KernelVae& vae, const torch::Tensor& kernels, int samples = 10,
+                                  uint64_t seed = 0);
+
 // vae.json (sizes) and vae_params.pt (state dict) in `dir`; LoadVae also reads the reference's
 // params.yaml next to a converted vae_params.pt (see README).
 absl::Status SaveVae(const std::string& dir, KernelVae& vae);

@@ -113,19 +113,21 @@ int64_t PlainPadding(const torch::nn::Conv2dImpl& conv) {
   return (**padding)[0];
 }
 
-// 1x1 convolutions as matrix products over pixels; frozen 3x3 ones on 3x3..7x7 images by
-// Toom-Cook transforms (the DWP's KL); the others as LibTorch runs them.
-torch::Tensor ConvForward(torch::nn::Conv2dImpl& conv, const torch::Tensor& x) {
+// 1x1 convolutions as matrix products over pixels; frozen 3x3 ones by Toom-Cook transforms where
+// `toom` and they apply (the 5x5 and 3x3 VAEs inside the DWP's KL); the others as LibTorch runs
+// them.
+torch::Tensor ConvForward(torch::nn::Conv2dImpl& conv, const torch::Tensor& x, bool toom) {
   if (IsPointwise(conv) && x.scalar_type() == torch::kFloat)
     return Conv1x1Gemm(x, conv.weight, conv.bias);
   const int64_t padding = PlainPadding(conv);
-  if (padding >= 0 && ToomConvApplies(x, conv.weight, padding))
+  if (toom && padding >= 0 && ToomConvApplies(x, conv.weight, padding))
     return ToomConv3x3(x, conv.weight, conv.bias, padding);
   return conv.forward(x);
 }
 
-torch::Tensor ConvTransposeForward(torch::nn::ConvTranspose2dImpl& conv, const torch::Tensor& x) {
-  if (ToomConvTransposeApplies(x, conv.weight))
+torch::Tensor ConvTransposeForward(torch::nn::ConvTranspose2dImpl& conv, const torch::Tensor& x,
+                                   bool toom) {
+  if (toom && ToomConvTransposeApplies(x, conv.weight))
     return ToomConvTranspose3x3(x, conv.weight, conv.bias);
   return ConvTranspose2dGemm(x, conv.weight, conv.bias);
 }
@@ -140,15 +142,15 @@ Gaussian HeadedNetImpl::forward(const torch::Tensor& x) {
   torch::Tensor h = x;
   for (auto& layer : *trunk) {
     if (auto* t = dynamic_cast<torch::nn::ConvTranspose2dImpl*>(layer.ptr().get())) {
-      h = ConvTransposeForward(*t, h);
+      h = ConvTransposeForward(*t, h, toom);
     } else if (auto* c = dynamic_cast<torch::nn::Conv2dImpl*>(layer.ptr().get())) {
-      h = ConvForward(*c, h);
+      h = ConvForward(*c, h, toom);
     } else {
       h = layer.forward(h);
     }
   }
-  return {ConvForward(*mu, h),
-          torch::nn::functional::softplus(ConvForward(*var, h))};  // no floor, as reference
+  return {ConvForward(*mu, h, toom),
+          torch::nn::functional::softplus(ConvForward(*var, h, toom))};  // no floor, as reference
 }
 
 KernelVaeImpl::KernelVaeImpl(KernelVaeOptions options_) : options(std::move(options_)) { reset(); }
@@ -162,6 +164,10 @@ void KernelVaeImpl::reset() {
                                                  Conv(2 * h, z, 1), Conv(2 * h, z, 1), false));
   decoder = register_module(
       "decoder", HeadedNet("decoder", dec, "fc_var", Conv(h, 1, 1), Conv(h, 1, 1), five));
+  // The 7x7 VAE's hidden activations are large (up to about 90 in the released one) and its
+  // means small: the transforms' float error, 1e-5 of the means against 1e-6 for direct
+  // convolutions, is not worth the speed there (its share of the KL is 32 kernels of 4,128).
+  encoder->toom = decoder->toom = options.kernel_dim() != 7;
 }
 
 void KernelVaeImpl::pretty_print(std::ostream& stream) const {

@@ -62,6 +62,7 @@ class HeadedNetImpl : public torch::nn::Module {
 
   torch::nn::Sequential trunk{nullptr};
   torch::nn::Conv2d mu{nullptr}, var{nullptr};
+  bool toom = true;  // frozen 3x3 convolutions by Toom-Cook transforms where they apply
 
  private:
   // KernelVae::clone() rebuilds this part with fresh weights, then asks it to copy `other`: copy

@@ -12,8 +12,10 @@
 // product, instead of 9 taps on every output pixel: the 5x5 VAE's 3x3 -> 5x5 transposed
 // convolution and 5x5 -> 3x3 convolution take 25 products where direct evaluation takes 81 (3.2x
 // fewer multiply-adds), the 5x5 -> 5x5 padded convolution 49 instead of 169. Results equal the
-// direct convolution up to float rounding: the points are 0, +-1, 2 (and -2, 1/2 for 7 points)
-// and infinity, and the tests bound the error by 2e-5 of the largest output.
+// direct convolution up to float rounding: the points are 0, +-1, 2 and infinity, and the tests
+// bound the error by 2e-5 of the largest output. Only P = 5 is used: a 7-point transform (points
+// -2 and 1/2 added, for the 7x7 VAE's 5 -> 7 and 7 -> 5 layers) lost two more digits on the
+// released 7x7 VAE, so those layers run as direct convolutions.
 //
 //   y = ToomConvTranspose3x3(x, conv_t->weight, conv_t->bias);   // == conv_transpose2d (stride 1)
 //   y = ToomConv3x3(x, conv->weight, conv->bias, /*padding=*/1);  // == conv2d (stride 1)
@@ -26,7 +28,7 @@ namespace deep_weight_prior {
 
 // True when ToomConvTranspose3x3 / ToomConv3x3 apply: float CPU tensors, square 3x3 weights that do
 // not require a gradient, and an input side for which the transform is exact and well conditioned
-// (ConvTranspose: side 3; Conv: side 5 with padding 0 or 1).
+// (ConvTranspose: side 3; Conv: side 5 with padding 0, side 3 with padding 1).
 bool ToomConvTransposeApplies(const torch::Tensor& x, const torch::Tensor& weight);
 bool ToomConvApplies(const torch::Tensor& x, const torch::Tensor& weight, int64_t padding);
 
