@@ -35,7 +35,9 @@ ABSL_FLAG(std::string, papers, "",
 ABSL_FLAG(std::string, claims, "", "Comma list of claims (<paper>.<name> or <name>); empty: all.");
 ABSL_FLAG(std::string, dataset_dirs, "",
           "Paper scale: where the papers' datasets are, as name=dir pairs, e.g. "
-          "'mnist=/data/mnist,cifar10=/data/cifar-10-batches-bin,notmnist=/data/notmnist'.");
+          "'mnist=/data/mnist,cifar10=/data/cifar-10-batches-bin,notmnist=/data/notmnist'. At any "
+          "scale, dwp_released=<deep-weight-prior repository>/data/fconv adds the DWP with the "
+          "authors' released VAEs (converted, see deep_weight_prior/README.md).");
 
 namespace {
 

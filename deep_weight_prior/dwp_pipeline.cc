@@ -275,11 +275,13 @@ absl::StatusOr<std::vector<FewShotRow>> CollectFewShot(const PipelineOptions& o)
   return rows;
 }
 
+// Mean ± sample standard deviation (0 for one value), as the reproduce report.
 std::string MeanStdCell(const std::vector<double>& v) {
   double mean = 0, sq = 0;
   for (double x : v) mean += x / static_cast<double>(v.size());
-  for (double x : v) sq += (x - mean) * (x - mean) / static_cast<double>(v.size());
-  return absl::StrFormat(" %.3f ± %.3f |", mean, std::sqrt(sq));
+  for (double x : v) sq += (x - mean) * (x - mean);
+  const double std = v.size() > 1 ? std::sqrt(sq / static_cast<double>(v.size() - 1)) : 0.0;
+  return absl::StrFormat(" %.3f ± %.3f |", mean, std);
 }
 
 // fewshot.md: accuracy and NLL per prior and size; fewshot.csv: every net.
