@@ -66,7 +66,7 @@ PipelineOptions Tiny(const std::string& dir) {
   o.source_classes = {0, 1}, o.target_classes = {2, 3};
   o.source_nets = 2, o.source_c1 = 5, o.source_c2 = 4, o.source_epochs = 1;
   o.prune_7x7 = o.prune_5x5 = 0;  // keep every kernel
-  o.vae_epochs = 1, o.vae_min_steps = 0;
+  o.vae_epochs = 1;
   o.target_c1 = 5, o.target_c2 = 4, o.sizes = {8}, o.split_seeds = {0, 1};
   o.bnn_epochs = 2, o.convergence_steps = 2;
   o.worker_binary = absl::StrCat(std::getenv("TEST_SRCDIR"), "/", std::getenv("TEST_WORKSPACE"),

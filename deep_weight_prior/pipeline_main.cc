@@ -36,7 +36,8 @@ ABSL_FLAG(double, prune_7x7, kDefaults.prune_7x7, "Keep 7x7 source kernels with 
 ABSL_FLAG(double, prune_5x5, kDefaults.prune_5x5, "Keep 5x5 source kernels with L2 norm >= this.");
 ABSL_FLAG(int64_t, vae_epochs, kDefaults.vae_epochs, "Epochs per kernel VAE.");
 ABSL_FLAG(int64_t, vae_min_steps, kDefaults.vae_min_steps,
-          "At least this many steps per kernel VAE (more epochs on small kernel sets).");
+          "> 0: at least this many steps per kernel VAE (more epochs on small kernel sets; see "
+          "the README before using it).");
 ABSL_FLAG(int64_t, bnn_epochs, kDefaults.bnn_epochs,
           "Epochs of each few-shot Bayesian net (one step each for N <= 256).");
 ABSL_FLAG(std::string, sizes, "50,100,200", "Few-shot training-set sizes.");
