@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 
@@ -14,6 +15,7 @@ namespace {
 
 constexpr double kTtyInterval = 0.1;  // seconds between redraws on a terminal
 constexpr double kLogInterval = 10;   // seconds between plain log lines
+std::atomic<bool> printing{true};
 
 }  // namespace
 
@@ -42,8 +44,11 @@ std::string ProgressLine::Render(int64_t done, const std::string& status) const 
                          FormatDuration(eta));
 }
 
+void ProgressLine::SetPrinting(bool on) { printing = on; }
+
 void ProgressLine::Update(int64_t done, const std::string& status) {
   util::ApplyThreadBudget();  // a step boundary on the thread that runs the model
+  if (!printing) return;
   const double now = Elapsed();
   if (now - last_print_ < (tty_ ? kTtyInterval : kLogInterval) && done < total_) return;
   last_print_ = now;
@@ -55,6 +60,7 @@ void ProgressLine::Update(int64_t done, const std::string& status) {
 }
 
 void ProgressLine::Finish(const std::string& status) {
+  if (!printing) return;
   const std::string line =
       absl::StrFormat("%s done in %s | %s", label_, FormatDuration(Elapsed()), status);
   if (tty_) {

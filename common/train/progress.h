@@ -23,6 +23,10 @@ class ProgressLine {
   // Ends the line (terminal) or logs a final line with the elapsed time.
   void Finish(const std::string& status);
 
+  // Off: no line is drawn or logged by any ProgressLine of the process (ranks other than 0 of a
+  // data-parallel job); thread budgets still apply at every Update.
+  static void SetPrinting(bool on);
+
   // "1.2 s", "3m04s", "1h02m": for ETAs and elapsed times.
   static std::string FormatDuration(double seconds);
 

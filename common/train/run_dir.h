@@ -35,9 +35,10 @@ namespace common::train {
 
 using MetricsRow = std::vector<std::pair<std::string, double>>;
 
-// Flags that do not change a run's result: not part of its identity.
-inline constexpr const char* kFlagsOutsideIdentity[] = {"threads", "resume", "overwrite",
-                                                        "out_dir"};
+// Flags that do not change a run's result: not part of its identity. (The number of processes
+// of a data-parallel run is not a flag: the global batches are the same for any.)
+inline constexpr const char* kFlagsOutsideIdentity[] = {"threads", "resume", "overwrite", "out_dir",
+                                                        "dist_timeout_s"};
 
 struct RunDirOptions {
   bool resume = false;     // continue the run the directory holds (same config)
