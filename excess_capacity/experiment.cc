@@ -8,6 +8,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/data/file_bytes.h"
+#include "common/dist/gradient_sync.h"
+#include "common/dist/process_group.h"
 #include "common/plot/plot.h"
 #include "common/train/checkpoint.h"
 #include "common/train/lr_schedule.h"
@@ -29,22 +31,30 @@ struct Evaluation {
   torch::Tensor margins;  // [N]
 };
 
-Evaluation Evaluate(ConstrainedNetwork& net, const InMemoryDataset& data, const TrainConfig& c) {
+// Each rank evaluates its contiguous share of `data`; loss, accuracy and the margins (in data
+// order) are those of the whole set on every rank.
+absl::StatusOr<Evaluation> Evaluate(ConstrainedNetwork& net, const InMemoryDataset& data,
+                                    const TrainConfig& c, common::dist::ProcessGroup& world) {
+  RETURN_IF_ERROR(world.BroadcastBuffers(net));  // --bn: rank 0's running statistics
   torch::NoGradGuard no_grad;
   net.eval();
-  common::train::RunningMean loss;
-  int64_t correct = 0;
+  double loss_sum = 0, correct = 0;
   std::vector<torch::Tensor> margins;
-  for (const torch::Tensor& idx : data.EpochBatches(c.test_bs, /*shuffle=*/false, 0, 0)) {
-    const common::data::Batch b = data.Get(idx);
+  const auto [begin, end] = common::dist::ShardRange(data.size(), world.rank(), world.world_size());
+  for (int64_t i = begin; i < end; i += c.test_bs) {
+    const common::data::Batch b = data.Get(torch::arange(i, std::min(end, i + c.test_bs)));
     const torch::Tensor y = b.targets.to(c.device);
     const torch::Tensor logits = net.forward(b.inputs.to(c.device));
-    loss.Add(torch::nn::functional::cross_entropy(logits, y).item<double>(), idx.size(0));
-    correct += common::train::CountCorrect(logits, y);
+    loss_sum += torch::nn::functional::cross_entropy(logits, y).item<double>() * y.size(0);
+    correct += static_cast<double>(common::train::CountCorrect(logits, y));
     margins.push_back(Margins(logits, y).cpu());
   }
   net.train();
-  return {loss.mean(), static_cast<double>(correct) / data.size(), torch::cat(margins)};
+  ASSIGN_OR_RETURN(const std::vector<double> sums, world.SumDoubles({loss_sum, correct}));
+  ASSIGN_OR_RETURN(torch::Tensor all_margins,
+                   world.AllGatherRows(margins.empty() ? torch::zeros({0}) : torch::cat(margins)));
+  const double n = static_cast<double>(data.size());
+  return Evaluation{sums[0] / n, sums[1] / n, all_margins};
 }
 
 absl::StatusOr<std::shared_ptr<ConstrainedNetwork>> BuildNetwork(const TrainConfig& c,
@@ -225,14 +235,25 @@ absl::StatusOr<ImageData> LoadImageData(const TrainConfig& c, const std::string&
 absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
                                   const nlohmann::json& flags_json) {
   RETURN_IF_ERROR(Validate(c));
+  // Data-parallel with torchrun / srun: every rank trains on its share of each global batch;
+  // rank 0 alone writes the run directory. One process: world size 1, the plain path.
+  ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
+  RETURN_IF_ERROR(world->CheckSameConfig(flags_json));
   ASSIGN_OR_RETURN(std::shared_ptr<ConstrainedNetwork> net, BuildNetwork(c, data));
   std::unique_ptr<torch::optim::Optimizer> optimizer = MakeOptimizer(c, net->parameters());
   std::optional<common::train::RunDir> run;
-  if (!c.out_dir.empty()) {
-    ASSIGN_OR_RETURN(run, common::train::RunDir::Open(c.out_dir, flags_json, c.resume));
-    if (c.save_model)
-      RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights_0.pt"), *net));
+  absl::Status opened;
+  if (!c.out_dir.empty() && world->is_main()) {
+    absl::StatusOr<common::train::RunDir> dir =
+        common::train::RunDir::Open(c.out_dir, flags_json, c.resume);
+    if (dir.ok()) run = *std::move(dir);
+    opened = dir.status();
   }
+  RETURN_IF_ERROR(world->Agree(opened));  // e.g. a refused --resume stops every rank
+  if (run && c.save_model) {
+    RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights_0.pt"), *net));
+  }
+  common::dist::GradientSync sync(*world, net->parameters());
   TrainResult result;
   bool first = true;
   const double data_norm = data.train.inputs().norm().item<double>();
@@ -248,15 +269,19 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     const size_t start =
         static_cast<size_t>(common::train::StartBatch(progress));  // > 0: resumed mid-epoch
     for (size_t j = start; j < batches.size(); ++j) {
-      const common::data::Batch b = data.train.Get(batches[j]);
-      const torch::Tensor out = net->forward(b.inputs.to(c.device));
-      const torch::Tensor l = torch::nn::functional::cross_entropy(out, b.targets.to(c.device));
+      const torch::Tensor mine = world->Shard(batches[j]);  // the whole batch at world size 1
+      torch::Tensor l;
+      if (mine.numel() > 0) {
+        const common::data::Batch b = data.train.Get(mine);
+        const torch::Tensor out = net->forward(b.inputs.to(c.device));
+        l = torch::nn::functional::cross_entropy(out, b.targets.to(c.device));
+        loss.Add(l.item<double>(), mine.size(0));
+      }
       optimizer->zero_grad();
-      l.backward();
+      RETURN_IF_ERROR(sync.Backward(l, mine.size(0), batches[j].size(0)));
       optimizer->step();
       ++progress.step;
       ++result.steps;
-      loss.Add(l.item<double>(), b.inputs.size(0));
       // Same as reference every proj_freq steps; also after the epoch's last batch, which the
       // reference meant to do (its `j == len(dl)` test can never hold).
       if (c.n_proj > 0 && ((j + 1) % c.proj_freq == 0 || j + 1 == batches.size())) {
@@ -266,7 +291,8 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
       if (j + 1 < batches.size())
         RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(j + 1)));
     }
-    const Evaluation train = Evaluate(*net, data.train, c), test = Evaluate(*net, data.test, c);
+    ASSIGN_OR_RETURN(const Evaluation train, Evaluate(*net, data.train, c, *world));
+    ASSIGN_OR_RETURN(const Evaluation test, Evaluate(*net, data.test, c, *world));
     line.Finish(absl::StrFormat("train acc %.4f | test acc %.4f | lip %.3g", train.accuracy,
                                 test.accuracy, net->Lip()));
     if (run) {
@@ -294,11 +320,14 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     }
     return absl::OkStatus();
   };
-  RETURN_IF_ERROR(common::train::RunEpochs({c.epochs, run ? run->checkpoint_path() : "", c.resume},
-                                           *net, *optimizer, run_epoch)
-                      .status());
+  common::train::EpochLoopOptions loop{
+      c.epochs, c.out_dir.empty() ? "" : c.out_dir + "/checkpoint.pt", c.resume};
+  loop.write_checkpoints = world->is_main();
+  loop.on_start = [&] { return world->BroadcastModule(*net); };  // rank 0's, fresh or resumed
+  RETURN_IF_ERROR(common::train::RunEpochs(loop, *net, *optimizer, run_epoch).status());
   if (c.n_proj > 0) net->Project(15, /*exact=*/true);  // same as reference: project(15) at the end
-  const Evaluation train = Evaluate(*net, data.train, c), test = Evaluate(*net, data.test, c);
+  ASSIGN_OR_RETURN(const Evaluation train, Evaluate(*net, data.train, c, *world));
+  ASSIGN_OR_RETURN(const Evaluation test, Evaluate(*net, data.test, c, *world));
   result.train_accuracy = train.accuracy;
   result.test_accuracy = test.accuracy;
   result.train_loss = train.loss;

@@ -248,12 +248,18 @@ absl::Status ProcessGroup::Broadcast(std::vector<torch::Tensor>& tensors, int ro
 }
 
 absl::Status ProcessGroup::BroadcastModule(torch::nn::Module& module) {
+  std::vector<torch::Tensor> state = module.parameters();
+  for (const torch::Tensor& b : module.buffers()) state.push_back(b);
+  return BroadcastFlat(std::move(state));
+}
+
+absl::Status ProcessGroup::BroadcastBuffers(torch::nn::Module& module) {
+  return BroadcastFlat(module.buffers());
+}
+
+absl::Status ProcessGroup::BroadcastFlat(std::vector<torch::Tensor> state) {
   if (!distributed()) return absl::OkStatus();
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> state;
-  for (const torch::Tensor& p : module.parameters()) state.push_back(p);
-  for (const torch::Tensor& b : module.buffers()) state.push_back(b);
-  // One message per dtype and device: the state flattened, sent, copied back.
   std::vector<bool> done(state.size(), false);
   for (size_t i = 0; i < state.size(); ++i) {
     if (done[i]) continue;

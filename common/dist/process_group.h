@@ -95,6 +95,9 @@ class ProcessGroup {
   absl::Status Broadcast(std::vector<torch::Tensor>& tensors, int root = 0);
   // Rank 0's parameters and buffers into every rank's module.
   absl::Status BroadcastModule(torch::nn::Module& module);
+  // Rank 0's buffers only (BatchNorm running statistics, which each rank updates from its own
+  // shard: as with PyTorch's DDP, rank 0's are the ones that count; call before evaluating).
+  absl::Status BroadcastBuffers(torch::nn::Module& module);
   // Every rank's `rows` concatenated along dim 0 in rank order (row counts may differ; the
   // other dims must agree).
   absl::StatusOr<torch::Tensor> AllGatherRows(const torch::Tensor& rows);
@@ -116,6 +119,8 @@ class ProcessGroup {
 
  private:
   // Writes "<key>/<rank>" = value into the store, reads every rank's.
+  // `state` flattened into one message per dtype and device, sent from rank 0, copied back.
+  absl::Status BroadcastFlat(std::vector<torch::Tensor> state);
   absl::StatusOr<std::vector<std::string>> ExchangeThroughStore(const std::string& key,
                                                                 const std::string& value);
 

@@ -252,6 +252,7 @@ absl::StatusOr<TrainProgress> RunEpochs(
   TrainProgress progress;
   const bool checkpointing = !options.checkpoint_path.empty();
   auto save = [&]() {
+    if (!options.write_checkpoints) return absl::OkStatus();
     return SaveCheckpoint(options.checkpoint_path, module, optimizer, progress,
                           options.save_extra ? options.save_extra() : TensorMap());
   };
@@ -267,6 +268,7 @@ absl::StatusOr<TrainProgress> RunEpochs(
     LOG(INFO) << "--resume: no checkpoint yet in " << options.checkpoint_path
               << ", starting from epoch 1";
   }
+  if (options.on_start) RETURN_IF_ERROR(options.on_start());
   for (int64_t epoch = progress.epoch; epoch < options.epochs; ++epoch) {
     const absl::Status status = run_epoch(epoch, progress);
     if (util::IsInterrupted(status)) {

@@ -78,6 +78,12 @@ struct EpochLoopOptions {
   // counters): saved into every checkpoint, handed back on resume.
   std::function<TensorMap()> save_extra;
   std::function<absl::Status(const TensorMap&)> restore_extra;
+  // False on the ranks other than 0 of a data-parallel job: they read checkpoint_path on resume
+  // but never write it.
+  bool write_checkpoints = true;
+  // Called once after a resume's restore, before the first epoch runs (a data-parallel job
+  // broadcasts rank 0's parameters here).
+  std::function<absl::Status()> on_start;
 };
 
 // Calls run_epoch(epoch, progress) for every epoch not yet done, saving a checkpoint after every
