@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/dist/process_group.h"
 #include "common/train/run_dir.h"
 #include "common/util/list_flag.h"
 #include "common/util/runtime.h"
@@ -24,7 +25,9 @@ namespace {
 const excess_capacity::TrainConfig kDefaults;
 }  // namespace
 
-ABSL_FLAG(int64_t, bs, kDefaults.bs, "Training batch size.");
+ABSL_FLAG(int64_t, bs, kDefaults.bs,
+          "Training batch size: the global batch, split over the processes of a data-parallel "
+          "run (torchrun / srun), so results do not depend on their number.");
 ABSL_FLAG(std::string, lip, "-1,-1,-1,-1",
           "4 Lipschitz constraints (first conv, in-block convs, shortcut [ignored], classifier), "
           "comma- or space-separated; -1 = none. Applied to every --arch (the reference ignored "
@@ -98,6 +101,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(TrainConfig config, ConfigFromFlags(rt));
   ASSIGN_OR_RETURN(ImageData data, LoadImageData(config, rt.data_dir));
   ASSIGN_OR_RETURN(TrainResult r, Train(config, data, common::train::CommandLineFlagsJson()));
+  ASSIGN_OR_RETURN(const common::dist::ProcessGroup* world, common::dist::World());
+  if (!world->is_main()) return absl::OkStatus();  // rank 0 reports for a data-parallel job
   std::printf(
       "train acc %.4f, test acc %.4f (loss %.4f / %.4f), network Lipschitz bound %.4g, "
       "layers outside their constraints: %s; results in %s\n",
@@ -116,6 +121,9 @@ int main(int argc, char** argv) {
       argc, argv, {"--lip", "--dist"},
       "Trains a network whose layers keep Lipschitz constants and distances to initialisation "
       "within bounds (Graf et al., 'On Measuring Excess Capacity in Neural Networks', NeurIPS "
-      "2022), projecting after every --proj_freq steps.",
+      "2022), projecting after every --proj_freq steps. Data-parallel over several processes or "
+      "machines (Gloo; every rank projects the same weights, rank 0 writes the run): "
+      "python3 -m torch.distributed.run --nproc_per_node=N --no_python <this binary> ... or "
+      "srun -n N <this binary> ... (README: More than one process or machine).",
       excess_capacity::Main);
 }
