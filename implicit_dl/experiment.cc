@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/data/file_bytes.h"
+#include "common/dist/gradient_sync.h"
+#include "common/dist/process_group.h"
 #include "common/train/checkpoint.h"
 #include "common/train/metrics.h"
 #include "common/train/progress.h"
@@ -30,21 +32,42 @@ struct Evaluation {
 };
 
 // The reference evaluates in one batch of valid_bs (the stopping rule couples a batch's columns).
-Evaluation Evaluate(ImplicitModel& model, const InMemoryDataset& data, int64_t valid_bs,
-                    const torch::Device& device) {
+// A data-parallel run gives each rank whole batches (a contiguous share of them), so every batch
+// is solved as in one process; the sums are then taken over the ranks.
+absl::StatusOr<Evaluation> Evaluate(ImplicitModel& model, const InMemoryDataset& data,
+                                    int64_t valid_bs, const torch::Device& device,
+                                    common::dist::ProcessGroup& world) {
   torch::NoGradGuard no_grad;
-  common::train::RunningMean loss;
-  int64_t correct = 0, not_converged = 0;
-  for (const torch::Tensor& idx : data.EpochBatches(valid_bs, /*shuffle=*/false, 0, 0)) {
+  // Every forward projects A in place (inf, triu); a rank without a batch here must too, or
+  // its A (saved by rank 0 in weights.pt) would differ from a one-process run's.
+  ApplyWellPosedness(model->A, model->options.variant());
+  double loss_sum = 0, correct = 0, not_converged = 0;
+  const auto batches = data.EpochBatches(valid_bs, /*shuffle=*/false, 0, 0);
+  const auto [first, end] = common::dist::ShardRange(static_cast<int64_t>(batches.size()),
+                                                     world.rank(), world.world_size());
+  for (int64_t k = first; k < end; ++k) {
+    const torch::Tensor& idx = batches[k];
     common::data::Batch b = data.Get(idx);
     const torch::Tensor logits = model->forward(b.inputs.to(device));
     const torch::Tensor y = b.targets.to(device);
-    loss.Add(torch::nn::functional::cross_entropy(logits, y).item<double>(), idx.size(0));
-    correct += common::train::CountCorrect(logits, y);
+    loss_sum += torch::nn::functional::cross_entropy(logits, y).item<double>() * idx.size(0);
+    correct += static_cast<double>(common::train::CountCorrect(logits, y));
     not_converged += model->last_stats().forward_converged ? 0 : 1;
   }
-  return {loss.mean(), static_cast<double>(correct) / static_cast<double>(data.size()),
-          not_converged};
+  ASSIGN_OR_RETURN(const std::vector<double> sums,
+                   world.SumDoubles({loss_sum, correct, not_converged}));
+  const double n = static_cast<double>(data.size());
+  return Evaluation{sums[0] / n, sums[1] / n, static_cast<int64_t>(sums[2])};
+}
+
+// The mean over every rank's additions.
+absl::StatusOr<common::train::RunningMean> SumOverRanks(const common::train::RunningMean& mine,
+                                                        common::dist::ProcessGroup& world) {
+  ASSIGN_OR_RETURN(const std::vector<double> sums,
+                   world.SumDoubles({mine.mean() * mine.weight(), mine.weight()}));
+  common::train::RunningMean all;
+  if (sums[1] > 0) all.Add(sums[0] / sums[1], sums[1]);
+  return all;
 }
 
 // What is logged between two evaluations.
@@ -57,12 +80,15 @@ struct Window {
 class Trainer {
  public:
   Trainer(const TrainConfig& config, const ClassificationData& data, ImplicitModel model,
-          std::optional<common::train::RunDir> run, int64_t parameters)
+          std::optional<common::train::RunDir> run, int64_t parameters,
+          common::dist::ProcessGroup& world)
       : config_(config),
         data_(data),
         model_(std::move(model)),
         optimizer_(model_->parameters(), torch::optim::AdamOptions(config.lr)),
-        run_(std::move(run)) {
+        run_(std::move(run)),
+        world_(world),
+        sync_(world, model_->parameters()) {
     result_.parameters = parameters;
   }
 
@@ -70,7 +96,7 @@ class Trainer {
 
  private:
   absl::Status RunEpoch(int64_t epoch, common::train::TrainProgress& progress);
-  absl::Status Step(const common::data::Batch& batch);
+  absl::Status Step(const torch::Tensor& global_batch);
   absl::Status EvaluateAndLog(double epoch, int64_t step);
 
   const TrainConfig& config_;
@@ -78,44 +104,66 @@ class Trainer {
   ImplicitModel model_;
   torch::optim::Adam optimizer_;
   std::optional<common::train::RunDir> run_;
+  common::dist::ProcessGroup& world_;  // one process: world size 1
+  common::dist::GradientSync sync_;
   Window window_;
   common::train::RunningMean epoch_loss_;
   TrainResult result_;
   bool first_epoch_ = true;
 };
 
-absl::Status Trainer::Step(const common::data::Batch& batch) {
-  const torch::Tensor logits = model_->forward(batch.inputs.to(config_.device));
+// Data-parallel: this rank's share of the global batch (each share solved on its own, so the
+// Picard stopping rule sees fewer columns than in one process).
+absl::Status Trainer::Step(const torch::Tensor& global_batch) {
+  const torch::Tensor mine = world_.Shard(global_batch);
   // ||A||_inf of the A this forward pass used: projected in place at its start (inf, triu), or
   // scaled to kappa on the fly (infscale).
+  torch::Tensor loss;
+  if (mine.numel() == 0) {
+    torch::NoGradGuard no_grad;
+    ApplyWellPosedness(model_->A, model_->options.variant());  // what the forward would do
+  } else {
+    const common::data::Batch batch = data_.train.Get(mine);
+    const torch::Tensor logits = model_->forward(batch.inputs.to(config_.device));
+    loss = torch::nn::functional::cross_entropy(logits, batch.targets.to(config_.device));
+  }
   double a_used_norm = InfinityNorm(model_->A.detach());
   if (config_.variant == WellPosedness::kInfScale) {
     a_used_norm = std::min(a_used_norm, kInfScaleKappa);
   }
-  const torch::Tensor loss =
-      torch::nn::functional::cross_entropy(logits, batch.targets.to(config_.device));
   optimizer_.zero_grad();
-  loss.backward();
+  RETURN_IF_ERROR(sync_.Backward(loss, mine.size(0), global_batch.size(0)));
   optimizer_.step();  // same order as reference: backward -> step; the next forward projects
+  ++result_.steps;
+  window_.max_infinity_norm_A = std::max(window_.max_infinity_norm_A, a_used_norm);
+  result_.max_infinity_norm_A = std::max(result_.max_infinity_norm_A, a_used_norm);
+  if (mine.numel() == 0) return absl::OkStatus();
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {
     return absl::InternalError(
-        absl::StrCat("training loss is ", value, " at step ", result_.steps + 1, ": lower --lr"));
+        absl::StrCat("training loss is ", value, " at step ", result_.steps, ": lower --lr"));
   }
   const SolveStats s = model_->last_stats();
-  window_.max_infinity_norm_A = std::max(window_.max_infinity_norm_A, a_used_norm);
-  result_.max_infinity_norm_A = std::max(result_.max_infinity_norm_A, a_used_norm);
-  window_.loss.Add(value, batch.inputs.size(0));
-  epoch_loss_.Add(value, batch.inputs.size(0));
+  window_.loss.Add(value, static_cast<double>(mine.size(0)));
+  epoch_loss_.Add(value, static_cast<double>(mine.size(0)));
   window_.forward_iterations.Add(s.forward_iterations);
   window_.backward_iterations.Add(s.backward_iterations);
   window_.not_converged += (s.forward_converged ? 0 : 1) + (s.backward_converged ? 0 : 1);
-  ++result_.steps;
   return absl::OkStatus();
 }
 
 absl::Status Trainer::EvaluateAndLog(double epoch, int64_t step) {
-  const Evaluation e = Evaluate(model_, data_.test, config_.valid_bs, config_.device);
+  ASSIGN_OR_RETURN(const Evaluation e,
+                   Evaluate(model_, data_.test, config_.valid_bs, config_.device, world_));
+  if (world_.distributed()) {  // the window over every rank's steps
+    ASSIGN_OR_RETURN(window_.loss, SumOverRanks(window_.loss, world_));
+    ASSIGN_OR_RETURN(window_.forward_iterations, SumOverRanks(window_.forward_iterations, world_));
+    ASSIGN_OR_RETURN(window_.backward_iterations,
+                     SumOverRanks(window_.backward_iterations, world_));
+    ASSIGN_OR_RETURN(const std::vector<double> nc,
+                     world_.SumDoubles({static_cast<double>(window_.not_converged)}));
+    window_.not_converged = static_cast<int64_t>(nc[0]);
+  }
   result_.not_converged += window_.not_converged;
   const bool best = e.accuracy > result_.best_valid_accuracy;
   result_.best_valid_accuracy = std::max(result_.best_valid_accuracy, e.accuracy);
@@ -157,7 +205,7 @@ absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& prog
                                    static_cast<int64_t>(batches.size()));
   epoch_loss_ = common::train::RunningMean();
   for (size_t i = start; i < batches.size(); ++i) {
-    RETURN_IF_ERROR(Step(data_.train.Get(batches[i])));
+    RETURN_IF_ERROR(Step(batches[i]));
     ++progress.step;
     line.Update(static_cast<int64_t>(i + 1), absl::StrFormat("loss %.4f", window_.loss.mean()));
     const bool last = i + 1 == batches.size();
@@ -168,6 +216,7 @@ absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& prog
     if (!last)
       RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i + 1)));
   }
+  ASSIGN_OR_RETURN(epoch_loss_, SumOverRanks(epoch_loss_, world_));
   line.Finish(absl::StrFormat("train loss %.4f", epoch_loss_.mean()));
   if (first_epoch_) result_.first_epoch_train_loss = epoch_loss_.mean();
   result_.last_epoch_train_loss = epoch_loss_.mean();
@@ -176,9 +225,12 @@ absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& prog
 }
 
 absl::StatusOr<TrainResult> Trainer::Run() {
-  const std::string checkpoint = run_ ? run_->checkpoint_path() : "";
+  // Every rank reads the checkpoint on --resume; rank 0 alone writes it.
+  const std::string checkpoint = config_.out_dir.empty() ? "" : config_.out_dir + "/checkpoint.pt";
   auto epoch_fn = [this](int64_t e, common::train::TrainProgress& p) { return RunEpoch(e, p); };
   common::train::EpochLoopOptions loop{config_.epochs, checkpoint, config_.resume};
+  loop.write_checkpoints = world_.is_main();
+  loop.on_start = [this] { return world_.BroadcastModule(*model_); };
   // The best validation accuracy so far is part of the checkpoint: a resumed run keeps the
   // weights_best.pt of an epoch before the kill unless it finds a better one.
   loop.save_extra = [this] {
@@ -191,7 +243,8 @@ absl::StatusOr<TrainResult> Trainer::Run() {
     return absl::OkStatus();
   };
   RETURN_IF_ERROR(common::train::RunEpochs(loop, *model_, optimizer_, epoch_fn).status());
-  const Evaluation test = Evaluate(model_, data_.test, config_.valid_bs, config_.device);
+  ASSIGN_OR_RETURN(const Evaluation test,
+                   Evaluate(model_, data_.test, config_.valid_bs, config_.device, world_));
   result_.test_accuracy = test.accuracy;
   result_.test_loss = test.loss;
   if (run_) {
@@ -324,12 +377,21 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Classificatio
     for (const torch::Tensor& t : model->parameters()) parameters += t.numel();
   }
   model->to(config.device);
+  // Data-parallel with torchrun / srun: every rank trains on its share of each global batch;
+  // rank 0 alone writes the run directory. One process: world size 1, the plain path.
+  ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
+  RETURN_IF_ERROR(world->CheckSameConfig(flags_json));
   std::optional<common::train::RunDir> run;
-  if (!config.out_dir.empty()) {
-    ASSIGN_OR_RETURN(run, common::train::RunDir::Open(config.out_dir, flags_json, config.resume));
-    LOG(INFO) << "run directory: " << config.out_dir;
+  absl::Status opened;
+  if (!config.out_dir.empty() && world->is_main()) {
+    absl::StatusOr<common::train::RunDir> dir =
+        common::train::RunDir::Open(config.out_dir, flags_json, config.resume);
+    if (dir.ok()) run = *std::move(dir);
+    opened = dir.status();
+    if (dir.ok()) LOG(INFO) << "run directory: " << config.out_dir;
   }
-  Trainer trainer(config, data, model, std::move(run), parameters);
+  RETURN_IF_ERROR(world->Agree(opened));  // e.g. a refused --resume stops every rank
+  Trainer trainer(config, data, model, std::move(run), parameters, *world);
   return trainer.Run();
 }
 

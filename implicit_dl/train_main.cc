@@ -3,6 +3,7 @@
 //   ./bazelw run //implicit_dl:train -- --epochs=1                  # Fashion-MNIST, n=100
 //   ./bazelw run //implicit_dl:train -- --dataset=cifar10 --data_dir=~/data/cifar-10-batches-bin
 #include "absl/flags/flag.h"
+#include "common/dist/process_group.h"
 #include "common/train/run_dir.h"
 #include "common/util/list_flag.h"
 #include "common/util/runtime.h"
@@ -22,7 +23,9 @@ ABSL_FLAG(std::string, ffnn_hidden, "60,40",
           "--model=ffnn: hidden widths (the reference's comparison FFNN is 784-60-40-10).");
 ABSL_FLAG(int64_t, n, kDefaults.n, "Hidden state size; 0: 100 for MNIST-like data, 300 for CIFAR.");
 ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Training epochs.");
-ABSL_FLAG(int64_t, bs, kDefaults.bs, "Training batch size.");
+ABSL_FLAG(int64_t, bs, kDefaults.bs,
+          "Training batch size: the global batch, split over the processes of a data-parallel "
+          "run (torchrun / srun), so results do not depend on their number.");
 ABSL_FLAG(double, lr, kDefaults.lr,
           "Adam learning rate; 0: 5e-3 for MNIST-like data, 5e-4 for CIFAR.");
 ABSL_FLAG(int64_t, valid_bs, kDefaults.valid_bs, "Validation batch size (the test split).");
@@ -80,6 +83,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(TrainConfig config, ConfigFromFlags(rt));
   ASSIGN_OR_RETURN(ClassificationData data, LoadClassificationData(config.dataset, rt.data_dir));
   ASSIGN_OR_RETURN(TrainResult r, Train(config, data, common::train::CommandLineFlagsJson()));
+  ASSIGN_OR_RETURN(const common::dist::ProcessGroup* world, common::dist::World());
+  if (!world->is_main()) return absl::OkStatus();  // rank 0 reports for a data-parallel job
   std::printf(
       "%s (%lld parameters): test accuracy %.4f (loss %.4f), best valid accuracy %.4f, %lld "
       "steps, %lld non-converged solves, max ||A||_inf used %.4f; results in %s\n",
@@ -96,6 +101,9 @@ int main(int argc, char** argv) {
   return common::util::RunMain(
       argc, argv,
       "Trains an implicit model x = phi(A x + B u), y = C x + D u (El Ghaoui et al. 2021) on "
-      "Fashion-MNIST, MNIST or CIFAR-10 with Adam, as the reference examples.",
+      "Fashion-MNIST, MNIST or CIFAR-10 with Adam, as the reference examples. Data-parallel "
+      "over several processes or machines (Gloo; each rank solves its share of the batch, rank "
+      "0 writes the run): python3 -m torch.distributed.run --nproc_per_node=N --no_python <this "
+      "binary> ... or srun -n N <this binary> ... (README: More than one process or machine).",
       implicit_dl::Main);
 }

@@ -26,6 +26,11 @@ bool InSpawnedRank() { return std::getenv(kSpawnedVariable) != nullptr; }
 
 std::vector<RankResult> SpawnRanks(int world_size, const std::string& test_filter,
                                    const std::vector<std::string>& env, double timeout_s) {
+  return SpawnSelf(world_size, {"--gtest_filter=" + test_filter}, env, timeout_s);
+}
+
+std::vector<RankResult> SpawnSelf(int world_size, const std::vector<std::string>& args,
+                                  const std::vector<std::string>& env, double timeout_s) {
   // The store, hosted here on a free port, as torchrun's agent hosts it.
   c10d::TCPStoreOptions options;
   options.port = 0;
@@ -62,8 +67,11 @@ std::vector<RankResult> SpawnRanks(int world_size, const std::string& test_filte
     std::vector<char*> envp;
     for (std::string& v : vars) envp.push_back(v.data());
     envp.push_back(nullptr);
-    std::string exe = "/proc/self/exe", filter = "--gtest_filter=" + test_filter;
-    char* argv[] = {exe.data(), filter.data(), nullptr};
+    std::string exe = "/proc/self/exe";
+    std::vector<std::string> arg_strings = args;
+    std::vector<char*> argv = {exe.data()};
+    for (std::string& a : arg_strings) argv.push_back(a.data());
+    argv.push_back(nullptr);
     logs.push_back(absl::StrCat(dir, "/rank_", rank, "_", getpid(), ".log"));
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -71,7 +79,7 @@ std::vector<RankResult> SpawnRanks(int world_size, const std::string& test_filte
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     pid_t pid = -1;
-    if (posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, envp.data()) != 0) pid = -1;
+    if (posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) pid = -1;
     posix_spawn_file_actions_destroy(&actions);
     pids.push_back(pid);
   }

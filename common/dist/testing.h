@@ -32,7 +32,11 @@ std::vector<RankResult> SpawnRanks(int world_size, const std::string& test_filte
                                    const std::vector<std::string>& env = {},
                                    double timeout_s = 120);
 
-// True in a process started by SpawnRanks.
+// The same with `args` in place of the test filter (for binaries other than tests).
+std::vector<RankResult> SpawnSelf(int world_size, const std::vector<std::string>& args,
+                                  const std::vector<std::string>& env = {}, double timeout_s = 120);
+
+// True in a process started by SpawnRanks or SpawnSelf.
 bool InSpawnedRank();
 
 }  // namespace common::dist
