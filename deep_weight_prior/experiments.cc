@@ -19,6 +19,8 @@
 #include "absl/strings/strip.h"
 #include "common/data/augment.h"
 #include "common/data/file_bytes.h"
+#include "common/dist/gradient_sync.h"
+#include "common/dist/process_group.h"
 #include "common/train/checkpoint.h"
 #include "common/train/lr_schedule.h"
 #include "common/train/metrics.h"
@@ -63,31 +65,33 @@ bool EvaluationDue(int64_t count, int64_t eval_freq) {
   return eval_freq > 0 && (count == 1 || count % eval_freq == 0);
 }
 
-double TestAccuracy(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
+// Accuracy and mean -log probability of the true class of the `samples`-pass ensemble. With a
+// data-parallel `world`, each rank takes a contiguous share of the batches of 1000 and the sums
+// are taken over the ranks (BatchNorm statistics: rank 0's).
+absl::StatusOr<std::pair<double, double>> TestAccuracyAndNll(
+    DwpNetImpl& net, const InMemoryDataset& test, int samples,
+    common::dist::ProcessGroup* world = nullptr) {
+  common::dist::ProcessGroup one;
+  common::dist::ProcessGroup& group = world ? *world : one;
+  RETURN_IF_ERROR(group.BroadcastBuffers(net));
   torch::NoGradGuard no_grad;
-  int64_t correct = 0;
-  for (const torch::Tensor& idx : test.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
-    const common::data::Batch b = test.Get(idx);
-    correct +=
-        common::train::CountCorrect(EnsembleProbabilities(net, b.inputs, samples), b.targets);
-  }
-  return static_cast<double>(correct) / static_cast<double>(test.size());
-}
-
-// Accuracy and mean -log probability of the true class of the `samples`-pass ensemble.
-std::pair<double, double> TestAccuracyAndNll(DwpNetImpl& net, const InMemoryDataset& test,
-                                             int samples) {
-  torch::NoGradGuard no_grad;
-  int64_t correct = 0;
-  double nll = 0;
-  for (const torch::Tensor& idx : test.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
-    const common::data::Batch b = test.Get(idx);
+  double correct = 0, nll = 0;
+  const auto batches = test.EpochBatches(1000, /*shuffle=*/false, 0, 0);
+  const auto [first, end] = common::dist::ShardRange(static_cast<int64_t>(batches.size()),
+                                                     group.rank(), group.world_size());
+  for (int64_t k = first; k < end; ++k) {
+    const common::data::Batch b = test.Get(batches[k]);
     const torch::Tensor p = EnsembleProbabilities(net, b.inputs, samples);
-    correct += common::train::CountCorrect(p, b.targets);
+    correct += static_cast<double>(common::train::CountCorrect(p, b.targets));
     nll -= p.gather(1, b.targets.unsqueeze(1)).clamp_min(1e-12).log().sum().item<double>();
   }
+  ASSIGN_OR_RETURN(const std::vector<double> sums, group.SumDoubles({correct, nll}));
   const double n = static_cast<double>(test.size());
-  return {static_cast<double>(correct) / n, nll / n};
+  return std::pair<double, double>{sums[0] / n, sums[1] / n};
+}
+
+double TestAccuracy(DwpNetImpl& net, const InMemoryDataset& test, int samples) {
+  return TestAccuracyAndNll(net, test, samples).value().first;  // one process: cannot fail
 }
 
 // The ensemble's accuracy and NLL from the same `ens` passes, then one stochastic pass and the
@@ -95,7 +99,7 @@ std::pair<double, double> TestAccuracyAndNll(DwpNetImpl& net, const InMemoryData
 BnnResult EvaluateBnn(DwpNetImpl& net, const InMemoryDataset& test, int ens) {
   BnnResult r;
   net.eval();  // BatchNorm and dropout; the posteriors stay stochastic (SetStochastic decides)
-  std::tie(r.ens_acc, r.test_nll) = TestAccuracyAndNll(net, test, ens);
+  std::tie(r.ens_acc, r.test_nll) = TestAccuracyAndNll(net, test, ens).value();  // one process
   r.samp_acc = TestAccuracy(net, test, 1);
   SetStochastic(net, false);
   r.det_acc = TestAccuracy(net, test, 1);
@@ -214,6 +218,9 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
   if (c.dwp_reg < 0) return absl::InvalidArgumentError("--dwp_reg must be >= 0");
   if (c.eval_freq < 0)
     return absl::InvalidArgumentError(absl::StrCat("--eval_freq must be >= 0, got ", c.eval_freq));
+  // Data-parallel with torchrun / srun: every rank trains on its share of each batch (the
+  // caller writes the run directory on rank 0 only). One process: world size 1, the plain path.
+  ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
   torch::manual_seed(c.seed);
   NetResult r{DwpNet(c.net)};
   RETURN_IF_ERROR(ApplyKernelInit(*r.net, init, c.seed));
@@ -238,6 +245,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
     params = r.net->RfeParameters();
   }
   torch::optim::Adam adam(params, torch::optim::AdamOptions(c.lr));
+  common::dist::GradientSync sync(*world, params);
   torch::Generator aug_gen = common::data::SeededGenerator(c.seed, /*stream=*/11);
   StepProgress line("train_net", c.epochs * StepsPerEpoch(train.size(), c.bs));
   auto run_epoch = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
@@ -246,10 +254,13 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
     common::train::SetLearningRate(adam, e.lr);
     double seen = 0, loss_sum = 0, nll_sum = 0, correct = 0;
     auto evaluate = [&]() -> absl::Status {
-      e.step = progress.step, e.loss = loss_sum / seen, e.train_nll = nll_sum / seen,
-      e.train_acc = correct / seen;
+      ASSIGN_OR_RETURN(const std::vector<double> sums,
+                       world->SumDoubles({seen, loss_sum, nll_sum, correct}));
+      e.step = progress.step, e.loss = sums[1] / sums[0], e.train_nll = sums[2] / sums[0],
+      e.train_acc = sums[3] / sums[0];
       r.net->eval();
-      std::tie(e.test_acc, e.test_nll) = TestAccuracyAndNll(*r.net, test, 1);
+      ASSIGN_OR_RETURN(std::tie(e.test_acc, e.test_nll),
+                       TestAccuracyAndNll(*r.net, test, 1, world));
       r.net->train();
       r.curve.emplace_back(e.step, e.test_acc);
       return on_eval ? on_eval(e) : absl::OkStatus();
@@ -261,10 +272,26 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
     for (size_t i = start; i < batches.size(); ++i) {
       if (i > start)
         RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i)));
-      const torch::Tensor& idx = batches[i];
-      const common::data::Batch b = train.Get(idx);
-      const torch::Tensor inputs =
-          c.aug ? common::data::RandomCropFlipReflect(b.inputs, 4, aug_gen) : b.inputs;
+      // Data-parallel: every rank augments the whole batch (the draws of one process) and
+      // trains on its rows; the loss terms that do not depend on the batch (l2, dwp_reg) add up
+      // to theirs since the ranks' weights sum to 1.
+      const torch::Tensor& whole = batches[i];
+      const common::data::Batch all = train.Get(whole);
+      const torch::Tensor augmented =
+          c.aug ? common::data::RandomCropFlipReflect(all.inputs, 4, aug_gen) : all.inputs;
+      const auto [begin, end] =
+          common::dist::ShardRange(whole.size(0), world->rank(), world->world_size());
+      const torch::Tensor idx = whole.slice(0, begin, end);
+      const common::data::Batch b{all.inputs.slice(0, begin, end),
+                                  all.targets.slice(0, begin, end)};
+      const torch::Tensor inputs = augmented.slice(0, begin, end);
+      if (idx.size(0) == 0) {  // a batch smaller than the world: nothing here, the sum still
+        adam.zero_grad();
+        RETURN_IF_ERROR(sync.Backward(torch::Tensor(), 0, whole.size(0)));
+        adam.step();
+        ++progress.step;
+        continue;
+      }
       const torch::Tensor logits = r.net->forward(inputs);
       const torch::Tensor nll = F::cross_entropy(logits, b.targets);
       torch::Tensor loss = nll;
@@ -287,7 +314,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
         loss = loss + c.dwp_reg * reg;
       }
       adam.zero_grad();
-      loss.backward();
+      RETURN_IF_ERROR(sync.Backward(loss, idx.size(0), whole.size(0)));
       adam.step();
       ++progress.step;
       const double n = static_cast<double>(idx.size(0));
@@ -299,6 +326,8 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
     return !c.fastconv && EvaluationDue(epoch + 1, c.eval_freq) ? evaluate() : absl::OkStatus();
   };
   common::train::EpochLoopOptions loop{c.epochs, c.checkpoint_path, c.resume};
+  loop.write_checkpoints = world->is_main();
+  loop.on_start = [&] { return world->BroadcastModule(*r.net); };
   // The augmentation generator runs across epochs: its state is part of the checkpoint, so a
   // resumed --aug run draws the crops an uninterrupted one would.
   loop.save_extra = [&aug_gen] {
@@ -310,7 +339,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
   };
   RETURN_IF_ERROR(common::train::RunEpochs(loop, *r.net, adam, run_epoch).status());
   r.net->eval();
-  r.test_acc = TestAccuracy(*r.net, test, 1);
+  ASSIGN_OR_RETURN(std::tie(r.test_acc, std::ignore), TestAccuracyAndNll(*r.net, test, 1, world));
   line.Finish(absl::StrFormat("test acc %.4f", r.test_acc));
   return r;
 }

@@ -3,7 +3,12 @@
 #include <signal.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+#include <string>
+
+#include "common/data/file_bytes.h"
 #include "common/data/synthetic.h"
+#include "common/dist/testing.h"
 #include "common/train/checkpoint.h"
 #include "common/util/interrupt.h"
 #include "gmock/gmock.h"
@@ -468,6 +473,41 @@ TEST(Experiments, TrainVaeResumesAKilledRun) {
   EXPECT_EQ(epochs, (std::vector<int64_t>{3, 4}));
   EXPECT_EQ(resumed->train_loss_per_kernel, straight->train_loss_per_kernel);
   EXPECT_EQ(resumed->test_loss_per_kernel, straight->test_loss_per_kernel);
+}
+
+// Data-parallel: 2 ranks started by the test (Gloo on localhost) end with one process's
+// weights; 203 images in batches of 50 (the last, 3, splits 1 / 2) and an l2 term, which each
+// rank adds with its share's weight.
+NetConfig DataParallelNet() {
+  NetConfig nc;
+  nc.net.net_cfg = "vanilla", nc.net.c1 = 4, nc.net.c2 = 4, nc.net.classes = 2, nc.epochs = 2,
+  nc.bs = 50, nc.lr = 3e-3, nc.l2 = 1e-3;
+  return nc;
+}
+
+TEST(DataParallelRank, TrainNet) {
+  if (!common::dist::InSpawnedRank()) GTEST_SKIP() << "runs as a rank of DataParallel.*";
+  const auto r = TrainNet(DataParallelNet(), {}, Halves(203, 1), Halves(100, 2));
+  ASSERT_TRUE(r.ok()) << r.status();
+  if (std::string(std::getenv("RANK")) == "0") {
+    ASSERT_TRUE(common::train::SaveStateDict(std::getenv("WEIGHTS"), *r->net).ok());
+  }
+}
+
+TEST(DataParallel, TwoRanksTrainLikeOneProcess) {
+  const auto one = TrainNet(DataParallelNet(), {}, Halves(203, 1), Halves(100, 2));
+  ASSERT_TRUE(one.ok()) << one.status();
+  const std::string weights = common::data::TestDir("dwp_dp") + "/two.pt";
+  const auto ranks =
+      common::dist::SpawnRanks(2, "DataParallelRank.TrainNet", {"WEIGHTS=" + weights});
+  for (const auto& r : ranks) ASSERT_EQ(r.exit_code, 0) << r.output;
+  const common::train::TensorMap a = common::train::StateDict(*one->net);
+  const common::train::TensorMap b = common::train::LoadTensorMap(weights).value();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) {
+    EXPECT_TRUE(torch::allclose(b.at(name), t, 1e-4, 1e-5))
+        << name << " max |diff| " << (b.at(name) - t).abs().max().item<double>();
+  }
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 //   ./bazelw run //deep_weight_prior:train_net -- --classes 0,1,2,3,4 --hid_dim 64 128 --l2 0.001 \
 //       --epochs 5 --out_dir=runs/source_net_1 --seed=1
 #include <cstdio>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/dist/process_group.h"
 #include "common/train/checkpoint.h"
 #include "common/train/run_dir.h"
 #include "common/util/list_flag.h"
@@ -63,26 +65,38 @@ absl::Status Main(const common::util::Runtime& rt) {
   if (c.net.net_cfg.rfind("bayes", 0) == 0)
     return absl::InvalidArgumentError("train_net trains vanilla nets; use train_bnn");
   const std::string out = rt.ResolveOutDir("deep_weight_prior_net");
-  ASSIGN_OR_RETURN(
-      common::train::RunDir run,
-      common::train::RunDir::Open(out, common::train::CommandLineFlagsJson(), c.resume));
-  c.checkpoint_path = run.checkpoint_path();
-  common::train::ResumableMetrics metrics(run, c.fastconv ? "step" : "epoch", c.resume);
+  // Data-parallel (torchrun / srun): rank 0 alone writes the run directory.
+  ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
+  const nlohmann::json flags = common::train::CommandLineFlagsJson();
+  RETURN_IF_ERROR(world->CheckSameConfig(flags));
+  std::optional<common::train::RunDir> run;
+  absl::Status opened;
+  if (world->is_main()) {
+    absl::StatusOr<common::train::RunDir> dir = common::train::RunDir::Open(out, flags, c.resume);
+    if (dir.ok()) run = *std::move(dir);
+    opened = dir.status();
+  }
+  RETURN_IF_ERROR(world->Agree(opened));
+  c.checkpoint_path = out + "/checkpoint.pt";  // every rank reads it on --resume
+  std::optional<common::train::ResumableMetrics> metrics;
+  if (run) metrics.emplace(*run, c.fastconv ? "step" : "epoch", c.resume);
   auto log_eval = [&](const NetEval& e) -> absl::Status {
-    return metrics.Append(static_cast<double>(c.fastconv ? e.step : e.epoch),
-                          {{"loss", e.loss},
-                           {"train_nll", e.train_nll},
-                           {"test_nll", e.test_nll},
-                           {"train_acc", e.train_acc},
-                           {"test_acc", e.test_acc},
-                           {"lr", e.lr},
-                           {"l2_norm", e.l2_norm},
-                           {"dwp_reg", e.dwp_reg}});
+    if (!metrics) return absl::OkStatus();
+    return metrics->Append(static_cast<double>(c.fastconv ? e.step : e.epoch),
+                           {{"loss", e.loss},
+                            {"train_nll", e.train_nll},
+                            {"test_nll", e.test_nll},
+                            {"train_acc", e.train_acc},
+                            {"test_acc", e.test_acc},
+                            {"lr", e.lr},
+                            {"l2_norm", e.l2_norm},
+                            {"dwp_reg", e.dwp_reg}});
   };
   ASSIGN_OR_RETURN(NetResult r,
                    TrainNet(c, shared.init, shared.train, shared.domain.test, log_eval));
-  RETURN_IF_ERROR(common::train::SaveStateDict(run.File("model.pt"), *r.net));
-  RETURN_IF_ERROR(run.WriteSummary({{"test_acc", r.test_acc}, {"dwp_reg", r.dwp_reg}}));
+  if (!run) return absl::OkStatus();
+  RETURN_IF_ERROR(common::train::SaveStateDict(run->File("model.pt"), *r.net));
+  RETURN_IF_ERROR(run->WriteSummary({{"test_acc", r.test_acc}, {"dwp_reg", r.dwp_reg}}));
   std::printf("test acc %.4f; model.pt in %s\n", r.test_acc, out.c_str());
   return absl::OkStatus();
 }

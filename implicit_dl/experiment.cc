@@ -60,16 +60,6 @@ absl::StatusOr<Evaluation> Evaluate(ImplicitModel& model, const InMemoryDataset&
   return Evaluation{sums[0] / n, sums[1] / n, static_cast<int64_t>(sums[2])};
 }
 
-// The mean over every rank's additions.
-absl::StatusOr<common::train::RunningMean> SumOverRanks(const common::train::RunningMean& mine,
-                                                        common::dist::ProcessGroup& world) {
-  ASSIGN_OR_RETURN(const std::vector<double> sums,
-                   world.SumDoubles({mine.mean() * mine.weight(), mine.weight()}));
-  common::train::RunningMean all;
-  if (sums[1] > 0) all.Add(sums[0] / sums[1], sums[1]);
-  return all;
-}
-
 // What is logged between two evaluations.
 struct Window {
   common::train::RunningMean loss, forward_iterations, backward_iterations;
@@ -156,10 +146,9 @@ absl::Status Trainer::EvaluateAndLog(double epoch, int64_t step) {
   ASSIGN_OR_RETURN(const Evaluation e,
                    Evaluate(model_, data_.test, config_.valid_bs, config_.device, world_));
   if (world_.distributed()) {  // the window over every rank's steps
-    ASSIGN_OR_RETURN(window_.loss, SumOverRanks(window_.loss, world_));
-    ASSIGN_OR_RETURN(window_.forward_iterations, SumOverRanks(window_.forward_iterations, world_));
-    ASSIGN_OR_RETURN(window_.backward_iterations,
-                     SumOverRanks(window_.backward_iterations, world_));
+    RETURN_IF_ERROR(world_.SumOverRanks(window_.loss));
+    RETURN_IF_ERROR(world_.SumOverRanks(window_.forward_iterations));
+    RETURN_IF_ERROR(world_.SumOverRanks(window_.backward_iterations));
     ASSIGN_OR_RETURN(const std::vector<double> nc,
                      world_.SumDoubles({static_cast<double>(window_.not_converged)}));
     window_.not_converged = static_cast<int64_t>(nc[0]);
@@ -216,7 +205,7 @@ absl::Status Trainer::RunEpoch(int64_t epoch, common::train::TrainProgress& prog
     if (!last)
       RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i + 1)));
   }
-  ASSIGN_OR_RETURN(epoch_loss_, SumOverRanks(epoch_loss_, world_));
+  RETURN_IF_ERROR(world_.SumOverRanks(epoch_loss_));
   line.Finish(absl::StrFormat("train loss %.4f", epoch_loss_.mean()));
   if (first_epoch_) result_.first_epoch_train_loss = epoch_loss_.mean();
   result_.last_epoch_train_loss = epoch_loss_.mean();

@@ -14,6 +14,8 @@
 #include "absl/strings/str_format.h"
 #include "common/data/augment.h"
 #include "common/data/file_bytes.h"
+#include "common/dist/gradient_sync.h"
+#include "common/dist/process_group.h"
 #include "common/train/checkpoint.h"
 #include "common/train/fused_sgd.h"
 #include "common/train/lr_schedule.h"
@@ -59,18 +61,28 @@ struct Eval {
   double loss = 0, acc = 0;
 };
 
-Eval Evaluate(NetImpl& net, const InMemoryDataset& set, const torch::Device& device) {
+// A data-parallel run gives each rank a contiguous share of the batches and sums over the ranks;
+// BatchNorm's running statistics are rank 0's.
+absl::StatusOr<Eval> Evaluate(NetImpl& net, const InMemoryDataset& set, const torch::Device& device,
+                              common::dist::ProcessGroup& world) {
+  RETURN_IF_ERROR(world.BroadcastBuffers(net));
   torch::NoGradGuard no_grad;
   net.eval();
   common::train::RunningMean loss, acc;
-  for (const torch::Tensor& idx : set.EpochBatches(1000, /*shuffle=*/false, 0, 0)) {
+  const auto batches = set.EpochBatches(1000, /*shuffle=*/false, 0, 0);
+  const auto [first, end] = common::dist::ShardRange(static_cast<int64_t>(batches.size()),
+                                                     world.rank(), world.world_size());
+  for (int64_t k = first; k < end; ++k) {
+    const torch::Tensor& idx = batches[k];
     const common::data::Batch b = set.Get(idx);
     const torch::Tensor out = net.forward(b.inputs.to(device)).cpu();
     loss.Add(torch::nn::functional::cross_entropy(out, b.targets).item<double>(), idx.size(0));
     acc.Add(common::train::Accuracy(out, b.targets), idx.size(0));
   }
   net.train();
-  return {loss.mean(), acc.mean()};
+  RETURN_IF_ERROR(world.SumOverRanks(loss));
+  RETURN_IF_ERROR(world.SumOverRanks(acc));
+  return Eval{loss.mean(), acc.mean()};
 }
 
 absl::StatusOr<TrainResult> RunHessian(const TrainConfig& c, const WnData& data, NetImpl& net) {
@@ -224,11 +236,13 @@ namespace {
 class Trainer {
  public:
   Trainer(const TrainConfig& c, const WnData& data, NetImpl& net,
-          std::optional<common::train::RunDir>& run)
+          std::optional<common::train::RunDir>& run, common::dist::ProcessGroup& world)
       : c_(c),
         data_(data),
         net_(net),
         run_(run),
+        world_(world),
+        sync_(world, net.parameters()),
         sgd_(net.parameters(),
              torch::optim::SGDOptions(c.lr).momentum(c.momentum).weight_decay(c.weight_decay)) {}
 
@@ -249,16 +263,18 @@ class Trainer {
   absl::Status Start() {
     // status.json is written at every epoch's end: without it the run stopped inside epoch 1 and
     // the best so far is the initial model, which the net still is here (RunEpochs restores later).
-    if (c_.resume && run_ && common::data::FileExists(run_->checkpoint_path()) &&
-        common::data::FileExists(run_->File("status.json"))) {
-      ASSIGN_OR_RETURN(nlohmann::json status,
-                       common::train::ReadJsonFile(run_->File("status.json")));
+    // Every rank of a data-parallel run reads rank 0's files.
+    const std::string dir = c_.out_dir;
+    if (c_.resume && !dir.empty() && common::data::FileExists(dir + "/checkpoint.pt") &&
+        common::data::FileExists(dir + "/status.json")) {
+      ASSIGN_OR_RETURN(nlohmann::json status, common::train::ReadJsonFile(dir + "/status.json"));
       r_.best_val_acc = status.value("best_val_acc", 0.0),
       r_.best_epoch = status.value("best_epoch", 0);
-      ASSIGN_OR_RETURN(best_, common::train::LoadTensorMap(run_->File("model_best.pt")));
+      ASSIGN_OR_RETURN(best_, common::train::LoadTensorMap(dir + "/model_best.pt"));
       return absl::OkStatus();
     }
-    r_.best_val_acc = Evaluate(net_, data_.valid, c_.device).acc;
+    ASSIGN_OR_RETURN(const Eval initial, Evaluate(net_, data_.valid, c_.device, world_));
+    r_.best_val_acc = initial.acc;
     best_ = Snapshot(net_);
     return run_ ? common::train::SaveTensorMap(run_->File("model_best.pt"), best_)
                 : absl::OkStatus();
@@ -281,7 +297,8 @@ class Trainer {
     if (r_.diverged) LOG(WARNING) << done.status().message() << "; evaluating the best checkpoint";
     if (done.ok()) r_.epochs_done = done->epoch, r_.sgd_steps = done->step;
     RETURN_IF_ERROR(common::train::LoadStateDictInto(best_, net_, "model_best.pt"));
-    r_.test_acc = Evaluate(net_, data_.test, c_.device).acc;
+    ASSIGN_OR_RETURN(const Eval test, Evaluate(net_, data_.test, c_.device, world_));
+    r_.test_acc = test.acc;
     if (run_) {
       RETURN_IF_ERROR(run_->WriteSummary({{"epochs_done", r_.epochs_done},
                                           {"sgd_steps", r_.sgd_steps},
@@ -319,25 +336,49 @@ class Trainer {
                                                     static_cast<int>(epoch), i, nb);
         common::train::SetLearningRate(sgd_, stats.lr);
       }
-      const common::data::Batch b = data_.train.Get(batches[i]);
-      const torch::Tensor out =
-          net_.forward(Augment(data_, c_.cutout, b.inputs, aug).to(c_.device));
-      const torch::Tensor loss = torch::nn::functional::cross_entropy(out, b.targets.to(c_.device));
-      const double value = loss.item<double>();
+      // Data-parallel: every rank augments the whole mini-batch (the same draws as one process)
+      // and trains on its rows; its loss is weighted by its share of the mini-batch and the
+      // gradients summed over the ranks at the optimizer step.
+      const common::data::Batch whole = data_.train.Get(batches[i]);
+      const torch::Tensor augmented = Augment(data_, c_.cutout, whole.inputs, aug);
+      const auto [begin, end] =
+          common::dist::ShardRange(batches[i].size(0), world_.rank(), world_.world_size());
+      const common::data::Batch b{augmented.slice(0, begin, end),
+                                  whole.targets.slice(0, begin, end)};
+      const bool stepped = (i + 1) % accumulate == 0 || i + 1 == nb;
+      torch::Tensor out, scaled;
+      double value = 0;
+      if (end > begin) {
+        out = net_.forward(b.inputs.to(c_.device));
+        const torch::Tensor loss =
+            torch::nn::functional::cross_entropy(out, b.targets.to(c_.device));
+        value = loss.item<double>();
+        scaled = accumulate > 1 ? loss / static_cast<double>(accumulate) : loss;
+        if (world_.distributed()) {
+          scaled = scaled * (static_cast<double>(end - begin) / batches[i].size(0));
+        }
+      }
       if (std::isnan(value)) {  // same as reference: divergence ends the run
         r_.diverged = true;
         return absl::AbortedError(
             absl::StrCat("loss is NaN at epoch ", epoch + 1, ", batch ", i + 1));
       }
-      (accumulate > 1 ? loss / static_cast<double>(accumulate) : loss).backward();
-      const bool stepped = (i + 1) % accumulate == 0 || i + 1 == nb;
+      RETURN_IF_ERROR(sync_.Backward(scaled, 1, 1, /*reduce=*/stepped));
+      if (stepped && world_.distributed() && !GradientsFinite()) {
+        // Another rank's loss was NaN: the summed gradients say so on every rank.
+        r_.diverged = true;
+        return absl::AbortedError(absl::StrCat("loss is NaN at epoch ", epoch + 1, ", batch ",
+                                               i + 1, " on another rank"));
+      }
       if (stepped) {
         sgd_.step();
         net_.zero_grad(/*set_to_none=*/true);
         ++progress.step;
       }
-      stats.loss.Add(value, b.targets.size(0));
-      stats.acc.Add(common::train::Accuracy(out.detach().cpu(), b.targets), b.targets.size(0));
+      if (end > begin) {
+        stats.loss.Add(value, b.targets.size(0));
+        stats.acc.Add(common::train::Accuracy(out.detach().cpu(), b.targets), b.targets.size(0));
+      }
       line.Update(i + 1, absl::StrFormat("loss %.4f lr %.4g", stats.loss.mean(), stats.lr));
       if (stepped && i + 1 < nb &&
           common::util::InterruptRequested()) {  // no accumulated gradient pending
@@ -345,13 +386,15 @@ class Trainer {
         return common::train::StopIfInterrupted(progress, i + 1);
       }
     }
+    RETURN_IF_ERROR(world_.SumOverRanks(stats.loss));
+    RETURN_IF_ERROR(world_.SumOverRanks(stats.acc));
     line.Finish(absl::StrFormat("train loss %.4f acc %.4f", stats.loss.mean(), stats.acc.mean()));
     return absl::OkStatus();
   }
 
   absl::Status EndEpoch(int64_t epoch, const common::train::TrainProgress& progress,
                         const EpochStats& stats) {
-    const Eval val = Evaluate(net_, data_.valid, c_.device);
+    ASSIGN_OR_RETURN(const Eval val, Evaluate(net_, data_.valid, c_.device, world_));
     LOG(INFO) << absl::StrFormat("epoch %d: training %.2f s, val loss %.4f acc %.4f", epoch + 1,
                                  stats.seconds, val.loss, val.acc);
     if (std::isnan(val.loss) || std::isnan(stats.loss.mean())) {
@@ -381,10 +424,19 @@ class Trainer {
                                          {"best_epoch", r_.best_epoch}});
   }
 
+  bool GradientsFinite() {
+    for (const torch::Tensor& p : net_.parameters()) {
+      if (p.grad().defined() && !torch::isfinite(p.grad()).all().item<bool>()) return false;
+    }
+    return true;
+  }
+
   const TrainConfig& c_;
   const WnData& data_;
   NetImpl& net_;
-  std::optional<common::train::RunDir>& run_;
+  std::optional<common::train::RunDir>& run_;  // rank 0's only in a data-parallel run
+  common::dist::ProcessGroup& world_;          // one process: world size 1
+  common::dist::GradientSync sync_;
   common::train::FusedSgd sgd_;  // same update as torch::optim::SGD, one pass per tensor
   TrainResult r_;
   common::train::TensorMap best_;  // the best-validation weights
@@ -424,14 +476,30 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
   ASSIGN_OR_RETURN(std::shared_ptr<NetImpl> net,
                    BuildModel(ModelOptionsFor(c, data), scheme, InitBatch(c, data)));
   net->to(c.device);
+  // Data-parallel with torchrun / srun: every rank trains on its share of each mini-batch;
+  // rank 0 alone writes the run directory. One process: world size 1, the plain path.
+  ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
+  RETURN_IF_ERROR(world->CheckSameConfig(flags_json));
   std::optional<common::train::RunDir> run;
-  if (!c.out_dir.empty()) {
-    ASSIGN_OR_RETURN(run, common::train::RunDir::Open(c.out_dir, flags_json, c.resume));
+  absl::Status opened;
+  if (!c.out_dir.empty() && world->is_main()) {
+    absl::StatusOr<common::train::RunDir> dir =
+        common::train::RunDir::Open(c.out_dir, flags_json, c.resume);
+    if (dir.ok()) run = *std::move(dir);
+    opened = dir.status();
   }
-  if (c.hessian) return RunHessian(c, data, *net);
-  Trainer trainer(c, data, *net, run);
+  RETURN_IF_ERROR(world->Agree(opened));  // e.g. a refused --resume stops every rank
+  if (c.hessian) {  // not data-parallel: every rank computes it, rank 0 writes it
+    TrainConfig one = c;
+    if (!world->is_main()) one.out_dir.clear();
+    return RunHessian(one, data, *net);
+  }
+  Trainer trainer(c, data, *net, run, *world);
   RETURN_IF_ERROR(trainer.Start());
-  common::train::EpochLoopOptions loop{c.epochs, run ? run->checkpoint_path() : "", c.resume};
+  common::train::EpochLoopOptions loop{
+      c.epochs, c.out_dir.empty() ? "" : c.out_dir + "/checkpoint.pt", c.resume};
+  loop.write_checkpoints = world->is_main();
+  loop.on_start = [&] { return world->BroadcastModule(*net); };
   loop.save_extra = [&trainer] { return trainer.SaveExtra(); };
   loop.restore_extra = [&trainer](const common::train::TensorMap& extra) {
     return trainer.RestoreExtra(extra);

@@ -4,9 +4,12 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
+#include "common/dist/testing.h"
 #include "common/train/checkpoint.h"
+#include "common/train/run_dir.h"
 #include "common/util/interrupt.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -192,6 +195,46 @@ TEST(Train, InterruptMidEpochResumesBitIdentically) {
   const common::train::TensorMap a = CheckpointWeights(c, data, c.out_dir);
   const common::train::TensorMap b = CheckpointWeights(c, data, resumed.out_dir);
   for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name;
+}
+
+// Data-parallel: 2 ranks started by the test (Gloo on localhost) with augmentation and gradient
+// accumulation end with one process's weights. 201 training images in mini-batches of 16: the
+// last (9) splits 4 / 5.
+TrainConfig DataParallelConfig(const std::string& out_dir) {
+  TrainConfig c = SmallMlp();
+  c.epochs = 2, c.batch_size = 32, c.mini_batch_size = 16;
+  c.out_dir = out_dir;
+  return c;
+}
+
+WnData AugmentedData() {
+  WnData data = Separable(402);
+  data.augment = true, data.mean = {0.0}, data.std = {1.0};
+  return data;
+}
+
+TEST(DataParallelRank, Train) {
+  if (!common::dist::InSpawnedRank()) GTEST_SKIP() << "runs as a rank of DataParallel.*";
+  const auto r = Train(DataParallelConfig(std::getenv("RUN_DIR")), AugmentedData(), {});
+  ASSERT_TRUE(r.ok()) << r.status();
+}
+
+TEST(DataParallel, TwoRanksTrainLikeOneProcess) {
+  const TrainConfig one = DataParallelConfig(TempDir("dp_one"));
+  const TrainResult expected = Train(one, AugmentedData(), {}).value();
+  const std::string two = TempDir("dp_two");
+  const auto ranks = common::dist::SpawnRanks(2, "DataParallelRank.Train", {"RUN_DIR=" + two});
+  for (const auto& r : ranks) ASSERT_EQ(r.exit_code, 0) << r.output;
+  const common::train::TensorMap a = CheckpointWeights(one, AugmentedData(), one.out_dir);
+  const common::train::TensorMap b = CheckpointWeights(one, AugmentedData(), two);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) {
+    EXPECT_TRUE(torch::allclose(b.at(name), t, 1e-4, 1e-5))
+        << name << " max |diff| " << (b.at(name) - t).abs().max().item<double>();
+  }
+  const nlohmann::json summary = common::train::ReadJsonFile(two + "/summary.json").value();
+  EXPECT_DOUBLE_EQ(summary["test_acc"].get<double>(), expected.test_acc);
+  EXPECT_EQ(summary["sgd_steps"].get<int64_t>(), expected.sgd_steps);
 }
 
 }  // namespace

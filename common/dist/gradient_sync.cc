@@ -91,8 +91,9 @@ void GradientSync::OnGradReady(size_t k) {
   LaunchReadyBuckets();
 }
 
-absl::Status GradientSync::Backward(const torch::Tensor& loss, int64_t local_n, int64_t global_n) {
-  if (!group_.distributed()) {
+absl::Status GradientSync::Backward(const torch::Tensor& loss, int64_t local_n, int64_t global_n,
+                                    bool reduce) {
+  if (!group_.distributed() || !reduce) {
     if (loss.defined()) loss.backward();
     return absl::OkStatus();
   }

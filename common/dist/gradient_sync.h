@@ -49,7 +49,10 @@ class GradientSync {
   // backward calls since zero_grad) are part of grad_r; a parameter without one on a rank counts
   // as zero there, and every parameter has a gradient afterwards. At world size 1 this is
   // loss.backward() alone.
-  absl::Status Backward(const torch::Tensor& loss, int64_t local_n, int64_t global_n);
+  // With `reduce` false, the gradient is only accumulated locally (the micro-batches of a
+  // gradient accumulation before its last; the last one reduces the sum).
+  absl::Status Backward(const torch::Tensor& loss, int64_t local_n, int64_t global_n,
+                        bool reduce = true);
 
   int64_t num_buckets() const { return static_cast<int64_t>(buckets_.size()); }
 

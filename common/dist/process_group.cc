@@ -235,6 +235,15 @@ absl::StatusOr<std::vector<double>> ProcessGroup::SumDoubles(const std::vector<d
   return std::vector<double>(p, p + values.size());
 }
 
+absl::Status ProcessGroup::SumOverRanks(train::RunningMean& mean) {
+  if (!distributed()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const std::vector<double> sums,
+                   SumDoubles({mean.mean() * mean.weight(), mean.weight()}));
+  mean = train::RunningMean();
+  if (sums[1] > 0) mean.Add(sums[0] / sums[1], sums[1]);
+  return absl::OkStatus();
+}
+
 absl::Status ProcessGroup::Broadcast(std::vector<torch::Tensor>& tensors, int root) {
   return Run("broadcast", [&] {
     for (torch::Tensor& t : tensors) {

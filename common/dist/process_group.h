@@ -38,6 +38,7 @@
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/train/metrics.h"
 
 // --dist_timeout_s: how long a collective or the rendezvous waits for the other ranks.
 ABSL_DECLARE_FLAG(int, dist_timeout_s);
@@ -91,6 +92,8 @@ class ProcessGroup {
   absl::Status AllReduceSum(std::vector<torch::Tensor>& tensors);
   // Sums of a few numbers (float64), e.g. a loss total and a count.
   absl::StatusOr<std::vector<double>> SumDoubles(const std::vector<double>& values);
+  // A running mean over every rank's additions (e.g. the training loss of an epoch), in place.
+  absl::Status SumOverRanks(train::RunningMean& mean);
   // The tensors' values on rank `root`, in place on every rank.
   absl::Status Broadcast(std::vector<torch::Tensor>& tensors, int root = 0);
   // Rank 0's parameters and buffers into every rank's module.
