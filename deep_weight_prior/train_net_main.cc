@@ -110,6 +110,10 @@ int main(int argc, char** argv) {
   return common::util::RunMainWithListFlags(
       argc, argv, list_flags,
       "Trains a deterministic fconv / cifarnet / cifarnetnew (source nets, init/convergence "
-      "experiments, random feature extraction) for the Deep Weight Prior.",
+      "experiments, random feature extraction) for the Deep Weight Prior. Data-parallel over "
+      "several processes or machines (Gloo; --bs is the global batch, each rank augments the "
+      "whole batch and trains on its rows, rank 0 writes the run; dropout masks differ from one "
+      "process's): python3 -m torch.distributed.run --nproc_per_node=N --no_python <this binary> "
+      "... or srun -n N <this binary> ... (README: More than one process or machine).",
       deep_weight_prior::Main);
 }

@@ -11,6 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/dist/process_group.h"
 #include "common/train/run_dir.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
@@ -52,7 +53,9 @@ ABSL_FLAG(double, lr, kDefaults.lr, "SGD learning rate.");
 ABSL_FLAG(double, momentum, kDefaults.momentum, "SGD momentum (reference default 0).");
 ABSL_FLAG(double, weight_decay, kDefaults.weight_decay,
           "L2 on every parameter (g, v, biases, BN).");
-ABSL_FLAG(int64_t, batch_size, kDefaults.batch_size, "Effective batch size.");
+ABSL_FLAG(int64_t, batch_size, kDefaults.batch_size,
+          "Effective batch size (the global batch of a data-parallel run: its mini-batches are "
+          "split over the processes).");
 ABSL_FLAG(
     int64_t, mini_batch_size, kDefaults.mini_batch_size,
     "Gradient accumulation: mini-batches of this size, one step per batch_size (0: batch_size).");
@@ -125,6 +128,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   ASSIGN_OR_RETURN(TrainConfig config, ConfigFromFlags(rt));
   ASSIGN_OR_RETURN(WnData data, LoadWnData(config, rt.data_dir));
   ASSIGN_OR_RETURN(TrainResult r, Train(config, data, common::train::CommandLineFlagsJson()));
+  ASSIGN_OR_RETURN(const common::dist::ProcessGroup* world, common::dist::World());
+  if (!world->is_main()) return absl::OkStatus();  // rank 0 reports for a data-parallel job
   if (config.hessian) {
     std::printf("Hessian largest-magnitude eigenvalue at init: %.6g (log|.| %.4f); results in %s\n",
                 r.hessian_norm, std::log(std::abs(r.hessian_norm)), config.out_dir.c_str());
@@ -146,6 +151,10 @@ int main(int argc, char** argv) {
       argc, argv,
       "Trains a network with weight norm and the initialisation of Arpit, Campos & Bengio, 'How to "
       "Initialize your Network? Robust Initialization for WeightNorm & ResNets' (NeurIPS 2019): "
-      "90/10 train/validation split, best-validation checkpoint, its test accuracy.",
+      "90/10 train/validation split, best-validation checkpoint, its test accuracy. "
+      "Data-parallel over several processes or machines (Gloo; each rank augments the whole "
+      "mini-batch and trains on its rows, rank 0 writes the run): python3 -m "
+      "torch.distributed.run --nproc_per_node=N --no_python <this binary> ... or srun -n N <this "
+      "binary> ... (README: More than one process or machine).",
       weightnorm_init::Main);
 }
