@@ -11,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/dist/process_group.h"
+#include "common/dist/run_dir.h"
 #include "common/train/checkpoint.h"
 #include "common/train/run_dir.h"
 #include "common/util/list_flag.h"
@@ -68,15 +69,8 @@ absl::Status Main(const common::util::Runtime& rt) {
   // Data-parallel (torchrun / srun): rank 0 alone writes the run directory.
   ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
   const nlohmann::json flags = common::train::CommandLineFlagsJson();
-  RETURN_IF_ERROR(world->CheckSameConfig(flags));
-  std::optional<common::train::RunDir> run;
-  absl::Status opened;
-  if (world->is_main()) {
-    absl::StatusOr<common::train::RunDir> dir = common::train::RunDir::Open(out, flags, c.resume);
-    if (dir.ok()) run = *std::move(dir);
-    opened = dir.status();
-  }
-  RETURN_IF_ERROR(world->Agree(opened));
+  ASSIGN_OR_RETURN(std::optional<common::train::RunDir> run,
+                   common::dist::OpenRunDirOnRankZero(*world, out, flags, c.resume));
   c.checkpoint_path = out + "/checkpoint.pt";  // every rank reads it on --resume
   std::optional<common::train::ResumableMetrics> metrics;
   if (run) metrics.emplace(*run, c.fastconv ? "step" : "epoch", c.resume);

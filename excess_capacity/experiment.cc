@@ -10,6 +10,7 @@
 #include "common/data/file_bytes.h"
 #include "common/dist/gradient_sync.h"
 #include "common/dist/process_group.h"
+#include "common/dist/run_dir.h"
 #include "common/plot/plot.h"
 #include "common/train/checkpoint.h"
 #include "common/train/lr_schedule.h"
@@ -238,18 +239,10 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
   // Data-parallel with torchrun / srun: every rank trains on its share of each global batch;
   // rank 0 alone writes the run directory. One process: world size 1, the plain path.
   ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
-  RETURN_IF_ERROR(world->CheckSameConfig(flags_json));
   ASSIGN_OR_RETURN(std::shared_ptr<ConstrainedNetwork> net, BuildNetwork(c, data));
   std::unique_ptr<torch::optim::Optimizer> optimizer = MakeOptimizer(c, net->parameters());
-  std::optional<common::train::RunDir> run;
-  absl::Status opened;
-  if (!c.out_dir.empty() && world->is_main()) {
-    absl::StatusOr<common::train::RunDir> dir =
-        common::train::RunDir::Open(c.out_dir, flags_json, c.resume);
-    if (dir.ok()) run = *std::move(dir);
-    opened = dir.status();
-  }
-  RETURN_IF_ERROR(world->Agree(opened));  // e.g. a refused --resume stops every rank
+  ASSIGN_OR_RETURN(std::optional<common::train::RunDir> run,
+                   common::dist::OpenRunDirOnRankZero(*world, c.out_dir, flags_json, c.resume));
   if (run && c.save_model) {
     RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights_0.pt"), *net));
   }

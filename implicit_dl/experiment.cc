@@ -7,6 +7,7 @@
 #include "common/data/file_bytes.h"
 #include "common/dist/gradient_sync.h"
 #include "common/dist/process_group.h"
+#include "common/dist/run_dir.h"
 #include "common/train/checkpoint.h"
 #include "common/train/metrics.h"
 #include "common/train/progress.h"
@@ -369,17 +370,10 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& config, const Classificatio
   // Data-parallel with torchrun / srun: every rank trains on its share of each global batch;
   // rank 0 alone writes the run directory. One process: world size 1, the plain path.
   ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
-  RETURN_IF_ERROR(world->CheckSameConfig(flags_json));
-  std::optional<common::train::RunDir> run;
-  absl::Status opened;
-  if (!config.out_dir.empty() && world->is_main()) {
-    absl::StatusOr<common::train::RunDir> dir =
-        common::train::RunDir::Open(config.out_dir, flags_json, config.resume);
-    if (dir.ok()) run = *std::move(dir);
-    opened = dir.status();
-    if (dir.ok()) LOG(INFO) << "run directory: " << config.out_dir;
-  }
-  RETURN_IF_ERROR(world->Agree(opened));  // e.g. a refused --resume stops every rank
+  ASSIGN_OR_RETURN(
+      std::optional<common::train::RunDir> run,
+      common::dist::OpenRunDirOnRankZero(*world, config.out_dir, flags_json, config.resume));
+  if (run) LOG(INFO) << "run directory: " << config.out_dir;
   Trainer trainer(config, data, model, std::move(run), parameters, *world);
   return trainer.Run();
 }

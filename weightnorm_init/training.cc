@@ -16,6 +16,7 @@
 #include "common/data/file_bytes.h"
 #include "common/dist/gradient_sync.h"
 #include "common/dist/process_group.h"
+#include "common/dist/run_dir.h"
 #include "common/train/checkpoint.h"
 #include "common/train/fused_sgd.h"
 #include "common/train/lr_schedule.h"
@@ -479,16 +480,8 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
   // Data-parallel with torchrun / srun: every rank trains on its share of each mini-batch;
   // rank 0 alone writes the run directory. One process: world size 1, the plain path.
   ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
-  RETURN_IF_ERROR(world->CheckSameConfig(flags_json));
-  std::optional<common::train::RunDir> run;
-  absl::Status opened;
-  if (!c.out_dir.empty() && world->is_main()) {
-    absl::StatusOr<common::train::RunDir> dir =
-        common::train::RunDir::Open(c.out_dir, flags_json, c.resume);
-    if (dir.ok()) run = *std::move(dir);
-    opened = dir.status();
-  }
-  RETURN_IF_ERROR(world->Agree(opened));  // e.g. a refused --resume stops every rank
+  ASSIGN_OR_RETURN(std::optional<common::train::RunDir> run,
+                   common::dist::OpenRunDirOnRankZero(*world, c.out_dir, flags_json, c.resume));
   if (c.hessian) {  // not data-parallel: every rank computes it, rank 0 writes it
     TrainConfig one = c;
     if (!world->is_main()) one.out_dir.clear();
