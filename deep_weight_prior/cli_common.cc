@@ -30,7 +30,8 @@ ABSL_FLAG(
     std::string, init_list, "",
     "Per conv: xavier (default), vae, filters or recon (VAE reconstructions of source kernels).");
 ABSL_FLAG(std::string, vae_list, "",
-          "Per conv: a kernel VAE directory (vae.json or params.yaml + vae_params.pt).");
+          "Per conv: a kernel VAE directory: train_vae's (vae.json + vae_params.pt) or one of the "
+          "authors' released ones as distributed (params.yaml + vae_params.torch).");
 ABSL_FLAG(std::string, filters_list, "",
           "Per conv: source kernels (.npy [N, 1, K, K]) for --init_list filters.");
 

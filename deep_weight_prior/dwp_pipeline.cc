@@ -155,13 +155,6 @@ absl::StatusOr<std::vector<KernelVae>> LoadVaePair(const std::string& dir) {
   std::vector<KernelVae> vaes;
   for (const char* name : {"vae7x7", "vae5x5"}) {
     const std::string d = absl::StrCat(dir, "/", name);
-    if (!common::data::FileExists(d + "/vae_params.pt") &&
-        common::data::FileExists(d + "/vae_params.torch")) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          d,
-          "/vae_params.torch is a legacy torch pickle: convert it to vae_params.pt once "
-          "(deep_weight_prior/README.md, 'The authors' released VAEs')"));
-    }
     ASSIGN_OR_RETURN(KernelVae vae, LoadVae(d));
     vaes.push_back(vae);
   }

@@ -10,7 +10,7 @@
 //   5. convergence:  deterministic fconv on the target data from vae / xavier / filters init
 //
 // With --reference_dir (the reference repository's data/fconv: the authors' released VAEs
-// vae7x7/ and vae5x5/, converted to vae_params.pt, and their held-out kernels
+// vae7x7/ and vae5x5/ as distributed (params.yaml + vae_params.torch), and their held-out kernels
 // conv{7x7,5x5}/test.npy) stage 4 also runs the DWP with the released VAEs, and vaes.md compares
 // the two pairs of VAEs by held-out -ELBO on both kernel sets; --source_nets=0 skips stages 1-3
 // and uses the released VAEs only.

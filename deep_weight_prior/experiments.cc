@@ -451,7 +451,13 @@ absl::Status SaveVae(const std::string& dir, KernelVae& vae) {
 absl::StatusOr<KernelVae> LoadVae(const std::string& dir) {
   ASSIGN_OR_RETURN(KernelVaeOptions o, VaeOptionsFromDir(dir));
   KernelVae vae(o);
-  RETURN_IF_ERROR(common::train::LoadStateDict(dir + "/vae_params.pt", *vae));
+  // train_vae writes vae_params.pt; the reference repository distributes vae_params.torch (a
+  // legacy torch pickle, read as it is).
+  std::string params = dir + "/vae_params.pt";
+  if (!common::data::FileExists(params) && common::data::FileExists(dir + "/vae_params.torch")) {
+    params = dir + "/vae_params.torch";
+  }
+  RETURN_IF_ERROR(common::train::LoadStateDict(params, *vae));
   return vae;
 }
 

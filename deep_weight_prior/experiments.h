@@ -136,7 +136,7 @@ absl::StatusOr<VaeFit> HeldOutFit(KernelVae& vae, const torch::Tensor& kernels, 
                                   uint64_t seed = 0);
 
 // vae.json (sizes) and vae_params.pt (state dict) in `dir`; LoadVae also reads the reference's
-// params.yaml next to a converted vae_params.pt (see README).
+// released VAE directories as distributed: params.yaml + vae_params.torch (a legacy torch pickle).
 absl::Status SaveVae(const std::string& dir, KernelVae& vae);
 absl::StatusOr<KernelVae> LoadVae(const std::string& dir);
 

@@ -55,7 +55,7 @@ ABSL_FLAG(std::string, target_classes, "5,6,7,8,9",
           "Classes of the target domain (few-shot task).");
 ABSL_FLAG(std::string, reference_dir, "",
           "The reference repository's data/fconv: the authors' released VAEs vae7x7/ and vae5x5/ "
-          "(vae_params.torch converted to vae_params.pt, see README) and their held-out kernels "
+          "as distributed (params.yaml + vae_params.torch) and their held-out kernels "
           "conv7x7/test.npy, conv5x5/test.npy. Adds the DWP with the released VAEs to the "
           "few-shot table and both pairs of VAEs to vaes.md.");
 

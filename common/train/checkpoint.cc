@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/data/file_bytes.h"
+#include "common/train/torch_pickle.h"
 #include "common/util/interrupt.h"
 #include "common/util/status_macros.h"
 #include "glog/logging.h"
@@ -99,31 +100,8 @@ absl::Status SaveTensorMap(const std::string& path, const TensorMap& tensors) {
 }
 
 absl::StatusOr<TensorMap> LoadTensorMap(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, data::ReadFileBytes(path));
-  torch::IValue value;
-  try {
-    value = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
-  } catch (const c10::Error& e) {
-    // LibTorch 1.13's unpickler cannot rebuild collections.OrderedDict, which is what
-    // nn.Module.state_dict() returns in Python.
-    return absl::DataLossError(
-        absl::StrCat(path,
-                     ": not a pickled dict of tensors (from Python save a plain dict: "
-                     "torch.save(dict(model.state_dict()), path)): ",
-                     e.what_without_backtrace()));
-  }
-  if (!value.isGenericDict()) {
-    return absl::DataLossError(
-        absl::StrCat(path, ": expected a dict of tensors, got ", value.tagKind()));
-  }
-  TensorMap out;
-  for (const auto& entry : value.toGenericDict()) {
-    if (!entry.key().isString() || !entry.value().isTensor()) {
-      return absl::DataLossError(absl::StrCat(path, ": expected str -> Tensor entries"));
-    }
-    out[entry.key().toStringRef()] = entry.value().toTensor();
-  }
-  return out;
+  ASSIGN_OR_RETURN(const std::string bytes, data::ReadFileBytes(path));
+  return ReadTorchSave(path, bytes);
 }
 
 absl::Status SaveStateDict(const std::string& path, const torch::nn::Module& module) {

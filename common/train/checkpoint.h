@@ -1,7 +1,8 @@
 // Saving and restoring training state.
 //
 // - State dicts (parameter/buffer name -> tensor) as a pickled c10::Dict: Python reads them with
-//   torch.load(path) and we read Python's torch.save of a dict of tensors.
+//   torch.load(path), and LoadTensorMap reads what Python's torch.save(model.state_dict()) writes,
+//   in the zip format and in the legacy one of torch < 1.6 (torch_pickle.h).
 // - Checkpoints (model, optimizer state, epochs/steps done, CPU RNG state), written atomically,
 //   and RunEpochs, an epoch loop that checkpoints after every epoch and resumes a killed run so
 //   that it ends with the same parameters as an uninterrupted one.
@@ -22,10 +23,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/train/torch_pickle.h"  // TensorMap
 
 namespace common::train {
-
-using TensorMap = std::map<std::string, torch::Tensor>;
 
 // Parameters and buffers by their dotted names (as in PyTorch's state_dict), detached, on CPU.
 TensorMap StateDict(const torch::nn::Module& module);
