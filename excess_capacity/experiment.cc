@@ -17,6 +17,7 @@
 #include "common/train/metrics.h"
 #include "common/train/progress.h"
 #include "common/train/run_dir.h"
+#include "common/train/tensorboard.h"
 #include "common/util/status_macros.h"
 #include "excess_capacity/models.h"
 #include "excess_capacity/optimizers.h"
@@ -114,6 +115,18 @@ double ScheduledLr(const TrainConfig& c, int64_t epoch) {
 void AddLayerColumns(ConstrainedNetwork& net, common::train::MetricsRow& row) {
   for (const auto& [name, v] : net.LayerLips()) row.push_back({"lip_" + name, v});
   for (const auto& [name, v] : net.LayerDists()) row.push_back({"dist_" + name, v});
+}
+
+std::vector<double> Values(const torch::Tensor& t) {
+  const torch::Tensor d = t.to(torch::kFloat64).contiguous();
+  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
+
+// TensorBoard histograms of the margins, as the reference logs them (Margins/{Train,Test}).
+absl::Status AddMarginHistograms(common::train::EventWriter& events, int64_t epoch,
+                                 const Evaluation& train, const Evaluation& test) {
+  RETURN_IF_ERROR(events.AddHistogram("margins/train", epoch, Values(train.margins)));
+  return events.AddHistogram("margins/test", epoch, Values(test.margins));
 }
 
 absl::Status WriteMargins(const std::string& dir, const Evaluation& train, const Evaluation& test,
@@ -306,6 +319,9 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
       row.push_back({"bound_q05", bound.is_null() ? NAN : bound["thm35_first_code"].get<double>()});
       AddLayerColumns(*net, row);
       RETURN_IF_ERROR(run->AppendMetrics(row, /*may_be_undefined=*/{"bound_q05"}));
+      if ((epoch + 1) % 10 == 0 || epoch + 1 == c.epochs) {  // same as reference
+        RETURN_IF_ERROR(AddMarginHistograms(run->events(), epoch + 1, train, test));
+      }
       if (c.save_model && (epoch + 1) % 10 == 0) {
         RETURN_IF_ERROR(common::train::SaveStateDict(
             run->File(absl::StrCat("weights_", epoch + 1, ".pt")), *net));
@@ -332,6 +348,8 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     const double complexity = net->SpectralComplexity();
     RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights.pt"), *net));
     RETURN_IF_ERROR(WriteMargins(run->path(), train, test, complexity));
+    RETURN_IF_ERROR(run->events().AddHistogram("margins_normalized/train", c.epochs,
+                                               Values(train.margins / complexity)));
     const std::vector<LayerCapacity> capacities = net->Capacities();
     nlohmann::json summary = {
         {"train_acc", train.accuracy},

@@ -24,6 +24,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/data/file_bytes.h"
+#include "common/plot/curves.h"
+#include "common/train/tensorboard.h"
 #include "common/util/status_macros.h"
 
 ABSL_FLAG(
@@ -36,7 +38,8 @@ namespace {
 
 constexpr char kFinishedPayload[] = "type.dl-papers/common.train.FinishedRun";
 // The files that make a directory hold a run; --overwrite removes them.
-constexpr const char* kRunFiles[] = {"config.json", "metrics.csv", "summary.json", "checkpoint.pt"};
+constexpr const char* kRunFiles[] = {"config.json", "metrics.csv", "summary.json", "checkpoint.pt",
+                                     "curves.svg"};
 
 std::string Header(const MetricsRow& row) {
   return absl::StrJoin(row, ",", [](std::string* out, const auto& kv) { out->append(kv.first); });
@@ -46,6 +49,17 @@ std::string FormatValue(double v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.9g", v);
   return buf;
+}
+
+// The row's columns after the first as scalars at step = the first (epoch or step); NaN (a
+// column "not defined here") is left out.
+absl::Status WriteEventRow(EventWriter& writer, const MetricsRow& row) {
+  if (row.empty() || !std::isfinite(row.front().second)) return absl::OkStatus();
+  std::vector<std::pair<std::string, double>> scalars;
+  for (size_t c = row.size() > 1 ? 1 : 0; c < row.size(); ++c) {
+    if (std::isfinite(row[c].second)) scalars.push_back(row[c]);
+  }
+  return writer.AddScalars(std::llround(row.front().second), scalars);
 }
 
 // Takes the exclusive advisory lock of `dir`/.lock and writes this process's pid into it; the
@@ -170,6 +184,45 @@ std::vector<std::string> ConfigDifferences(const nlohmann::json& before,
   return out;
 }
 
+RunDir::RunDir(std::string path, std::shared_ptr<int> lock)
+    : path_(std::move(path)),
+      lock_(std::move(lock)),
+      events_(std::make_shared<std::unique_ptr<EventWriter>>()) {}
+
+absl::Status RunDir::RewriteEvents() {
+  events_->reset();
+  for (const std::string& old : EventFiles(path_)) std::remove(old.c_str());
+  ASSIGN_OR_RETURN(std::unique_ptr<EventWriter> writer, EventWriter::Create(path_));
+  if (data::FileExists(File("config.json"))) {
+    ASSIGN_OR_RETURN(const nlohmann::json config, ReadJsonFile(File("config.json")));
+    std::string table = "| flag | value |\n|---|---|\n";
+    for (const auto& [key, value] : config.items()) {
+      absl::StrAppend(&table, "| ", key, " | ",
+                      value.is_string() ? value.get<std::string>() : value.dump(), " |\n");
+    }
+    RETURN_IF_ERROR(writer->AddText("config", 0, table));
+  }
+  if (data::FileExists(File("metrics.csv"))) {
+    ASSIGN_OR_RETURN(const std::string text, data::ReadFileBytes(File("metrics.csv")));
+    const std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
+    if (!lines.empty()) {
+      const std::vector<std::string> names = absl::StrSplit(lines[0], ',');
+      for (size_t i = 1; i < lines.size(); ++i) {
+        const std::vector<std::string> cells = absl::StrSplit(lines[i], ',');
+        MetricsRow row;
+        for (size_t c = 0; c < cells.size() && c < names.size(); ++c) {
+          double v = NAN;
+          if (!absl::SimpleAtod(cells[c], &v)) v = NAN;
+          row.emplace_back(names[c], v);
+        }
+        RETURN_IF_ERROR(WriteEventRow(*writer, row));
+      }
+    }
+  }
+  *events_ = std::move(writer);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<RunDir> RunDir::Open(const std::string& path, const nlohmann::json& config,
                                     const RunDirOptions& options) {
   RETURN_IF_ERROR(data::MakeDirs(path));
@@ -178,6 +231,7 @@ absl::StatusOr<RunDir> RunDir::Open(const std::string& path, const nlohmann::jso
   RemoveLeftoverTemporaries(path);
   RunDir run(path, std::move(lock));
   RETURN_IF_ERROR(WriteJsonFile(run.File("config.json"), config));
+  RETURN_IF_ERROR(run.RewriteEvents());
   return run;
 }
 
@@ -218,7 +272,8 @@ absl::Status RunDir::AppendMetrics(const MetricsRow& row,
     s->append(FormatValue(kv.second));
   }) << "\n";
   out.flush();
-  return out ? absl::OkStatus() : absl::DataLossError(absl::StrCat(file, ": write failed"));
+  if (!out) return absl::DataLossError(absl::StrCat(file, ": write failed"));
+  return WriteEventRow(**events_, row);
 }
 
 absl::Status RunDir::TruncateMetrics(const std::string& column, double max_value) {
@@ -241,7 +296,8 @@ absl::Status RunDir::TruncateMetrics(const std::string& column, double max_value
       kept += lines[i] + "\n";
     }
   }
-  return data::WriteFileAtomically(file, kept);
+  RETURN_IF_ERROR(data::WriteFileAtomically(file, kept));
+  return RewriteEvents();
 }
 
 absl::Status RunDir::WriteSummary(const nlohmann::json& summary) {
@@ -250,7 +306,14 @@ absl::Status RunDir::WriteSummary(const nlohmann::json& summary) {
                                               File("summary.json"),
                                               "): the run diverged or its input holds NaN"));
   }
-  return WriteJsonFile(File("summary.json"), summary);
+  RETURN_IF_ERROR(WriteJsonFile(File("summary.json"), summary));
+  // The run's loss and accuracy curves, when it logged any.
+  if (!data::FileExists(File("metrics.csv"))) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const std::string text, data::ReadFileBytes(File("metrics.csv")));
+  const std::vector<std::string> header = absl::StrSplit(text.substr(0, text.find('\n')), ',');
+  const std::vector<std::string> columns = plot::LossAndAccuracyColumns(header);
+  if (columns.empty() || text.find('\n') + 1 >= text.size()) return absl::OkStatus();
+  return plot::DrawCurves(File("curves.svg"), {.run_dirs = {path_}, .columns = columns});
 }
 
 absl::Status ResumableMetrics::Append(double at, const MetricsRow& row) {

@@ -1,6 +1,11 @@
 // The run directory of an experiment: config.json (every flag), metrics.csv (one row per
 // logged step or epoch), summary.json (final numbers; its presence marks the run finished),
-// checkpoint.pt (see checkpoint.h).
+// checkpoint.pt (see checkpoint.h), curves.svg (loss and accuracy, drawn by WriteSummary), and a
+// TensorBoard event file (events.out.tfevents.*) that
+// mirrors metrics.csv: the config as a text table at step 0, then every row's columns as scalars
+// at the row's first value (its step or epoch). Open and TruncateMetrics rewrite it from
+// metrics.csv, so after a --resume it holds exactly the rows metrics.csv holds (events a trainer
+// adds itself through events(), e.g. histograms, are kept only from the last start on).
 //
 // A directory holds one run, identified by its config (every flag except those in
 // kFlagsOutsideIdentity). Open enforces it: a fresh start into a directory holding a run is an
@@ -32,6 +37,8 @@
 ABSL_DECLARE_FLAG(bool, overwrite);
 
 namespace common::train {
+
+class EventWriter;  // tensorboard.h
 
 using MetricsRow = std::vector<std::pair<std::string, double>>;
 
@@ -71,16 +78,23 @@ class RunDir {
   // logged after the checkpoint that is being resumed.
   absl::Status TruncateMetrics(const std::string& column, double max_value);
 
-  // Writes summary.json, which marks the run finished. Non-finite numbers are an error naming
-  // the key (nothing is written).
+  // Writes summary.json, which marks the run finished, and draws curves.svg: the metrics.csv
+  // columns named *loss* or *acc* against its first column (common/plot/curves.h). Non-finite
+  // numbers are an error naming the key (nothing is written).
   absl::Status WriteSummary(const nlohmann::json& summary);
 
+  // The run's TensorBoard event file (for histograms and other events beside metrics.csv's).
+  EventWriter& events() { return **events_; }
+
  private:
-  RunDir(std::string path, std::shared_ptr<int> lock)
-      : path_(std::move(path)), lock_(std::move(lock)) {}
+  RunDir(std::string path, std::shared_ptr<int> lock);
+  // Replaces the event files of the directory by one holding config.json and metrics.csv.
+  absl::Status RewriteEvents();
+
   std::string path_;
   std::shared_ptr<int>
       lock_;  // the locked file descriptor of <path>/.lock; closed with the last copy
+  std::shared_ptr<std::unique_ptr<EventWriter>> events_;  // shared by the copies
 };
 
 // What Open returns for `resume` of a finished run: AlreadyExists, recognised by IsFinishedRun.
