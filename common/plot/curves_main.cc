@@ -28,8 +28,9 @@ int main(int argc, char** argv) {
       "Draws metrics.csv columns of run directories: curves --runs DIR... --out=fig.svg",
       [](const common::util::Runtime& rt) -> absl::Status {
         common::plot::CurvesOptions o;
-        for (const std::string& dir :
-             absl::StrSplit(absl::GetFlag(FLAGS_runs), ',', absl::SkipEmpty())) {
+        const std::vector<std::string> dirs =
+            absl::StrSplit(absl::GetFlag(FLAGS_runs), ',', absl::SkipEmpty());
+        for (const std::string& dir : dirs) {
           o.run_dirs.push_back(common::util::ResolveUserPath(dir));
         }
         if (!absl::GetFlag(FLAGS_columns).empty()) {
