@@ -13,6 +13,7 @@
 #include "common/data/file_bytes.h"
 #include "common/plot/plot.h"
 #include "common/train/run_dir.h"
+#include "common/train/tensorboard.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
 #include "icnn/depth_experiment.h"
@@ -77,7 +78,8 @@ absl::StatusOr<std::vector<Variant>> VariantsFromFlags(int64_t input, int64_t cl
   return out;
 }
 
-absl::Status WriteCurves(const std::string& dir, const std::vector<VariantResult>& results) {
+absl::Status WriteCurves(common::train::RunDir& run, const std::vector<VariantResult>& results) {
+  const std::string& dir = run.path();
   std::vector<common::plot::Series> series;
   std::string csv = "update";
   for (const VariantResult& r : results)
@@ -90,9 +92,15 @@ absl::Status WriteCurves(const std::string& dir, const std::vector<VariantResult
   }
   for (size_t i = 0; i < series.front().x.size(); ++i) {
     csv += absl::StrCat(i + 1);
-    for (const auto& s : series)
+    std::vector<std::pair<std::string, double>> scalars;  // the same in TensorBoard
+    for (const auto& s : series) {
       absl::StrAppend(&csv, ",", s.y[i], ",", s.lower[i], ",", s.upper[i]);
+      scalars.insert(scalars.end(), {{s.name + "/train_loss_median", s.y[i]},
+                                     {s.name + "/train_loss_q25", s.lower[i]},
+                                     {s.name + "/train_loss_q75", s.upper[i]}});
+    }
     csv += "\n";
+    RETURN_IF_ERROR(run.events().AddScalars(static_cast<int64_t>(i + 1), scalars));
   }
   RETURN_IF_ERROR(common::data::WriteFileAtomically(dir + "/curves.csv", csv));
   const common::plot::Axes axes{"training loss (median and IQR over runs)", "update", "loss", false,
@@ -144,7 +152,7 @@ absl::Status Main(const common::util::Runtime& rt) {
     results.push_back(std::move(r));
   }
   RETURN_IF_ERROR(run.WriteSummary(summary));
-  RETURN_IF_ERROR(WriteCurves(out_dir, results));
+  RETURN_IF_ERROR(WriteCurves(run, results));
   std::printf("curves.csv, training_loss.svg/.png and summary.json in %s\n", out_dir.c_str());
   return absl::OkStatus();
 }

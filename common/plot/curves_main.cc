@@ -24,7 +24,7 @@ ABSL_FLAG(bool, log_y, false, "Logarithmic y axes.");
 
 int main(int argc, char** argv) {
   return common::util::RunMainWithListFlags(
-      argc, argv, {"runs"},
+      argc, argv, {"--runs"},
       "Draws metrics.csv columns of run directories: curves --runs DIR... --out=fig.svg",
       [](const common::util::Runtime& rt) -> absl::Status {
         common::plot::CurvesOptions o;
