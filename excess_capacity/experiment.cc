@@ -293,6 +293,17 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
       if (c.n_proj > 0 && ((j + 1) % c.proj_freq == 0 || j + 1 == batches.size())) {
         net->Project(c.n_proj);
       }
+      // Same as reference: per-layer lip (5 more warm-started power iterations; no random
+      // draws) and dist every proj_freq / 5 steps and after the epoch's last batch, to
+      // TensorBoard at the global step.
+      const size_t log_every = std::max(1, c.proj_freq / 5);
+      if (run && c.n_proj > 0 && ((j + 1) % log_every == 0 || j + 1 == batches.size())) {
+        std::vector<std::pair<std::string, double>> layers;
+        for (const auto& [name, v] : net->LayerLips()) layers.push_back({"lip/" + name, v});
+        for (const auto& [name, v] : net->LayerDists()) layers.push_back({"dist/" + name, v});
+        RETURN_IF_ERROR(
+            run->events().AddScalars(static_cast<int64_t>(j + 1 + epoch * batches.size()), layers));
+      }
       line.Update(j + 1, absl::StrFormat("loss %.4f", loss.mean()));
       if (j + 1 < batches.size())
         RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(j + 1)));
