@@ -118,4 +118,25 @@ std::vector<RankResult> SpawnSelf(int world_size, const std::vector<std::string>
   return results;
 }
 
+std::string StateDictDifferences(const std::map<std::string, torch::Tensor>& a,
+                                 const std::map<std::string, torch::Tensor>& b, double rtol,
+                                 double atol) {
+  std::string out;
+  for (const auto& [name, t] : a) {
+    const auto it = b.find(name);
+    if (it == b.end()) {
+      absl::StrAppend(&out, name, ": only in the first\n");
+    } else if (it->second.sizes() != t.sizes()) {
+      absl::StrAppend(&out, name, ": shapes differ\n");
+    } else if (!torch::allclose(it->second, t, rtol, atol)) {
+      absl::StrAppend(&out, name, ": max |diff| ", (it->second - t).abs().max().item<double>(),
+                      "\n");
+    }
+  }
+  for (const auto& [name, t] : b) {
+    if (a.count(name) == 0) absl::StrAppend(&out, name, ": only in the second\n");
+  }
+  return out;
+}
+
 }  // namespace common::dist

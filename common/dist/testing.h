@@ -15,6 +15,9 @@
 #ifndef COMMON_DIST_TESTING_H_
 #define COMMON_DIST_TESTING_H_
 
+#include <torch/types.h>
+
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,13 @@ std::vector<RankResult> SpawnSelf(int world_size, const std::vector<std::string>
 
 // True in a process started by SpawnRanks or SpawnSelf.
 bool InSpawnedRank();
+
+// Where two state dicts (e.g. a data-parallel run's and one process's) differ: a line per name
+// that only one holds or whose tensors are not allclose(rtol, atol), with the largest |diff|;
+// empty when they agree.  EXPECT_EQ(StateDictDifferences(one, two), "");
+std::string StateDictDifferences(const std::map<std::string, torch::Tensor>& a,
+                                 const std::map<std::string, torch::Tensor>& b, double rtol = 1e-4,
+                                 double atol = 1e-5);
 
 }  // namespace common::dist
 
