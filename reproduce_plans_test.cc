@@ -75,9 +75,13 @@ TEST(ReproducePlans, EveryClaimAtEveryScale) {
       }
       // Below the paper scale every claim but the paper-only ones runs; at the paper scale
       // without data none does.
-      if (scale != Scale::kPaper) EXPECT_EQ(planned, 13) << ScaleName(scale);
+      if (scale != Scale::kPaper) {
+        EXPECT_EQ(planned, 13) << ScaleName(scale);
+      }
       // sigprop and extrapolation draw their own data.
-      if (scale == Scale::kPaper && !with_data) EXPECT_EQ(planned, 2);
+      if (scale == Scale::kPaper && !with_data) {
+        EXPECT_EQ(planned, 2);
+      }
     }
   }
 }
