@@ -15,6 +15,7 @@
 #include "common/data/file_bytes.h"
 #include "common/data/npy.h"
 #include "common/plot/plot.h"
+#include "common/report/run_files.h"
 #include "common/train/fields.h"
 #include "common/train/run_dir.h"
 #include "common/util/status_macros.h"
@@ -269,14 +270,6 @@ absl::StatusOr<std::vector<FewShotRow>> CollectFewShot(const PipelineOptions& o)
 }
 
 // Mean ± sample standard deviation (0 for one value), as the reproduce report.
-std::string MeanStdCell(const std::vector<double>& v) {
-  double mean = 0, sq = 0;
-  for (double x : v) mean += x / static_cast<double>(v.size());
-  for (double x : v) sq += (x - mean) * (x - mean);
-  const double std = v.size() > 1 ? std::sqrt(sq / static_cast<double>(v.size() - 1)) : 0.0;
-  return absl::StrFormat(" %.3f ± %.3f |", mean, std);
-}
-
 // fewshot.md: accuracy and NLL per prior and size; fewshot.csv: every net.
 std::string FewShotTable(const PipelineOptions& o, const std::vector<FewShotRow>& rows,
                          std::string* csv) {
@@ -299,7 +292,8 @@ std::string FewShotTable(const PipelineOptions& o, const std::vector<FewShotRow>
     for (size_t i = 0; i < o.sizes.size(); ++i) md += "---|";
     for (const FewShotPrior& p : FewShotPriors(o)) {
       absl::StrAppend(&md, "\n| ", p.name, " |");
-      for (int64_t n : o.sizes) md += MeanStdCell((*values)[{p.name, n}]);
+      for (int64_t n : o.sizes)
+        md += absl::StrCat(" ", common::report::MeanStd((*values)[{p.name, n}]), " |");
     }
     md += "\n";
   }
