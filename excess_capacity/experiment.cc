@@ -129,8 +129,11 @@ absl::Status AddMarginHistograms(common::train::EventWriter& events, int64_t epo
   return events.AddHistogram("margins/test", epoch, Values(test.margins));
 }
 
-absl::Status WriteMargins(const std::string& dir, const Evaluation& train, const Evaluation& test,
-                          double complexity) {
+// margins.csv, the histogram of the normalized training margins (margins.svg) and the same
+// histogram in TensorBoard at the last epoch.
+absl::Status WriteMargins(common::train::RunDir& run, int64_t epoch, const Evaluation& train,
+                          const Evaluation& test, double complexity) {
+  const std::string& dir = run.path();
   std::string csv = "split,margin,normalized_margin\n";
   for (const auto& [split, e] : {std::pair{"train", &train}, std::pair{"test", &test}}) {
     const auto m = e->margins.accessor<float, 1>();
@@ -139,13 +142,12 @@ absl::Status WriteMargins(const std::string& dir, const Evaluation& train, const
     }
   }
   RETURN_IF_ERROR(common::data::WriteFileAtomically(dir + "/margins.csv", csv));
-  const torch::Tensor normalized = train.margins.to(torch::kFloat64) / complexity;
-  std::vector<double> values(normalized.data_ptr<double>(),
-                             normalized.data_ptr<double>() + normalized.numel());
-  return common::plot::Histogram(
+  const std::vector<double> values = Values(train.margins.to(torch::kFloat64) / complexity);
+  RETURN_IF_ERROR(common::plot::Histogram(
       dir + "/margins.svg",
       {"training margins / spectral complexity", "normalized margin", "", false, false}, values,
-      50);
+      50));
+  return run.events().AddHistogram("margins_normalized/train", epoch, values);
 }
 
 // Thm 3.5 (both forms, paper and code variants) and the Bartlett-style bound at margin gamma,
@@ -358,9 +360,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
     net->ResetPowerState();
     const double complexity = net->SpectralComplexity();
     RETURN_IF_ERROR(common::train::SaveStateDict(run->File("weights.pt"), *net));
-    RETURN_IF_ERROR(WriteMargins(run->path(), train, test, complexity));
-    RETURN_IF_ERROR(run->events().AddHistogram("margins_normalized/train", c.epochs,
-                                               Values(train.margins / complexity)));
+    RETURN_IF_ERROR(WriteMargins(*run, c.epochs, train, test, complexity));
     const std::vector<LayerCapacity> capacities = net->Capacities();
     nlohmann::json summary = {
         {"train_acc", train.accuracy},
