@@ -3,10 +3,12 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/data/dataset.h"
+#include "common/dist/independent_runs.h"
 #include "common/plot/plot.h"
 #include "common/train/checkpoint.h"
 #include "common/train/fused_adam.h"
@@ -83,7 +85,8 @@ absl::Status Validate(const Tox21Config& c) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& data) {
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& data,
+                                     common::dist::ProcessGroup& world) {
   if (absl::Status s = Validate(c); !s.ok()) return s;
   const int64_t n = data.features.size(0);
   const common::data::SplitIndices split = common::data::RandomSplit(
@@ -91,43 +94,100 @@ absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& data
   auto rows = [&](const torch::Tensor& idx) {
     return Tox21Data{data.features.index_select(0, idx), data.labels.index_select(0, idx), 0};
   };
-  return RunTox21(c, rows(split.train), rows(split.valid));
+  return RunTox21(c, rows(split.train), rows(split.valid), world);
 }
 
-absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& train_data,
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& data) {
+  common::dist::ProcessGroup one;
+  return RunTox21(c, data, one);
+}
+
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& train,
                                      const Tox21Data& test) {
-  if (absl::Status s = Validate(c); !s.ok()) return s;
-  const Tox21Data& data = train_data;  // the input width
+  common::dist::ProcessGroup one;
+  return RunTox21(c, train, test, one);
+}
+
+namespace {
+
+std::string CheckpointPath(const Tox21Config& c, int64_t run) {
+  return c.out_dir.empty() ? "" : absl::StrCat(c.out_dir, "/checkpoint_run", run, ".pt");
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<double>> RunTox21Once(const Tox21Config& c, const Tox21Data& train_data,
+                                                 const Tox21Data& test, int64_t run) {
+  RETURN_IF_ERROR(Validate(c));
   const common::data::InMemoryDataset train(train_data.features, train_data.labels);
-  const torch::Tensor test_x = test.features;
-  const torch::Tensor test_y = test.labels;
-  Tox21Result result;
-  for (int64_t run = 0; run < c.runs; ++run) {
-    const uint64_t seed = c.seed * 1000 + static_cast<uint64_t>(run);
-    torch::manual_seed(seed);
-    Tox21Net net(data.features.size(1), c);
-    common::train::FusedAdam adam(net->parameters(), torch::optim::AdamOptions(c.lr));
-    for (int64_t epoch = 0; epoch < c.epochs; ++epoch) {
-      net->train();
-      for (const torch::Tensor& idx : train.EpochBatches(c.bs, /*shuffle=*/true, seed, epoch)) {
-        const common::data::Batch b = train.Get(idx);
-        torch::Tensor loss = MaskedBceWithLogits(net->forward(b.inputs), b.targets, /*sum=*/true);
-        net->zero_grad(/*set_to_none=*/true);  // backward stores fresh gradients: no zero + add
-        loss.backward();
-        adam.step();
+  const uint64_t seed = c.seed * 1000 + static_cast<uint64_t>(run);
+  torch::manual_seed(seed);
+  Tox21Net net(train_data.features.size(1), c);
+  common::train::FusedAdam adam(net->parameters(), torch::optim::AdamOptions(c.lr));
+  auto epoch_fn = [&](int64_t epoch, common::train::TrainProgress& progress) -> absl::Status {
+    net->train();
+    const auto batches = train.EpochBatches(c.bs, /*shuffle=*/true, seed, epoch);
+    for (auto i = static_cast<size_t>(common::train::StartBatch(progress)); i < batches.size();
+         ++i) {
+      const common::data::Batch b = train.Get(batches[i]);
+      torch::Tensor loss = MaskedBceWithLogits(net->forward(b.inputs), b.targets, /*sum=*/true);
+      net->zero_grad(/*set_to_none=*/true);  // backward stores fresh gradients: no zero + add
+      loss.backward();
+      adam.step();
+      ++progress.step;
+      if (const double value = loss.item<double>(); !std::isfinite(value)) {
+        return absl::InternalError(absl::StrCat("training loss is ", value, " in run ", run,
+                                                " epoch ", epoch + 1, ": lower --lr"));
+      }
+      if (i + 1 < batches.size()) {
+        RETURN_IF_ERROR(common::train::StopIfInterrupted(progress, static_cast<int64_t>(i + 1)));
       }
     }
-    net->eval();
-    if (!c.save_dir.empty()) {
-      RETURN_IF_ERROR(
-          common::train::SaveStateDict(absl::StrCat(c.save_dir, "/model_", run, ".pt"), *net));
-    }
-    torch::NoGradGuard no_grad;
-    std::vector<double> aucs;
-    for (const auto& auc : common::train::RocAucPerTask(net->forward(test_x), test_y)) {
-      aucs.push_back(auc.value_or(NAN));
-    }
-    result.test_auc.push_back(aucs);
+    return absl::OkStatus();
+  };
+  common::train::EpochLoopOptions loop{c.epochs, CheckpointPath(c, run), c.resume};
+  loop.checkpoint_every = std::max<int64_t>(1, c.epochs / 10);  // a kill -9 repeats <= 10%
+  RETURN_IF_ERROR(common::train::RunEpochs(loop, *net, adam, epoch_fn).status());
+  net->eval();
+  if (c.save_models && !c.out_dir.empty()) {
+    RETURN_IF_ERROR(
+        common::train::SaveStateDict(absl::StrCat(c.out_dir, "/model_", run, ".pt"), *net));
+  }
+  torch::NoGradGuard no_grad;
+  std::vector<double> aucs;
+  for (const auto& auc : common::train::RocAucPerTask(net->forward(test.features), test.labels)) {
+    aucs.push_back(auc.value_or(NAN));
+  }
+  return aucs;
+}
+
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& train,
+                                     const Tox21Data& test, common::dist::ProcessGroup& world) {
+  RETURN_IF_ERROR(Validate(c));
+  common::dist::IndependentRunsOptions o;
+  o.count = c.runs;
+  o.results_path = c.out_dir.empty() ? "" : c.out_dir + "/runs.pt";
+  o.resume = c.resume;
+  o.on_recorded = [&c](int64_t run, const torch::Tensor& aucs) {
+    const torch::Tensor defined = aucs.index({torch::isfinite(aucs)});
+    std::printf("run %lld/%lld: mean test AUC over the %lld defined tasks %.4f\n",
+                static_cast<long long>(run + 1), static_cast<long long>(c.runs),
+                static_cast<long long>(defined.numel()),
+                defined.numel() ? defined.mean().item<double>() : NAN);
+    std::fflush(stdout);
+  };
+  o.after_recorded = [&c](int64_t run) {
+    if (!c.out_dir.empty()) std::remove(CheckpointPath(c, run).c_str());
+  };
+  ASSIGN_OR_RETURN(
+      const std::vector<torch::Tensor> rows,
+      common::dist::RunIndependently(world, o, [&](int64_t run) -> absl::StatusOr<torch::Tensor> {
+        ASSIGN_OR_RETURN(const std::vector<double> aucs, RunTox21Once(c, train, test, run));
+        return torch::tensor(aucs, torch::kFloat64);
+      }));
+  Tox21Result result;
+  for (const torch::Tensor& row : rows) {
+    result.test_auc.emplace_back(row.data_ptr<double>(), row.data_ptr<double>() + row.numel());
   }
   return result;
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/dist/process_group.h"
 #include "icnn/convex_modules.h"
 #include "icnn/tox21_data.h"
 
@@ -35,8 +36,13 @@ struct Tox21Config {
   int64_t runs = 10;     // same as reference
   uint64_t seed = 2023;  // same as reference
   double test_fraction =
-      0.2;               // seeded random split of the MoleculeNet file (it has no official split)
-  std::string save_dir;  // non-empty: model_<run>.pt of every run (state dicts) there
+      0.2;  // seeded random split of the MoleculeNet file (it has no official split)
+  // Non-empty: the run directory. Each run checkpoints there (checkpoint_run<k>.pt, every
+  // tenth of its epochs, and on SIGINT / SIGTERM mid-epoch) until it is recorded in runs.pt
+  // (common/dist/independent_runs.h), which a resumed job continues after.
+  std::string out_dir;
+  bool resume = false;       // continue the job out_dir holds
+  bool save_models = false;  // model_<run>.pt (state dicts) in out_dir
 };
 
 absl::Status Validate(const Tox21Config& config);
@@ -60,11 +66,23 @@ struct Tox21Result {
   std::vector<std::vector<double>> test_auc;  // [run][task]; NaN where a task has one class only
 };
 
+// Run `run` (seed config.seed * 1000 + run): trains on `train`, returns the test ROC-AUC per
+// task (NaN where a task's test labels have one class).
+absl::StatusOr<std::vector<double>> RunTox21Once(const Tox21Config& config, const Tox21Data& train,
+                                                 const Tox21Data& test, int64_t run);
+
 // Splits `data` with config.test_fraction (MoleculeNet: no official split) and runs.
 absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& data);
 // Trains on `train` (the reference's final_run: train + valid), tests on `test`.
 absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& train,
                                      const Tox21Data& test);
+// The same with the runs spread over the ranks of `world` (run-parallel: each run whole on one
+// rank, so the AUCs are exactly one process's); the result is complete on rank 0, empty on the
+// others.
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& train,
+                                     const Tox21Data& test, common::dist::ProcessGroup& world);
+absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& config, const Tox21Data& data,
+                                     common::dist::ProcessGroup& world);
 
 // Per task: "median ± max(q95 - median, median - q5)" in percent over runs (the reference's
 // evaluate.py), and the same over the per-run average AUC, as a Markdown table.

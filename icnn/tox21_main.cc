@@ -8,6 +8,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/data/file_bytes.h"
+#include "common/dist/process_group.h"
+#include "common/dist/run_dir.h"
 #include "common/train/run_dir.h"
 #include "common/util/runtime.h"
 #include "common/util/status_macros.h"
@@ -25,7 +27,11 @@ ABSL_FLAG(bool, skip, kDefaults.skip,
 ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Epochs.");
 ABSL_FLAG(int64_t, bs, kDefaults.bs, "Batch size.");
 ABSL_FLAG(double, lr, kDefaults.lr, "Adam learning rate (summed masked BCE).");
-ABSL_FLAG(int64_t, runs, kDefaults.runs, "Runs (seeds).");
+ABSL_FLAG(int64_t, runs, kDefaults.runs,
+          "Runs (seeds); spread over the processes of a torchrun / srun job.");
+ABSL_FLAG(bool, resume, false,
+          "Continue the job in --out_dir: recorded runs are kept, a checkpointed run continues "
+          "from its checkpoint (with any number of processes).");
 ABSL_FLAG(bool, save_models, false,
           "Save every run's weights as model_<run>.pt in the output directory (for level_sets).");
 ABSL_FLAG(int, bits, 2048, "ECFP bits (MoleculeNet CSV).");
@@ -53,40 +59,49 @@ absl::Status Main(const common::util::Runtime& rt) {
   c.lr = absl::GetFlag(FLAGS_lr);
   c.runs = absl::GetFlag(FLAGS_runs);
   c.test_fraction = absl::GetFlag(FLAGS_test_fraction);
+  c.resume = absl::GetFlag(FLAGS_resume);
+  c.save_models = absl::GetFlag(FLAGS_save_models);
   RETURN_IF_ERROR(Validate(c));
-  const std::string out = rt.ResolveOutDir(absl::StrCat("icnn_tox21_", c.model));
-  ASSIGN_OR_RETURN(common::train::RunDir run,
-                   common::train::RunDir::Open(out, common::train::CommandLineFlagsJson()));
-  if (absl::GetFlag(FLAGS_save_models)) c.save_dir = out;
+  c.out_dir = rt.ResolveOutDir(absl::StrCat("icnn_tox21_", c.model));
+  const std::string& out = c.out_dir;
+  // Run-parallel with torchrun / srun: each rank trains whole runs; rank 0 writes the results.
+  ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
+  ASSIGN_OR_RETURN(std::optional<common::train::RunDir> run,
+                   common::dist::OpenRunDirOnRankZero(
+                       *world, out, common::train::CommandLineFlagsJson(), c.resume));
   Tox21Result r;
   ASSIGN_OR_RETURN(Tox21Splits s, LoadTox21Dir(rt.data_dir, absl::GetFlag(FLAGS_features),
                                                absl::GetFlag(FLAGS_bits)));
   if (s.test.features.defined()) {  // the reference's layout: train + valid -> test (its final_run)
     const Tox21Data train{torch::cat({s.train.features, s.valid.features}),
                           torch::cat({s.train.labels, s.valid.labels}), 0};
-    std::printf(
-        "tox21_original: %lld training (train + valid) and %lld test compounds, %lld features\n",
-        static_cast<long long>(train.features.size(0)),
-        static_cast<long long>(s.test.features.size(0)),
-        static_cast<long long>(train.features.size(1)));
-    ASSIGN_OR_RETURN(r, RunTox21(c, train, s.test));
+    if (world->is_main())
+      std::printf(
+          "tox21_original: %lld training (train + valid) and %lld test compounds, %lld features\n",
+          static_cast<long long>(train.features.size(0)),
+          static_cast<long long>(s.test.features.size(0)),
+          static_cast<long long>(train.features.size(1)));
+    ASSIGN_OR_RETURN(r, RunTox21(c, train, s.test, *world));
   } else {
-    std::printf("%lld molecules, %lld invalid SMILES skipped\n",
-                static_cast<long long>(s.train.features.size(0)),
-                static_cast<long long>(s.train.invalid_smiles));
-    ASSIGN_OR_RETURN(r, RunTox21(c, s.train));
+    if (world->is_main())
+      std::printf("%lld molecules, %lld invalid SMILES skipped\n",
+                  static_cast<long long>(s.train.features.size(0)),
+                  static_cast<long long>(s.train.invalid_smiles));
+    ASSIGN_OR_RETURN(r, RunTox21(c, s.train, *world));
   }
+  if (!run) return absl::OkStatus();                 // ranks other than 0
+  RETURN_IF_ERROR(run->TruncateMetrics("run", -1));  // a resumed job writes every run's row again
   std::vector<std::string> auc_columns;  // NaN where a task's test labels have one class
   for (int t = 0; t < kTox21Tasks; ++t) auc_columns.push_back(absl::StrCat("auc", t));
   for (size_t i = 0; i < r.test_auc.size(); ++i) {
     common::train::MetricsRow row = {{"run", static_cast<double>(i)}};
     for (size_t t = 0; t < r.test_auc[i].size(); ++t)
       row.push_back({auc_columns[t], r.test_auc[i][t]});
-    RETURN_IF_ERROR(run.AppendMetrics(row, auc_columns));
+    RETURN_IF_ERROR(run->AppendMetrics(row, auc_columns));
   }
   const std::string table = Tox21Table(r);
   RETURN_IF_ERROR(common::data::WriteFileAtomically(out + "/table.md", table));
-  RETURN_IF_ERROR(run.WriteSummary(Tox21Summary(r)));
+  RETURN_IF_ERROR(run->WriteSummary(Tox21Summary(r)));
   std::printf("%s\nper-run AUCs in %s/metrics.csv, table in %s/table.md, summary.json\n",
               table.c_str(), out.c_str(), out.c_str());
   return absl::OkStatus();
@@ -99,6 +114,9 @@ int main(int argc, char** argv) {
   return common::util::RunMain(
       argc, argv,
       "Tox21 (Hoedt & Klambauer 2023, Table 1): fc / ICNN / convex / logreg "
-      "on ECFP fingerprints of MoleculeNet's tox21.csv.",
+      "on ECFP fingerprints of MoleculeNet's tox21.csv. Run-parallel over several processes or "
+      "machines (each trains whole runs, so the AUCs are those of one process; rank 0 writes "
+      "the run): python3 -m torch.distributed.run --nproc_per_node=N --no_python <this binary> "
+      "... or srun -n N <this binary> ... (README: More than one process or machine).",
       icnn::Main);
 }
