@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/data/dataset.h"
+#include "common/dist/process_group.h"
 #include "icnn/convex_modules.h"
 
 namespace icnn {
@@ -24,6 +25,11 @@ struct LearnabilityConfig {
   uint64_t seed = 2023;         // same as reference: run seeds drawn from it
   double valid_fraction = 0.1;  // same as reference: 90/10 split of the training set per run
   torch::Device device = torch::kCPU;
+  // Non-empty: the run directory. Each run checkpoints there after every epoch (and on SIGINT /
+  // SIGTERM mid-epoch) until it is recorded in runs.pt (common/dist/independent_runs.h), which
+  // a resumed job continues after.
+  std::string out_dir;
+  bool resume = false;  // continue the job out_dir holds
 };
 
 // One network configuration, with a display name.
@@ -40,6 +46,25 @@ struct VariantResult {
   double final_loss = 0;  // median over runs of the mean of the last 100 batch losses
 };
 
+// What one run of a variant gives.
+struct RunOutcome {
+  std::vector<double> batch_losses;
+  double valid_accuracy = 0;
+  double convexity_gap = 0;
+};
+
+// Run `run` of `variant` (seed config.seed * 1000 + run: its split, init and batch order).
+absl::StatusOr<RunOutcome> RunOnce(const Variant& variant, const LearnabilityConfig& config,
+                                   const common::data::InMemoryDataset& data, int64_t run);
+
+// config.runs runs of every variant, spread over the ranks of `world` (run-parallel: each run
+// whole on one rank, so the results are exactly one process's); complete on rank 0, empty on
+// the others.
+absl::StatusOr<std::vector<VariantResult>> RunVariants(const std::vector<Variant>& variants,
+                                                       const LearnabilityConfig& config,
+                                                       const common::data::InMemoryDataset& data,
+                                                       common::dist::ProcessGroup& world);
+// One variant in this process.
 absl::StatusOr<VariantResult> RunVariant(const Variant& variant, const LearnabilityConfig& config,
                                          const common::data::InMemoryDataset& data);
 

@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/data/file_bytes.h"
+#include "common/dist/process_group.h"
+#include "common/dist/run_dir.h"
 #include "common/plot/plot.h"
 #include "common/train/run_dir.h"
 #include "common/train/tensorboard.h"
@@ -37,7 +39,12 @@ ABSL_FLAG(bool, skip, false, "Linear passthrough from the input to every convex 
 ABSL_FLAG(int64_t, epochs, kDefaults.epochs, "Epochs per run.");
 ABSL_FLAG(int64_t, bs, kDefaults.bs, "Batch size.");
 ABSL_FLAG(double, lr, kDefaults.lr, "Adam learning rate (summed cross-entropy).");
-ABSL_FLAG(int64_t, runs, kDefaults.runs, "Runs (seeds) per variant.");
+ABSL_FLAG(int64_t, runs, kDefaults.runs,
+          "Runs (seeds) per variant; all runs are spread over the processes of a torchrun / srun "
+          "job.");
+ABSL_FLAG(bool, resume, false,
+          "Continue the job in --out_dir: recorded runs are kept, a checkpointed run continues "
+          "from its checkpoint (with any number of processes).");
 
 namespace icnn {
 namespace {
@@ -133,13 +140,18 @@ absl::Status Main(const common::util::Runtime& rt) {
       raw.train_labels);
   ASSIGN_OR_RETURN(std::vector<Variant> variants,
                    VariantsFromFlags(data.inputs().size(1), raw.num_classes));
-  const std::string out_dir = rt.ResolveOutDir("icnn_init_learnability");
-  ASSIGN_OR_RETURN(common::train::RunDir run,
-                   common::train::RunDir::Open(out_dir, common::train::CommandLineFlagsJson()));
-  std::vector<VariantResult> results;
+  c.out_dir = rt.ResolveOutDir("icnn_init_learnability");
+  c.resume = absl::GetFlag(FLAGS_resume);
+  // Run-parallel with torchrun / srun: each rank trains whole runs; rank 0 writes the results.
+  ASSIGN_OR_RETURN(common::dist::ProcessGroup * world, common::dist::World());
+  ASSIGN_OR_RETURN(std::optional<common::train::RunDir> run,
+                   common::dist::OpenRunDirOnRankZero(
+                       *world, c.out_dir, common::train::CommandLineFlagsJson(), c.resume));
+  ASSIGN_OR_RETURN(const std::vector<VariantResult> results,
+                   RunVariants(variants, c, data, *world));
+  if (!run) return absl::OkStatus();  // ranks other than 0
   nlohmann::json summary;
-  for (const Variant& v : variants) {
-    ASSIGN_OR_RETURN(VariantResult r, RunVariant(v, c, data));
+  for (const VariantResult& r : results) {
     const double gap = *std::max_element(r.convexity_gap.begin(), r.convexity_gap.end());
     std::printf(
         "%-12s mean loss of the last 100 updates (median over %lld runs): %.4f | valid acc %.4f | "
@@ -149,11 +161,10 @@ absl::Status Main(const common::util::Runtime& rt) {
     summary[r.name] = {{"final_loss", r.final_loss},
                        {"valid_accuracy", r.valid_accuracy},
                        {"max_convexity_gap", gap}};
-    results.push_back(std::move(r));
   }
-  RETURN_IF_ERROR(run.WriteSummary(summary));
-  RETURN_IF_ERROR(WriteCurves(run, results));
-  std::printf("curves.csv, training_loss.svg/.png and summary.json in %s\n", out_dir.c_str());
+  RETURN_IF_ERROR(run->WriteSummary(summary));
+  RETURN_IF_ERROR(WriteCurves(*run, results));
+  std::printf("curves.csv, training_loss.svg/.png and summary.json in %s\n", c.out_dir.c_str());
   return absl::OkStatus();
 }
 
@@ -165,6 +176,9 @@ int main(int argc, char** argv) {
       argc, argv,
       "Learnability vs depth (Hoedt & Klambauer 2023, Fig. 2): non-convex MLP, ICNN with default "
       "init and ICNN with the principled init, trained on the training split (Fashion-MNIST by "
-      "default).",
+      "default). Run-parallel over several processes or machines (each trains whole runs, so the "
+      "results are those of one process; rank 0 writes the run): python3 -m "
+      "torch.distributed.run --nproc_per_node=N --no_python <this binary> ... or srun -n N <this "
+      "binary> ... (README: More than one process or machine).",
       icnn::Main);
 }
