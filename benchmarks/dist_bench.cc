@@ -93,7 +93,9 @@ int Worker() {
   } else {
     Model m = MakeModel(std::atoi(mode.c_str()));
     for (const auto& p : m.module->parameters()) bytes += p.numel() * 4.0;
-    common::dist::GradientSync sync(world, m.module->parameters());
+    const auto bucket_bytes =
+        static_cast<int64_t>(std::atof(std::getenv("DIST_BENCH_BUCKET_MB")) * (1 << 20));
+    common::dist::GradientSync sync(world, m.module->parameters(), bucket_bytes);
     const torch::Tensor mine = world.Shard(torch::arange(m.x.size(0)));
     const torch::Tensor x = m.x.index({mine}), y = m.y.index({mine});
     auto step = [&] {
@@ -133,14 +135,15 @@ int Worker() {
 
 // Runs `ranks` workers once; sets the iteration time to rank 0's seconds per step.
 void RunRanks(benchmark::State& state, int ranks, const std::string& mode, int steps,
-              double bytes = 0) {
+              double bytes = 0, double bucket_mb = 25) {
   const std::string out = absl::StrCat(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp",
                                        "/dist_bench_", getpid(), ".txt");
   for (auto _ : state) {
     const auto results = common::dist::SpawnSelf(
         ranks, {},
         {"DIST_BENCH_MODE=" + mode, absl::StrCat("DIST_BENCH_STEPS=", steps),
-         absl::StrCat("DIST_BENCH_BYTES=", bytes), "DIST_BENCH_OUT=" + out},
+         absl::StrCat("DIST_BENCH_BYTES=", bytes), absl::StrCat("DIST_BENCH_BUCKET_MB=", bucket_mb),
+         "DIST_BENCH_OUT=" + out},
         600);
     for (const auto& r : results) {
       if (r.exit_code != 0) {
@@ -160,14 +163,18 @@ void RunRanks(benchmark::State& state, int ranks, const std::string& mode, int s
 
 void BM_Step(benchmark::State& state) {
   const int model = static_cast<int>(state.range(0));
-  RunRanks(state, static_cast<int>(state.range(1)), std::to_string(model), model == 0 ? 20 : 200);
+  RunRanks(state, static_cast<int>(state.range(1)), std::to_string(model), model == 0 ? 20 : 200, 0,
+           static_cast<double>(state.range(2)));
 }
+// bucket_mb: GradientSync's bucket size after the first (1 MB); 25 is DDP's default.
 BENCHMARK(BM_Step)
-    ->ArgNames({"model", "ranks"})
-    ->Args({0, 1})
-    ->Args({0, 2})
-    ->Args({1, 1})
-    ->Args({1, 2})
+    ->ArgNames({"model", "ranks", "bucket_mb"})
+    ->Args({0, 1, 25})
+    ->Args({0, 2, 25})
+    ->Args({0, 2, 4})
+    ->Args({0, 2, 2})
+    ->Args({1, 1, 25})
+    ->Args({1, 2, 25})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
