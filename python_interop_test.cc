@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/testing/runfiles.h"
 #include "common/train/checkpoint.h"
 #include "deep_weight_prior/nets.h"
 #include "excess_capacity/models.h"
@@ -79,15 +80,10 @@ std::vector<Model> Models(uint64_t seed) {
   return out;
 }
 
-std::string Python() {
-  const char* python = std::getenv("PYTHON");
-  return python != nullptr ? python : "/usr/bin/python3";
-}
-
 TEST(PythonInterop, StateDictsBothWays) {
-  const std::string python = Python();
-  if (std::system(absl::StrCat(python, " -c 'import torch' > /dev/null 2>&1").c_str()) != 0) {
-    GTEST_SKIP() << python << " with torch is not installed (Debian: apt install python3-torch)";
+  if (const std::string why = common::testing::PythonModuleMissing("torch", "python3-torch");
+      !why.empty()) {
+    GTEST_SKIP() << why;
   }
   const std::string dir = ::testing::TempDir() + "/python_interop";
   std::filesystem::remove_all(dir);
@@ -100,9 +96,8 @@ TEST(PythonInterop, StateDictsBothWays) {
                                              {{"input", m.input}, {"output", m.forward(m.input)}})
                     .ok());
   }
-  const std::string script = std::string(std::getenv("TEST_SRCDIR")) + "/" +
-                             std::getenv("TEST_WORKSPACE") + "/python_interop.py";
-  ASSERT_EQ(std::system(absl::StrCat(python, " ", script, " ", dir).c_str()), 0)
+  const std::string script = common::testing::RunfilesPath("python_interop.py");
+  ASSERT_EQ(std::system(absl::StrCat(common::testing::Python(), " ", script, " ", dir).c_str()), 0)
       << "python_interop.py failed (its lines above)";
 
   // Python -> C++: fresh models with other weights load Python's OrderedDicts.

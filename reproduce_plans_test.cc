@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "common/report/claim.h"
+#include "common/testing/runfiles.h"
 #include "deep_weight_prior/claims.h"
 #include "excess_capacity/claims.h"
 #include "gtest/gtest.h"
@@ -22,12 +23,6 @@ using common::report::Claim;
 using common::report::ClaimPlan;
 using common::report::PlanContext;
 using common::report::Scale;
-
-std::string RunfilesRoot() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return std::string(srcdir ? srcdir : ".") + "/" + (workspace ? workspace : "dl_papers");
-}
 
 TEST(ReproducePlans, EveryClaimAtEveryScale) {
   std::vector<Claim> all;
@@ -46,7 +41,7 @@ TEST(ReproducePlans, EveryClaimAtEveryScale) {
         ctx.runs_dir = "/out/runs/" + c.paper + "/" + c.name;
         ctx.shared_dir = "/out/runs/" + c.paper + "/shared";
         ctx.data_dir = "/data/fashion-mnist";
-        ctx.binary_dir = RunfilesRoot();
+        ctx.binary_dir = common::testing::RunfilesPath("");
         if (with_data) {
           ctx.dataset_dirs = {
               {"mnist", "/d/mnist"}, {"notmnist", "/d/notmnist"}, {"cifar10", "/d/cifar10"}};

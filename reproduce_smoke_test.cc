@@ -18,18 +18,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/data/synthetic.h"
+#include "common/testing/runfiles.h"
 #include "gtest/gtest.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReproducePath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "dl_papers",
-                      "/reproduce");
-}
+std::string ReproducePath() { return common::testing::RunfilesPath("reproduce"); }
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);

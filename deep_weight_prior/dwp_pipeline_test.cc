@@ -10,6 +10,7 @@
 #include "common/data/idx.h"
 #include "common/data/npy.h"
 #include "common/sweep/local_runner.h"
+#include "common/testing/runfiles.h"
 #include "common/train/fields.h"
 #include "common/train/run_dir.h"
 #include "deep_weight_prior/experiments.h"
@@ -69,8 +70,7 @@ PipelineOptions Tiny(const std::string& dir) {
   o.vae_epochs = 1;
   o.target_c1 = 5, o.target_c2 = 4, o.sizes = {8}, o.split_seeds = {0, 1};
   o.bnn_epochs = 2, o.convergence_steps = 2;
-  o.worker_binary = absl::StrCat(std::getenv("TEST_SRCDIR"), "/", std::getenv("TEST_WORKSPACE"),
-                                 "/deep_weight_prior/pipeline");
+  o.worker_binary = common::testing::RunfilesPath("deep_weight_prior/pipeline");
   return o;
 }
 

@@ -14,19 +14,25 @@
 #include "common/data/file_bytes.h"
 #include "common/plot/plot.h"
 #include "common/report/run_files.h"
+#include "common/train/run_identity.h"
 #include "common/util/status_macros.h"
 
 namespace common::plot {
 namespace {
 
-// Flags that name a run but not its setting: runs differing only in these are seeds of one curve.
-constexpr const char* kNotSetting[] = {"seed",      "out_dir", "resume",
-                                       "overwrite", "threads", "dist_timeout_s"};
+// Runs whose configs differ only in --seed and the flags outside a run's identity are seeds of
+// one curve.
+nlohmann::json Setting(nlohmann::json config) {
+  if (!config.is_object()) return config;
+  config.erase("seed");
+  for (const char* key : train::kFlagsOutsideIdentity) config.erase(key);
+  return config;
+}
 
 struct Run {
   std::string dir;
   report::Csv metrics;
-  nlohmann::json setting;  // config.json without kNotSetting (null when absent)
+  nlohmann::json setting;  // Setting(config.json) (null when absent)
 };
 
 absl::StatusOr<Run> ReadRun(const std::string& dir) {
@@ -37,10 +43,7 @@ absl::StatusOr<Run> ReadRun(const std::string& dir) {
   }
   if (data::FileExists(dir + "/config.json")) {
     ASSIGN_OR_RETURN(const std::string text, data::ReadFileBytes(dir + "/config.json"));
-    run.setting = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (run.setting.is_object()) {
-      for (const char* key : kNotSetting) run.setting.erase(key);
-    }
+    run.setting = Setting(nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false));
   }
   return run;
 }

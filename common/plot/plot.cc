@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
 #include "common/data/file_bytes.h"
+#include "common/plot/bins.h"
 #include "common/util/status_macros.h"
 
 namespace common::plot {
@@ -240,12 +241,9 @@ absl::Status Histogram(const std::string& path, const Axes& axes, const std::vec
   Extend(values, &lo, &hi);
   if (lo > hi) return absl::InvalidArgumentError(absl::StrCat(path, ": no finite values"));
   if (lo == hi) lo -= 0.5, hi += 0.5;
-  std::vector<double> centers(bins), counts(bins, 0);
+  std::vector<double> centers(bins);
   const double width = (hi - lo) / bins;
-  for (double v : values) {
-    if (!std::isfinite(v)) continue;
-    counts[std::min(bins - 1, static_cast<int>((v - lo) / width))] += 1;
-  }
+  std::vector<double> counts = BinCounts(values, lo, width, bins);
   for (int b = 0; b < bins; ++b) centers[b] = lo + (b + 0.5) * width;
   ASSIGN_OR_RETURN(Figure pls, Figure::Open(path));
   pls->col0(1);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "common/plot/bins.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -133,6 +134,14 @@ TEST(LinePlot, BadInputIsAnError) {
               HasSubstr("must end in .svg or .png"));
   Series ragged{"r", {1, 2}, {1}, {}, {}};
   EXPECT_FALSE(LinePlot(Dir() + "/x.svg", {}, {ragged}).ok());
+}
+
+TEST(BinCounts, HalfOpenBinsClampedEndsAndNoNonFinite) {
+  // Bins [0, 0.5), [0.5, 1]: 1 and 2 (beyond the upper edge) go to the last, -1 to the first.
+  const std::vector<double> v = {0, 0.25, 0.5, 1, 2, -1, NAN, INFINITY, -INFINITY};
+  EXPECT_EQ(BinCounts(v, 0, 0.5, 2), (std::vector<double>{3, 3}));
+  EXPECT_EQ(FiniteValues(v), (std::vector<double>{0, 0.25, 0.5, 1, 2, -1}));
+  EXPECT_EQ(BinCounts({NAN}, 0, 1, 3), (std::vector<double>{0, 0, 0}));
 }
 
 TEST(Histogram, HeatmapAndSparsityRender) {

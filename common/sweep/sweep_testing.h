@@ -10,16 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/sweep/sweep.h"
+#include "common/testing/runfiles.h"
 
 namespace common::sweep::testing {
 
 // The probe binary in the test's runfiles.
-inline std::string ProbePath() {
-  const char* srcdir = std::getenv("TEST_SRCDIR");
-  const char* workspace = std::getenv("TEST_WORKSPACE");
-  return absl::StrCat(srcdir ? srcdir : ".", "/", workspace ? workspace : "dl_papers",
-                      "/common/sweep/sweep_probe");
-}
+inline std::string ProbePath() { return common::testing::RunfilesPath("common/sweep/sweep_probe"); }
 
 // `n` probe runs seed0..seed<n-1> under `dir`, each started with `extra` flags.
 inline Sweep ProbeSweep(const std::string& dir, int n) {

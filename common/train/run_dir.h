@@ -32,6 +32,7 @@
 #include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/train/run_identity.h"  // kFlagsOutsideIdentity
 
 // --overwrite: replace the run an --out_dir holds (default of RunDirOptions::overwrite).
 ABSL_DECLARE_FLAG(bool, overwrite);
@@ -41,11 +42,6 @@ namespace common::train {
 class EventWriter;  // tensorboard.h
 
 using MetricsRow = std::vector<std::pair<std::string, double>>;
-
-// Flags that do not change a run's result: not part of its identity. (The number of processes
-// of a data-parallel run is not a flag: the global batches are the same for any.)
-inline constexpr const char* kFlagsOutsideIdentity[] = {"threads", "resume", "overwrite", "out_dir",
-                                                        "dist_timeout_s"};
 
 struct RunDirOptions {
   bool resume = false;     // continue the run the directory holds (same config)

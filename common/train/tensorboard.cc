@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/plot/bins.h"
 #include "common/train/tensorboard_event.pb.h"
 
 namespace common::train {
@@ -94,27 +95,24 @@ absl::Status EventWriter::AddScalars(int64_t step,
 
 absl::Status EventWriter::AddHistogram(const std::string& tag, int64_t step,
                                        const std::vector<double>& values, int bins) {
-  if (values.empty() || bins < 1) return absl::OkStatus();
+  const std::vector<double> finite = plot::FiniteValues(values);
+  if (finite.empty() || bins < 1) return absl::OkStatus();
   tensorboard::Event event = NewEvent(step);
   tensorboard::Summary::Value* v = event.mutable_summary()->add_value();
   v->set_tag(tag);
   tensorboard::HistogramProto* h = v->mutable_histo();
-  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  const auto [lo, hi] = std::minmax_element(finite.begin(), finite.end());
   const double min = *lo, max = *hi;
   double sum = 0, sum_squares = 0;
-  for (double x : values) sum += x, sum_squares += x * x;
+  for (double x : finite) sum += x, sum_squares += x * x;
   h->set_min(min);
   h->set_max(max);
-  h->set_num(static_cast<double>(values.size()));
+  h->set_num(static_cast<double>(finite.size()));
   h->set_sum(sum);
   h->set_sum_squares(sum_squares);
   const double width = max > min ? (max - min) / bins : 1.0;
   if (max == min) bins = 1;
-  std::vector<double> counts(bins, 0);
-  for (double x : values) {
-    const int b = std::min(bins - 1, static_cast<int>(std::floor((x - min) / width)));
-    counts[std::max(b, 0)] += 1;
-  }
+  const std::vector<double> counts = plot::BinCounts(finite, min, width, bins);
   for (int b = 0; b < bins; ++b) {
     h->add_bucket_limit(b == bins - 1 ? max : min + (b + 1) * width);
     h->add_bucket(counts[b]);

@@ -42,7 +42,8 @@ class EventWriter {
 
   // One event at `step` holding a scalar per (tag, value).
   absl::Status AddScalars(int64_t step, const std::vector<std::pair<std::string, double>>& values);
-  // `values` in `bins` equal-width buckets between their min and max.
+  // The finite `values` in `bins` equal-width buckets between their min and max (non-finite ones
+  // are left out; nothing is written when none is finite).
   absl::Status AddHistogram(const std::string& tag, int64_t step, const std::vector<double>& values,
                             int bins = 30);
   // Markdown shown by TensorBoard's text plugin.

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/data/file_bytes.h"
+#include "common/testing/runfiles.h"
 #include "common/train/run_dir.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -39,17 +40,12 @@ TEST(EventRecord, FramesThePayload) {
   EXPECT_EQ(r.substr(12, 3), "abc");
 }
 
-std::string Python() {
-  const char* python = std::getenv("PYTHON");
-  return python != nullptr ? python : "/usr/bin/python3";
-}
-
 // The independent reader's output for `file` (one JSON object per event value), or an error.
 absl::StatusOr<std::vector<nlohmann::json>> ReadWithPython(const std::string& file) {
-  const std::string script = std::string(std::getenv("TEST_SRCDIR")) + "/" +
-                             std::getenv("TEST_WORKSPACE") + "/common/train/read_tfevents.py";
+  const std::string script = common::testing::RunfilesPath("common/train/read_tfevents.py");
   const std::string out = file + ".json";
-  const int rc = std::system(absl::StrCat(Python(), " ", script, " ", file, " > ", out).c_str());
+  const int rc = std::system(
+      absl::StrCat(common::testing::Python(), " ", script, " ", file, " > ", out).c_str());
   if (rc != 0) return absl::DataLossError(absl::StrCat("read_tfevents.py exit ", rc));
   std::ifstream in(out);
   std::vector<nlohmann::json> values;
@@ -57,14 +53,11 @@ absl::StatusOr<std::vector<nlohmann::json>> ReadWithPython(const std::string& fi
   return values;
 }
 
-bool HavePythonProtobuf() {
-  return std::system(
-             absl::StrCat(Python(), " -c 'import google.protobuf' > /dev/null 2>&1").c_str()) == 0;
-}
-
 TEST(RunDirEvents, AnIndependentReaderGetsEveryScalarTheConfigAndAHistogram) {
-  if (!HavePythonProtobuf()) {
-    GTEST_SKIP() << Python() << " with protobuf is not installed (Debian: python3-protobuf)";
+  if (const std::string why =
+          common::testing::PythonModuleMissing("google.protobuf", "python3-protobuf");
+      !why.empty()) {
+    GTEST_SKIP() << why;
   }
   const std::string dir = ::testing::TempDir() + "/events_run";
   std::filesystem::remove_all(dir);
@@ -74,7 +67,7 @@ TEST(RunDirEvents, AnIndependentReaderGetsEveryScalarTheConfigAndAHistogram) {
                                         {{"epoch", 2}, {"loss", 1.25}, {"auc", 0.75}},
                                         {{"epoch", 3}, {"loss", 0.1}, {"auc", 0.8}}};
   for (const MetricsRow& row : rows) ASSERT_TRUE(run->AppendMetrics(row, {"auc"}).ok());
-  const std::vector<double> margins = {-1, -0.5, 0, 0.25, 2, 3};
+  const std::vector<double> margins = {-1, -0.5, 0, 0.25, 2, 3, NAN, INFINITY};  // 6 finite
   ASSERT_TRUE(run->events().AddHistogram("margins", 3, margins, 4).ok());
 
   ASSERT_THAT(EventFiles(dir), SizeIs(1));

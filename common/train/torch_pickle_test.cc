@@ -5,6 +5,7 @@
 #include <string>
 
 #include "common/data/file_bytes.h"
+#include "common/testing/runfiles.h"
 #include "common/train/checkpoint.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -15,8 +16,7 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string TestFile(const std::string& name) {
-  return std::string(getenv("TEST_SRCDIR")) + "/" + getenv("TEST_WORKSPACE") +
-         "/common/train/testdata/" + name;
+  return common::testing::RunfilesPath("common/train/testdata/" + name);
 }
 
 absl::StatusOr<TensorMap> Read(const std::string& name) { return LoadTensorMap(TestFile(name)); }
