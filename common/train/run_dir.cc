@@ -25,6 +25,7 @@
 #include "absl/strings/strip.h"
 #include "common/data/file_bytes.h"
 #include "common/plot/curves.h"
+#include "common/report/run_files.h"
 #include "common/train/tensorboard.h"
 #include "common/util/status_macros.h"
 
@@ -189,6 +190,17 @@ RunDir::RunDir(std::string path, std::shared_ptr<int> lock)
       lock_(std::move(lock)),
       events_(std::make_shared<std::unique_ptr<EventWriter>>()) {}
 
+namespace {
+
+// metrics.csv as cells; no header and no rows when the file is missing or empty.
+absl::StatusOr<report::Csv> ReadMetrics(const std::string& file) {
+  std::error_code ec;
+  if (!data::FileExists(file) || std::filesystem::file_size(file, ec) == 0) return report::Csv{};
+  return report::ReadCsv(file);
+}
+
+}  // namespace
+
 absl::Status RunDir::RewriteEvents() {
   events_->reset();
   for (const std::string& old : EventFiles(path_)) std::remove(old.c_str());
@@ -202,22 +214,15 @@ absl::Status RunDir::RewriteEvents() {
     }
     RETURN_IF_ERROR(writer->AddText("config", 0, table));
   }
-  if (data::FileExists(File("metrics.csv"))) {
-    ASSIGN_OR_RETURN(const std::string text, data::ReadFileBytes(File("metrics.csv")));
-    const std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
-    if (!lines.empty()) {
-      const std::vector<std::string> names = absl::StrSplit(lines[0], ',');
-      for (size_t i = 1; i < lines.size(); ++i) {
-        const std::vector<std::string> cells = absl::StrSplit(lines[i], ',');
-        MetricsRow row;
-        for (size_t c = 0; c < cells.size() && c < names.size(); ++c) {
-          double v = NAN;
-          if (!absl::SimpleAtod(cells[c], &v)) v = NAN;
-          row.emplace_back(names[c], v);
-        }
-        RETURN_IF_ERROR(WriteEventRow(*writer, row));
-      }
+  ASSIGN_OR_RETURN(const report::Csv metrics, ReadMetrics(File("metrics.csv")));
+  for (const std::vector<std::string>& cells : metrics.rows) {
+    MetricsRow row;
+    for (size_t c = 0; c < cells.size() && c < metrics.header.size(); ++c) {
+      double v = NAN;
+      if (!absl::SimpleAtod(cells[c], &v)) v = NAN;
+      row.emplace_back(metrics.header[c], v);
     }
+    RETURN_IF_ERROR(WriteEventRow(*writer, row));
   }
   *events_ = std::move(writer);
   return absl::OkStatus();
@@ -278,22 +283,19 @@ absl::Status RunDir::AppendMetrics(const MetricsRow& row,
 
 absl::Status RunDir::TruncateMetrics(const std::string& column, double max_value) {
   const std::string file = File("metrics.csv");
-  if (!data::FileExists(file)) return absl::OkStatus();
-  ASSIGN_OR_RETURN(std::string text, data::ReadFileBytes(file));
-  std::vector<std::string> lines = absl::StrSplit(text, '\n', absl::SkipEmpty());
-  if (lines.empty()) return absl::OkStatus();
-  const std::vector<std::string> names = absl::StrSplit(lines[0], ',');
-  const auto it = std::find(names.begin(), names.end(), column);
-  if (it == names.end()) {
+  ASSIGN_OR_RETURN(const report::Csv metrics, ReadMetrics(file));
+  if (metrics.header.empty()) return absl::OkStatus();
+  const auto it = std::find(metrics.header.begin(), metrics.header.end(), column);
+  if (it == metrics.header.end()) {
     return absl::FailedPreconditionError(absl::StrCat(file, ": no column '", column, "'"));
   }
-  const size_t col = it - names.begin();
-  std::string kept = lines[0] + "\n";
-  for (size_t i = 1; i < lines.size(); ++i) {
-    const std::vector<std::string> cells = absl::StrSplit(lines[i], ',');
+  const size_t col = it - metrics.header.begin();
+  std::string kept = absl::StrJoin(metrics.header, ",") + "\n";
+  for (const std::vector<std::string>& cells : metrics.rows) {
     double v;
-    if (cells.size() == names.size() && absl::SimpleAtod(cells[col], &v) && v <= max_value) {
-      kept += lines[i] + "\n";
+    if (cells.size() == metrics.header.size() && absl::SimpleAtod(cells[col], &v) &&
+        v <= max_value) {
+      kept += absl::StrJoin(cells, ",") + "\n";
     }
   }
   RETURN_IF_ERROR(data::WriteFileAtomically(file, kept));
