@@ -277,15 +277,11 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
       // to theirs since the ranks' weights sum to 1.
       const torch::Tensor& whole = batches[i];
       const common::data::Batch all = train.Get(whole);
-      const torch::Tensor augmented =
-          c.aug ? common::data::RandomCropFlipReflect(all.inputs, 4, aug_gen) : all.inputs;
-      const auto [begin, end] =
-          common::dist::ShardRange(whole.size(0), world->rank(), world->world_size());
-      const torch::Tensor idx = whole.slice(0, begin, end);
-      const common::data::Batch b{all.inputs.slice(0, begin, end),
-                                  all.targets.slice(0, begin, end)};
-      const torch::Tensor inputs = augmented.slice(0, begin, end);
-      if (idx.size(0) == 0) {  // a batch smaller than the world: nothing here, the sum still
+      const torch::Tensor inputs = world->Shard(
+          c.aug ? common::data::RandomCropFlipReflect(all.inputs, 4, aug_gen) : all.inputs);
+      const torch::Tensor targets = world->Shard(all.targets);
+      const int64_t mine = targets.size(0);
+      if (mine == 0) {  // a batch smaller than the world: nothing here, the sum still
         adam.zero_grad();
         RETURN_IF_ERROR(sync.Backward(torch::Tensor(), 0, whole.size(0)));
         adam.step();
@@ -293,7 +289,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
         continue;
       }
       const torch::Tensor logits = r.net->forward(inputs);
-      const torch::Tensor nll = F::cross_entropy(logits, b.targets);
+      const torch::Tensor nll = F::cross_entropy(logits, targets);
       torch::Tensor loss = nll;
       if (c.l2 > 0 && !c.rfe) {
         double l2 = 0;
@@ -314,13 +310,13 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
         loss = loss + c.dwp_reg * reg;
       }
       adam.zero_grad();
-      RETURN_IF_ERROR(sync.Backward(loss, idx.size(0), whole.size(0)));
+      RETURN_IF_ERROR(sync.Backward(loss, mine, whole.size(0)));
       adam.step();
       ++progress.step;
-      const double n = static_cast<double>(idx.size(0));
+      const double n = static_cast<double>(mine);
       seen += n, loss_sum += loss.item<double>() * n, nll_sum += nll.item<double>() * n;
       line.Update(progress.step, absl::StrFormat("epoch %d loss %.4f", epoch + 1, loss_sum / seen));
-      correct += static_cast<double>(common::train::CountCorrect(logits.detach(), b.targets));
+      correct += static_cast<double>(common::train::CountCorrect(logits.detach(), targets));
       if (c.fastconv && EvaluationDue(progress.step, c.eval_freq)) RETURN_IF_ERROR(evaluate());
     }
     return !c.fastconv && EvaluationDue(epoch + 1, c.eval_freq) ? evaluate() : absl::OkStatus();

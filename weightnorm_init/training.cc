@@ -341,22 +341,20 @@ class Trainer {
       // and trains on its rows; its loss is weighted by its share of the mini-batch and the
       // gradients summed over the ranks at the optimizer step.
       const common::data::Batch whole = data_.train.Get(batches[i]);
-      const torch::Tensor augmented = Augment(data_, c_.cutout, whole.inputs, aug);
-      const auto [begin, end] =
-          common::dist::ShardRange(batches[i].size(0), world_.rank(), world_.world_size());
-      const common::data::Batch b{augmented.slice(0, begin, end),
-                                  whole.targets.slice(0, begin, end)};
+      const common::data::Batch b{world_.Shard(Augment(data_, c_.cutout, whole.inputs, aug)),
+                                  world_.Shard(whole.targets)};
+      const int64_t mine = b.targets.size(0);
       const bool stepped = (i + 1) % accumulate == 0 || i + 1 == nb;
       torch::Tensor out, scaled;
       double value = 0;
-      if (end > begin) {
+      if (mine > 0) {
         out = net_.forward(b.inputs.to(c_.device));
         const torch::Tensor loss =
             torch::nn::functional::cross_entropy(out, b.targets.to(c_.device));
         value = loss.item<double>();
         scaled = accumulate > 1 ? loss / static_cast<double>(accumulate) : loss;
         if (world_.distributed()) {
-          scaled = scaled * (static_cast<double>(end - begin) / batches[i].size(0));
+          scaled = scaled * (static_cast<double>(mine) / batches[i].size(0));
         }
       }
       if (std::isnan(value)) {  // same as reference: divergence ends the run
@@ -376,9 +374,9 @@ class Trainer {
         net_.zero_grad(/*set_to_none=*/true);
         ++progress.step;
       }
-      if (end > begin) {
-        stats.loss.Add(value, b.targets.size(0));
-        stats.acc.Add(common::train::Accuracy(out.detach().cpu(), b.targets), b.targets.size(0));
+      if (mine > 0) {
+        stats.loss.Add(value, mine);
+        stats.acc.Add(common::train::Accuracy(out.detach().cpu(), b.targets), mine);
       }
       line.Update(i + 1, absl::StrFormat("loss %.4f lr %.4g", stats.loss.mean(), stats.lr));
       if (stepped && i + 1 < nb &&

@@ -85,7 +85,9 @@ class ProcessGroup {
   bool distributed() const { return world_size_ > 1; }
   const std::string& launcher() const { return launcher_; }
 
-  // This rank's rows of a global batch (a 1-D index tensor): ShardRange of it.
+  // This rank's rows (along dim 0) of a global batch: ShardRange of it. Of its indices, or of its
+  // inputs and targets where every rank prepared the whole batch alike (e.g. augmented with the
+  // one-process generator, so that the draws do not depend on the number of ranks).
   torch::Tensor Shard(const torch::Tensor& global) const;
 
   // In-place sums over the ranks (identical on every rank afterwards).
