@@ -19,6 +19,7 @@ GradientSync::GradientSync(ProcessGroup& group, std::vector<torch::Tensor> param
   // Buckets over the parameters in reverse order, cut at the byte cap and where dtype or device
   // change.
   bucket_of_.resize(params_.size());
+  offset_of_.resize(params_.size());
   int64_t bytes = 0;
   for (size_t k = params_.size(); k-- > 0;) {
     const torch::Tensor& p = params_[k];
@@ -35,6 +36,7 @@ GradientSync::GradientSync(ProcessGroup& group, std::vector<torch::Tensor> param
     b.offsets.push_back(b.params.empty() ? 0 : b.offsets.back() + params_[b.params.back()].numel());
     b.params.push_back(k);
     bucket_of_[k] = buckets_.size() - 1;
+    offset_of_[k] = b.offsets.back();
     bytes += size;
   }
   for (Bucket& b : buckets_) {
@@ -64,10 +66,8 @@ void GradientSync::FillBucketSlot(size_t k) {
   if (ready_[k]) return;
   ready_[k] = true;
   Bucket& b = buckets_[bucket_of_[k]];
-  const size_t slot =
-      static_cast<size_t>(std::find(b.params.begin(), b.params.end(), k) - b.params.begin());
   const torch::Tensor& p = params_[k];
-  torch::Tensor view = b.flat.narrow(0, b.offsets[slot], p.numel());
+  torch::Tensor view = b.flat.narrow(0, offset_of_[k], p.numel());
   if (p.grad().defined()) {
     view.copy_(p.grad().reshape(-1)).mul_(scale_);
   } else {

@@ -71,8 +71,9 @@ class GradientSync {
   ProcessGroup& group_;
   std::vector<torch::Tensor> params_;
   std::vector<Bucket> buckets_;
-  std::vector<size_t> bucket_of_;  // param -> bucket
-  std::vector<bool> ready_;        // param filled in this backward
+  std::vector<size_t> bucket_of_;   // param -> bucket
+  std::vector<int64_t> offset_of_;  // param -> offset in its bucket's flat tensor
+  std::vector<bool> ready_;         // param filled in this backward
   std::vector<std::shared_ptr<torch::autograd::Node>> accumulators_;
   std::vector<uintptr_t> hook_keys_;
   std::mutex mu_;
