@@ -323,6 +323,7 @@ absl::StatusOr<NetResult> TrainNet(const NetConfig& c, const KernelInit& init,
   };
   common::train::EpochLoopOptions loop{c.epochs, c.checkpoint_path, c.resume};
   loop.write_checkpoints = world->is_main();
+  loop.agree_interrupt = world->InterruptAgreement();  // all ranks stop at one step
   loop.on_start = [&] { return world->BroadcastModule(*r.net); };
   // The augmentation generator runs across epochs: its state is part of the checkpoint, so a
   // resumed --aug run draws the crops an uninterrupted one would.

@@ -345,6 +345,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const ImageData& data,
   common::train::EpochLoopOptions loop{
       c.epochs, c.out_dir.empty() ? "" : c.out_dir + "/checkpoint.pt", c.resume};
   loop.write_checkpoints = world->is_main();
+  loop.agree_interrupt = world->InterruptAgreement();            // all ranks stop at one step
   loop.on_start = [&] { return world->BroadcastModule(*net); };  // rank 0's, fresh or resumed
   RETURN_IF_ERROR(common::train::RunEpochs(loop, *net, *optimizer, run_epoch).status());
   if (c.n_proj > 0) net->Project(15, /*exact=*/true);  // same as reference: project(15) at the end

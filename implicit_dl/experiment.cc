@@ -220,6 +220,7 @@ absl::StatusOr<TrainResult> Trainer::Run() {
   auto epoch_fn = [this](int64_t e, common::train::TrainProgress& p) { return RunEpoch(e, p); };
   common::train::EpochLoopOptions loop{config_.epochs, checkpoint, config_.resume};
   loop.write_checkpoints = world_.is_main();
+  loop.agree_interrupt = world_.InterruptAgreement();  // all ranks stop at one step
   loop.on_start = [this] { return world_.BroadcastModule(*model_); };
   // The best validation accuracy so far is part of the checkpoint: a resumed run keeps the
   // weights_best.pt of an epoch before the kill unless it finds a better one.

@@ -160,8 +160,19 @@ TEST(DataParallelRank, Train) {
   if (!common::dist::InSpawnedRank()) GTEST_SKIP() << "runs as a rank of DataParallel.*";
   const TrainConfig c =
       DataParallelConfig(std::getenv("RUN_DIR"), std::atoi(std::getenv("EPOCHS")));
+  // SIGTERM reaching one rank only (before its first step): every rank stops after step 1.
+  const char* signalled = std::getenv("SIGNALLED_RANK");
+  if (signalled != nullptr && std::atoi(signalled) == std::atoi(std::getenv("RANK"))) {
+    common::util::RequestInterrupt(SIGTERM);
+  }
   const absl::StatusOr<TrainResult> r = Train(c, BlobData(), {});
-  ASSERT_TRUE(r.ok()) << r.status();
+  if (signalled == nullptr) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    return;
+  }
+  ASSERT_TRUE(common::util::IsInterrupted(r.status())) << r.status();
+  EXPECT_EQ(r.status().message(),
+            "interrupted (SIGTERM) at step 1 (epoch 1, batch 1); --resume continues");
 }
 
 void ExpectSameWeights(const std::string& a_dir, const std::string& b_dir) {
@@ -196,6 +207,25 @@ TEST(DataParallel, ResumesWithAnotherWorldSize) {
   resumed.resume = true;
   ASSERT_TRUE(Train(resumed, BlobData(), {}).ok());
   ExpectSameWeights(dir + "/one", dir + "/killed");
+}
+
+// SIGTERM that reaches rank 1 only: rank 0 learns it in the same step's agreement, both stop
+// after step 1, rank 0 checkpoints, and a resumed one-process run ends as the straight run.
+TEST(DataParallel, ASignalToOneRankStopsAllAtTheSameStep) {
+  const std::string dir = common::data::TestDir("idl_dp_signal");
+  ASSERT_TRUE(Train(DataParallelConfig(dir + "/one", 2), BlobData(), {}).ok());
+  const auto ranks =
+      common::dist::SpawnRanks(2, "DataParallelRank.Train",
+                               {"RUN_DIR=" + dir + "/stopped", "EPOCHS=2", "SIGNALLED_RANK=1"});
+  for (const auto& r : ranks) {
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("[  PASSED  ] 1 test"), std::string::npos) << r.output;
+  }
+  ASSERT_TRUE(common::data::FileExists(dir + "/stopped/checkpoint.pt"));
+  TrainConfig resumed = DataParallelConfig(dir + "/stopped", 2);
+  resumed.resume = true;
+  ASSERT_TRUE(Train(resumed, BlobData(), {}).ok());
+  ExpectSameWeights(dir + "/one", dir + "/stopped");
 }
 
 // Reproducer 5 of the reliability issue: after a kill and --resume, the best validation accuracy

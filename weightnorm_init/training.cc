@@ -23,7 +23,6 @@
 #include "common/train/metrics.h"
 #include "common/train/progress.h"
 #include "common/train/run_dir.h"
-#include "common/util/interrupt.h"
 #include "common/util/memory.h"
 #include "common/util/status_macros.h"
 #include "weightnorm_init/hessian.h"
@@ -379,10 +378,12 @@ class Trainer {
         stats.acc.Add(common::train::Accuracy(out.detach().cpu(), b.targets), mine);
       }
       line.Update(i + 1, absl::StrFormat("loss %.4f lr %.4g", stats.loss.mean(), stats.lr));
-      if (stepped && i + 1 < nb &&
-          common::util::InterruptRequested()) {  // no accumulated gradient pending
-        aug_state_ = aug.get_state();
-        return common::train::StopIfInterrupted(progress, i + 1);
+      if (stepped && i + 1 < nb) {  // no accumulated gradient pending
+        ASSIGN_OR_RETURN(const bool stop, common::train::StopRequested());
+        if (stop) {
+          aug_state_ = aug.get_state();
+          return common::train::InterruptedAt(progress, i + 1);
+        }
       }
     }
     RETURN_IF_ERROR(world_.SumOverRanks(stats.loss));
@@ -490,6 +491,7 @@ absl::StatusOr<TrainResult> Train(const TrainConfig& c, const WnData& data,
   common::train::EpochLoopOptions loop{
       c.epochs, c.out_dir.empty() ? "" : c.out_dir + "/checkpoint.pt", c.resume};
   loop.write_checkpoints = world->is_main();
+  loop.agree_interrupt = world->InterruptAgreement();  // all ranks stop at one step
   loop.on_start = [&] { return world->BroadcastModule(*net); };
   loop.save_extra = [&trainer] { return trainer.SaveExtra(); };
   loop.restore_extra = [&trainer](const common::train::TensorMap& extra) {

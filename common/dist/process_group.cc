@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <mutex>
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -328,6 +329,17 @@ absl::StatusOr<std::vector<std::string>> ProcessGroup::ExchangeThroughStore(
     }
   }));
   return values;
+}
+
+std::function<absl::StatusOr<int>(int)> ProcessGroup::InterruptAgreement() {
+  if (!distributed()) return nullptr;
+  return [this](int signal) -> absl::StatusOr<int> {
+    ASSIGN_OR_RETURN(const std::vector<double> sums,
+                     SumDoubles({signal != 0 ? 1.0 : 0.0, signal == SIGINT ? 1.0 : 0.0}));
+    if (sums[0] == 0) return 0;
+    if (signal != 0) return signal;
+    return sums[1] == sums[0] ? SIGINT : SIGTERM;  // the others' signal; SIGTERM when mixed
+  };
 }
 
 absl::Status ProcessGroup::Agree(const absl::Status& mine) {

@@ -112,6 +112,9 @@ class ProcessGroup {
   // Used so that an error on one rank (a bad --resume, a missing file) stops all of them with a
   // clear line instead of leaving the others waiting in a collective.
   absl::Status Agree(const absl::Status& mine);
+  // For EpochLoopOptions::agree_interrupt: all ranks stop after the same step when any of them
+  // got SIGINT / SIGTERM (one all-reduce of two numbers per call). Empty at world size 1.
+  std::function<absl::StatusOr<int>(int signal)> InterruptAgreement();
   // Agree on the run's config: an error on every rank listing the flags whose values differ
   // from rank 0's (flags outside a run's identity, such as --threads, are ignored).
   absl::Status CheckSameConfig(const nlohmann::json& config);

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/data/file_bytes.h"
@@ -216,17 +217,41 @@ absl::StatusOr<TrainProgress> LoadCheckpoint(const std::string& path, torch::nn:
 
 int64_t StartBatch(TrainProgress& progress) { return std::exchange(progress.batch, 0); }
 
-absl::Status StopIfInterrupted(TrainProgress& progress, int64_t batches_done) {
-  if (!util::InterruptRequested()) return absl::OkStatus();
+namespace {
+
+// The agreement of the RunEpochs that runs (null outside one, or when it has none).
+const std::function<absl::StatusOr<int>(int)>* current_agreement = nullptr;
+
+}  // namespace
+
+absl::StatusOr<bool> StopRequested() {
+  if (current_agreement == nullptr) return util::InterruptRequested();
+  // The agreed answer, not this process's flag, which a signal may have set meanwhile: every
+  // rank must stop at the same step.
+  ASSIGN_OR_RETURN(const int signal, (*current_agreement)(util::InterruptSignal()));
+  if (signal != 0 && !util::InterruptRequested()) util::AdoptInterrupt(signal);
+  return signal != 0;
+}
+
+absl::Status InterruptedAt(TrainProgress& progress, int64_t batches_done) {
   progress.batch = batches_done;
   return util::InterruptedError(absl::StrCat("at step ", progress.step, " (epoch ",
                                              progress.epoch + 1, ", batch ", batches_done, ")"));
+}
+
+absl::Status StopIfInterrupted(TrainProgress& progress, int64_t batches_done) {
+  ASSIGN_OR_RETURN(const bool stop, StopRequested());
+  return stop ? InterruptedAt(progress, batches_done) : absl::OkStatus();
 }
 
 absl::StatusOr<TrainProgress> RunEpochs(
     const EpochLoopOptions& options, torch::nn::Module& module, torch::optim::Optimizer& optimizer,
     const std::function<absl::Status(int64_t epoch, TrainProgress& progress)>& run_epoch) {
   const util::ScopedInterruptHandlers handlers;  // SIGINT / SIGTERM: checkpoint, then stop
+  // StopIfInterrupted consults this loop's agreement while it runs.
+  const auto* outer_agreement = current_agreement;
+  current_agreement = options.agree_interrupt ? &options.agree_interrupt : nullptr;
+  const absl::Cleanup restore = [outer_agreement] { current_agreement = outer_agreement; };
   TrainProgress progress;
   const bool checkpointing = !options.checkpoint_path.empty();
   auto save = [&]() {
@@ -259,7 +284,9 @@ absl::StatusOr<TrainProgress> RunEpochs(
     const bool due = progress.epoch % std::max<int64_t>(1, options.checkpoint_every) == 0 ||
                      progress.epoch == options.epochs;
     if (checkpointing && due) RETURN_IF_ERROR(save());
-    if (util::InterruptRequested() && progress.epoch < options.epochs) {
+    if (progress.epoch == options.epochs) break;
+    ASSIGN_OR_RETURN(const bool stop, StopRequested());
+    if (stop) {
       if (checkpointing && !due) RETURN_IF_ERROR(save());
       return util::InterruptedError(
           absl::StrCat("after epoch ", progress.epoch, " (step ", progress.step, ")"));

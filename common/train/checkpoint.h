@@ -56,6 +56,11 @@ int64_t StartBatch(TrainProgress& progress);
 // writes a mid-epoch checkpoint; resumed, the callback starts at batch progress.batch of the
 // epoch. A callback that never calls it stops at the end of its epoch.
 absl::Status StopIfInterrupted(TrainProgress& progress, int64_t batches_done);
+// Its two halves, for a callback with state to keep before it stops: whether to stop now (inside
+// a data-parallel RunEpochs, whether any rank was interrupted: EpochLoopOptions::agree_interrupt),
+// and the InterruptedError that records progress.batch = batches_done.
+absl::StatusOr<bool> StopRequested();
+absl::Status InterruptedAt(TrainProgress& progress, int64_t batches_done);
 
 // A checkpoint holds the module, the optimizer, `progress`, the CPU RNG state and `extra`
 // (state beside the model that a resumed run needs, e.g. the best validation accuracy so far),
@@ -84,6 +89,12 @@ struct EpochLoopOptions {
   // Called once after a resume's restore, before the first epoch runs (a data-parallel job
   // broadcasts rank 0's parameters here).
   std::function<absl::Status()> on_start;
+  // Data-parallel: given this rank's signal (0: none), the signal some rank got (0: none), a
+  // collective that every rank calls at the same points (each StopIfInterrupted / StopRequested
+  // of the callback, the end of each epoch but the last), so that all ranks stop after the same
+  // step however the signals reach them (common::dist::ProcessGroup::InterruptAgreement). Empty:
+  // this process's signals alone.
+  std::function<absl::StatusOr<int>(int signal)> agree_interrupt;
 };
 
 // Calls run_epoch(epoch, progress) for every epoch not yet done, saving a checkpoint after every

@@ -3,10 +3,13 @@
 #include <signal.h>
 #include <torch/torch.h>
 
+#include <vector>
+
 #include "common/data/file_bytes.h"
 #include "common/data/synthetic.h"
 #include "common/train/run_dir.h"
 #include "common/util/interrupt.h"
+#include "common/util/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -223,6 +226,44 @@ TEST(RunEpochs, InterruptStopsAfterTheEpochWithACheckpoint) {
   ASSERT_EQ(RunEpochs({3, ckpt, true}, *resumed, opt_r, run_r).value().epoch, 3);
   auto pa = straight->parameters(), pr = resumed->parameters();
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pr[i])) << i;
+}
+
+// A data-parallel loop asks its agreement at every StopIfInterrupted and after every epoch but
+// the last, and stops on the agreed answer: here another rank's SIGTERM, learnt at the 5th call
+// (batch 2 of epoch 2), with no signal in this process.
+TEST(RunEpochs, StopsWhereTheAgreementSaysAnotherRankWasSignalled) {
+  const data::InMemoryDataset d = data::GaussianBlobs(64, 6, 3, 1);  // 4 batches of 16
+  torch::manual_seed(0);
+  auto model = MakeModel();
+  torch::optim::Adam opt(model->parameters(), 1e-2);
+  auto run = [&](int64_t epoch, TrainProgress& p) -> absl::Status {
+    const auto batches = d.EpochBatches(16, /*shuffle=*/true, 7, epoch);
+    for (int64_t i = StartBatch(p); i < static_cast<int64_t>(batches.size()); ++i) {
+      ++p.step;
+      if (i + 1 < static_cast<int64_t>(batches.size())) {
+        RETURN_IF_ERROR(StopIfInterrupted(p, i + 1));
+      }
+    }
+    return absl::OkStatus();
+  };
+  std::vector<int> asked;  // this rank's signal at each call
+  EpochLoopOptions loop{3, ""};
+  loop.agree_interrupt = [&](int mine) -> absl::StatusOr<int> {
+    asked.push_back(mine);
+    return asked.size() == 5 ? SIGTERM : 0;
+  };
+  const auto stopped = RunEpochs(loop, *model, opt, run);
+  // Calls: epoch 1 batches 1-3, end of epoch 1, epoch 2 batch 1 (the 5th).
+  EXPECT_EQ(asked, std::vector<int>(5, 0));
+  ASSERT_TRUE(util::IsInterrupted(stopped.status())) << stopped.status();
+  EXPECT_EQ(stopped.status().message(),
+            "interrupted (SIGTERM) at step 5 (epoch 2, batch 1); --resume continues");
+  EXPECT_EQ(util::InterruptSignal(), SIGTERM);
+  util::ClearInterruptForTesting();
+  // Outside the loop StopIfInterrupted asks no agreement.
+  TrainProgress p;
+  EXPECT_TRUE(StopIfInterrupted(p, 1).ok());
+  EXPECT_EQ(asked.size(), 5u);
 }
 
 // Extra state (e.g. the best value so far) travels with the checkpoint through RunEpochs.

@@ -10,7 +10,8 @@ namespace common::util {
 namespace {
 
 constexpr char kInterruptedPayload[] = "type.dl-papers/common.util.Interrupted";
-std::atomic<int> requested{0};
+std::atomic<int> requested{0};  // by a signal of this process (or RequestInterrupt)
+std::atomic<int> adopted{0};    // from another rank (AdoptInterrupt)
 
 extern "C" void OnSignal(int sig) {
   if (requested.exchange(sig) != 0) {  // the second one: stop now
@@ -39,10 +40,17 @@ ScopedInterruptHandlers::~ScopedInterruptHandlers() {
   sigaction(SIGTERM, &old_term_, nullptr);
 }
 
-bool InterruptRequested() { return requested.load(std::memory_order_relaxed) != 0; }
-int InterruptSignal() { return requested.load(); }
+bool InterruptRequested() { return InterruptSignal() != 0; }
+int InterruptSignal() {
+  const int own = requested.load();
+  return own != 0 ? own : adopted.load();
+}
 void RequestInterrupt(int signal) { requested.store(signal); }
-void ClearInterruptForTesting() { requested.store(0); }
+void AdoptInterrupt(int signal) { adopted.store(signal); }
+void ClearInterruptForTesting() {
+  requested.store(0);
+  adopted.store(0);
+}
 
 absl::Status InterruptedError(const std::string& where, const std::string& how_to_continue) {
   absl::Status status = absl::AbortedError(absl::StrCat(

@@ -36,6 +36,10 @@ bool InterruptRequested();
 int InterruptSignal();
 // What the handler does, without a signal (for tests); ClearInterruptForTesting undoes it.
 void RequestInterrupt(int signal);
+// Stop as if `signal` had arrived, because another rank of a data-parallel job got it; unlike
+// RequestInterrupt, the process's own signal arriving later still counts as the first (it does
+// not end the process at once).
+void AdoptInterrupt(int signal);
 void ClearInterruptForTesting();
 
 // Aborted "interrupted (SIGTERM) <where>; <how_to_continue>", recognised by IsInterrupted.
