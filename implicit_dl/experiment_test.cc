@@ -214,9 +214,8 @@ TEST(DataParallel, ResumesWithAnotherWorldSize) {
 TEST(DataParallel, ASignalToOneRankStopsAllAtTheSameStep) {
   const std::string dir = common::data::TestDir("idl_dp_signal");
   ASSERT_TRUE(Train(DataParallelConfig(dir + "/one", 2), BlobData(), {}).ok());
-  const auto ranks =
-      common::dist::SpawnRanks(2, "DataParallelRank.Train",
-                               {"RUN_DIR=" + dir + "/stopped", "EPOCHS=2", "SIGNALLED_RANK=1"});
+  const auto ranks = common::dist::SpawnRanks(
+      2, "DataParallelRank.Train", {"RUN_DIR=" + dir + "/stopped", "EPOCHS=2", "SIGNALLED_RANK=1"});
   for (const auto& r : ranks) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_NE(r.output.find("[  PASSED  ] 1 test"), std::string::npos) << r.output;
