@@ -82,7 +82,15 @@ int Worker() {
   const int steps = std::atoi(std::getenv("DIST_BENCH_STEPS"));
   double per_step = 0, wait = 0, bytes = 0;
   std::vector<torch::Tensor> barrier = {torch::zeros({1})};
-  if (mode == "allreduce") {
+  if (mode == "agree") {  // the per-step stop agreement of data-parallel RunEpochs
+    const auto agree = world.InterruptAgreement();
+    for (int i = 0; i < 3; ++i) (void)agree(0);
+    (void)world.AllReduceSum(barrier);
+    const auto start = Clock::now();
+    for (int i = 0; i < steps; ++i) (void)agree(0);
+    per_step = Seconds(start, Clock::now()) / steps;
+    bytes = 16;
+  } else if (mode == "allreduce") {
     bytes = std::atof(std::getenv("DIST_BENCH_BYTES"));
     std::vector<torch::Tensor> buffer = {torch::ones({static_cast<int64_t>(bytes / 4)})};
     for (int i = 0; i < 3; ++i) (void)world.AllReduceSum(buffer);
@@ -191,6 +199,11 @@ BENCHMARK(BM_AllReduce)
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
+
+// EpochLoopOptions::agree_interrupt between 2 ranks (an all-reduce of two doubles): its cost per
+// step of a data-parallel trainer.
+void BM_InterruptAgreement(benchmark::State& state) { RunRanks(state, 2, "agree", 200); }
+BENCHMARK(BM_InterruptAgreement)->Iterations(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
