@@ -269,7 +269,6 @@ absl::StatusOr<std::vector<FewShotRow>> CollectFewShot(const PipelineOptions& o)
   return rows;
 }
 
-// Mean ± sample standard deviation (0 for one value), as the reproduce report.
 // fewshot.md: accuracy and NLL per prior and size; fewshot.csv: every net.
 std::string FewShotTable(const PipelineOptions& o, const std::vector<FewShotRow>& rows,
                          std::string* csv) {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -110,9 +109,7 @@ absl::StatusOr<std::vector<VariantResult>> RunVariants(const std::vector<Variant
   o.count = static_cast<int64_t>(variants.size()) * c.runs;
   o.results_path = c.out_dir.empty() ? "" : c.out_dir + "/runs.pt";
   o.resume = c.resume;
-  o.after_recorded = [&](int64_t k) {
-    if (!c.out_dir.empty()) std::remove(CheckpointPath(c, variant_of(k), k % c.runs).c_str());
-  };
+  o.checkpoint_path = [&](int64_t k) { return CheckpointPath(c, variant_of(k), k % c.runs); };
   ASSIGN_OR_RETURN(
       const std::vector<torch::Tensor> rows,
       common::dist::RunIndependently(world, o, [&](int64_t k) -> absl::StatusOr<torch::Tensor> {

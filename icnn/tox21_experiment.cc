@@ -176,9 +176,7 @@ absl::StatusOr<Tox21Result> RunTox21(const Tox21Config& c, const Tox21Data& trai
                 defined.numel() ? defined.mean().item<double>() : NAN);
     std::fflush(stdout);
   };
-  o.after_recorded = [&c](int64_t run) {
-    if (!c.out_dir.empty()) std::remove(CheckpointPath(c, run).c_str());
-  };
+  o.checkpoint_path = [&c](int64_t run) { return CheckpointPath(c, run); };
   ASSIGN_OR_RETURN(
       const std::vector<torch::Tensor> rows,
       common::dist::RunIndependently(world, o, [&](int64_t run) -> absl::StatusOr<torch::Tensor> {

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "common/data/file_bytes.h"
 #include "common/train/checkpoint.h"
@@ -54,51 +56,55 @@ absl::StatusOr<std::vector<torch::Tensor>> RunIndependently(
   RETURN_IF_ERROR(world.Agree(read));
   ASSIGN_OR_RETURN(const std::vector<double> done,
                    world.SumDoubles({static_cast<double>(rows.size())}));
-  train::TensorMap record;
-  for (size_t k = 0; k < rows.size(); ++k) record[Key(static_cast<int64_t>(k))] = rows[k];
 
   for (auto start = static_cast<int64_t>(done[0]); start < options.count;
        start += world.world_size()) {
     const int64_t mine = start + world.rank();
-    torch::Tensor message = torch::empty({0}, torch::kFloat64);  // [run, length, row...]
+    // [length, row...] of this rank's run; ranks past the last run send nothing. The gathered
+    // messages come in rank order, i.e. run order: rank 0's rows stay indexed by run.
+    torch::Tensor message = torch::empty({0}, torch::kFloat64);
+    absl::Status ran = absl::OkStatus();
     if (mine < options.count) {
       absl::StatusOr<torch::Tensor> row = run(mine);
       if (row.ok() && row->dim() != 1) {
         row = absl::InternalError(
             absl::StrCat("run ", mine, " returned a ", row->dim(), "-D result, not a row"));
       }
-      RETURN_IF_ERROR(world.Agree(row.status()));
-      const torch::Tensor values = row->detach().to(torch::kCPU, torch::kFloat64);
-      message = torch::cat(
-          {torch::tensor({static_cast<double>(mine), static_cast<double>(values.numel())},
-                         torch::kFloat64),
-           values});
-    } else {
-      RETURN_IF_ERROR(world.Agree(absl::OkStatus()));
+      if (row.ok()) {
+        const torch::Tensor values = row->detach().to(torch::kCPU, torch::kFloat64);
+        message = torch::cat(
+            {torch::tensor({static_cast<double>(values.numel())}, torch::kFloat64), values});
+      }
+      ran = row.status();
     }
+    RETURN_IF_ERROR(world.Agree(ran));
     ASSIGN_OR_RETURN(const torch::Tensor all, world.AllGatherRows(message));
+    const size_t first_new = rows.size();
     absl::Status recorded = absl::OkStatus();
-    std::vector<int64_t> new_runs;
     if (world.is_main()) {
       const double* p = all.data_ptr<double>();
       for (int64_t at = 0; at < all.numel();) {
-        const auto k = static_cast<int64_t>(p[at]);
-        const auto length = static_cast<int64_t>(p[at + 1]);
-        const torch::Tensor row = all.narrow(0, at + 2, length).clone();
-        rows.push_back(row);
-        record[Key(k)] = row;
-        new_runs.push_back(k);
-        at += 2 + length;
+        const auto length = static_cast<int64_t>(p[at]);
+        rows.push_back(all.narrow(0, at + 1, length).clone());
+        at += 1 + length;
       }
       if (!options.results_path.empty()) {
+        train::TensorMap record;
+        for (size_t k = 0; k < rows.size(); ++k) record[Key(static_cast<int64_t>(k))] = rows[k];
         recorded = train::SaveTensorMap(options.results_path, record);
       }
     }
     RETURN_IF_ERROR(world.Agree(recorded));  // a failed write stops every rank
     if (options.on_recorded) {
-      for (int64_t k : new_runs) options.on_recorded(k, rows[static_cast<size_t>(k)]);
+      for (size_t k = first_new; k < rows.size(); ++k) {
+        options.on_recorded(static_cast<int64_t>(k), rows[k]);
+      }
     }
-    if (options.after_recorded && mine < options.count) options.after_recorded(mine);
+    if (options.checkpoint_path && mine < options.count) {
+      if (const std::string path = options.checkpoint_path(mine); !path.empty()) {
+        std::remove(path.c_str());
+      }
+    }
   }
   if (!world.is_main()) rows.clear();
   return rows;

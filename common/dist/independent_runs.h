@@ -39,8 +39,8 @@ struct IndependentRunsOptions {
   bool resume = false;  // continue after the runs results_path holds (none: from run 0)
   // On rank 0, for each run once recorded, in run order (e.g. a progress line).
   std::function<void(int64_t run, const torch::Tensor& row)> on_recorded;
-  // On the rank that ran it, once run k is recorded (e.g. removing its checkpoint).
-  std::function<void(int64_t run)> after_recorded;
+  // Run k's checkpoint file (empty: none), removed by the rank that ran it once k is recorded.
+  std::function<std::string(int64_t run)> checkpoint_path;
 };
 
 // Calls run(k) for every k in [options.count) not yet recorded, spread over the ranks as above;
